@@ -1,0 +1,3 @@
+"""GenTrade: typed strategy specs rendered into audited, honestly backtested Freqtrade strategies."""
+
+__version__ = "0.1.0"

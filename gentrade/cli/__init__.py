@@ -1,0 +1,1 @@
+"""Typer commands: thin doors onto the services of the other packages."""

@@ -1,0 +1,15 @@
+"""One line per command module: each module exposes ``register(app)``."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
+
+def register_all(app: typer.Typer) -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"gentrade.cli.{name}").register(app)
