@@ -1,0 +1,33 @@
+"""source → spec: read the spec a GenTrade strategy embeds, without importing the file."""
+
+from __future__ import annotations
+
+import ast
+
+from gentrade.errors import SpecValidationError
+from gentrade.spec import StrategySpec, parse_spec
+
+SPEC_VARIABLE = "GENTRADE_SPEC"
+
+
+def embedded_spec(source: str) -> StrategySpec:
+    """The StrategySpec embedded as GENTRADE_SPEC in a rendered strategy's source."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise SpecValidationError(f"not Python source (line {exc.lineno}): {exc.msg}") from None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == SPEC_VARIABLE
+        ):
+            try:
+                text = ast.literal_eval(node.value)
+            except ValueError:
+                raise SpecValidationError(f"{SPEC_VARIABLE} (line {node.lineno}) is not a string literal") from None
+            if not isinstance(text, str):
+                raise SpecValidationError(f"{SPEC_VARIABLE} (line {node.lineno}) is not a string literal")
+            return parse_spec(text)
+    raise SpecValidationError(f"no {SPEC_VARIABLE} in this source: it was not rendered by GenTrade")

@@ -1,0 +1,126 @@
+"""spec → strategy source: one IStrategy (INTERFACE_VERSION 3) class per file, deterministic bytes."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from string import Template
+
+from gentrade.codegen.expressions import (
+    column_name,
+    indicator_lines,
+    risk_atr_line,
+    signal_block,
+    startup_candles,
+)
+from gentrade.spec import AtrMultiple, Percent, RMultiple, StrategySpec
+
+RENDERER_VERSION = 1
+_OVERLAY_KINDS = {"ema", "sma", "bbands", "donchian"}
+_INDENT = " " * 8
+
+
+def render(spec: StrategySpec) -> str:
+    """The Python source of the strategy for `spec`; the same spec always gives the same bytes."""
+    template = Template(resources.files("gentrade.codegen").joinpath("strategy.py.tmpl").read_text("utf-8"))
+    stop = spec.stop
+    trailing = stop.trailing
+    return template.substitute(
+        name=spec.name,
+        summary=_summary(spec),
+        renderer_version=RENDERER_VERSION,
+        spec_literal=_spec_literal(spec),
+        timeframe=spec.timeframe,
+        can_short=repr(spec.direction != "long"),
+        startup_candle_count=startup_candles(spec),
+        use_exit_signal=repr(spec.exit_long is not None or spec.exit_short is not None),
+        minimal_roi=json.dumps({str(minutes): ratio for minutes, ratio in (spec.minimal_roi or {}).items()}),
+        stoploss=repr(-_hard_stop(spec)),
+        targets=_literal(tuple((*_distance(level.target), level.fraction) for level in spec.take_profit)),
+        stop=_literal(_distance(stop.initial)),
+        stop_cap=repr(stop.max_percent / 100.0),
+        breakeven_after=stop.breakeven_after_level or 0,
+        trailing=_literal(None if trailing is None else (trailing.after_level, *_distance(trailing.distance))),
+        max_duration=_duration(spec),
+        timeframe_minutes=spec.timeframe_minutes,
+        plot_config=json.dumps(_plot_config(spec), indent=4).replace("\n", "\n    "),
+        indicator_lines=_block(_indicator_code(spec)),
+        entry_lines=_block(signal_block("enter_long", spec.entry_long) + signal_block("enter_short", spec.entry_short)),
+        exit_lines=_block(_exit_code(spec)),
+    )
+
+
+def strategy_filename(spec: StrategySpec) -> str:
+    return f"{spec.name}.py"
+
+
+def _summary(spec: StrategySpec) -> str:
+    first = spec.description.strip().splitlines()[0] if spec.description.strip() else ""
+    ladder = "/".join(f"{level.fraction * 100:g}" for level in spec.take_profit)
+    return (first or f"{spec.direction} {spec.timeframe} strategy") + f" (take-profit ladder {ladder} %)"
+
+
+def _spec_literal(spec: StrategySpec) -> str:
+    # None fields are left out to keep the file short; parsing fills them back in, so the round trip is exact.
+    lines = spec.model_dump_json(indent=2, exclude_none=True).split("\n")
+    chunks = [line + "\n" for line in lines[:-1]] + [lines[-1]]
+    return "\n".join(f"    {chunk!r}" for chunk in chunks)
+
+
+def _literal(value: object) -> str:
+    """A Python literal of tuples, strings and numbers, with double-quoted strings like the rest of the file."""
+    if isinstance(value, tuple):
+        items = ", ".join(_literal(item) for item in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
+def _distance(distance: Percent | AtrMultiple | RMultiple) -> tuple[str, float]:
+    if isinstance(distance, Percent):
+        return "percent", distance.percent
+    if isinstance(distance, AtrMultiple):
+        return "atr", distance.atr
+    return "r", distance.r
+
+
+def _hard_stop(spec: StrategySpec) -> float:
+    """The class-level stoploss: the initial percent stop, or the cap for ATR stops (the fallback if the
+    custom stop cannot be computed)."""
+    initial = spec.stop.initial
+    return initial.percent / 100.0 if isinstance(initial, Percent) else spec.stop.max_percent / 100.0
+
+
+def _duration(spec: StrategySpec) -> str:
+    if spec.max_candles_in_trade is None:
+        return "None"
+    return f"timedelta(minutes={spec.max_candles_in_trade * spec.timeframe_minutes})"
+
+
+def _indicator_code(spec: StrategySpec) -> list[str]:
+    lines = [line for indicator in spec.indicators for line in indicator_lines(indicator)]
+    if spec.uses_atr:
+        lines.append(risk_atr_line(spec.atr_period))
+    return lines
+
+
+def _exit_code(spec: StrategySpec) -> list[str]:
+    lines = signal_block("exit_long", spec.exit_long) + signal_block("exit_short", spec.exit_short)
+    return lines or ["# No exit rule: trades leave through the stop, the ladder, ROI or the time stop."]
+
+
+def _block(lines: list[str]) -> str:
+    return "\n".join(f"{_INDENT}{line}" for line in lines) if lines else f"{_INDENT}pass"
+
+
+def _plot_config(spec: StrategySpec) -> dict[str, dict[str, dict]]:
+    main: dict[str, dict] = {}
+    subplots: dict[str, dict] = {}
+    for indicator in spec.indicators:
+        columns = {column_name(indicator.id, out or None): {} for out in indicator.outputs}
+        if indicator.kind in _OVERLAY_KINDS:
+            main.update(columns)
+        else:
+            subplots[indicator.id] = columns
+    return {"main_plot": main, "subplots": subplots}
