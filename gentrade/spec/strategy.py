@@ -97,6 +97,10 @@ class StrategySpec(Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"indicators: duplicate id(s) {', '.join(duplicates)}")
+        columns = [f"{ind.id}_{out}" if out else ind.id for ind in self.indicators for out in ind.outputs]
+        clashes = sorted({c for c in columns if columns.count(c) > 1})
+        if clashes:
+            raise ValueError(f"indicators: ids produce the same column(s) {', '.join(clashes)}; rename one")
 
     def _check_rules_present(self) -> None:
         need = {"long": ("entry_long",), "short": ("entry_short",), "both": ("entry_long", "entry_short")}
