@@ -7,6 +7,8 @@ import importlib
 import typer
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "quickstart",
+    "strategy",
 )
 
 
