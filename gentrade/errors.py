@@ -88,3 +88,58 @@ class NotFoundError(GenTradeError):
 
     code = "not_found"
     http_status = 404
+
+
+class AuthError(GenTradeError):
+    """Missing, malformed, expired or unknown credentials (the reason is never more specific than that)."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class ForbiddenError(GenTradeError):
+    """The caller is known but the action needs a role it does not have."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class ConflictError(GenTradeError):
+    """The request clashes with the current state (a taken name or email, a finished backtest)."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class PayloadTooLargeError(GenTradeError):
+    """A request body or uploaded source exceeds its size limit."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
+class RateLimitedError(GenTradeError):
+    """Too many expensive requests; ``details.retry_after_s`` says when to try again."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
+class ServiceUnavailableError(GenTradeError):
+    """A dependency (the database, its schema) is not ready."""
+
+    code = "service_unavailable"
+    http_status = 503
+
+
+class SchemaOutdatedError(ServiceUnavailableError):
+    """The database schema is behind the code; the message names the command that upgrades it."""
+
+    code = "schema_outdated"
+
+
+class InvalidRequestError(GenTradeError):
+    """A well-formed request whose values make no sense (a forged cursor, an unknown sort key)."""
+
+    code = "invalid_request"
+    http_status = 400

@@ -9,6 +9,11 @@ import typer
 COMMAND_MODULES: tuple[str, ...] = (
     "quickstart",
     "strategy",
+    "data",
+    "backtest",
+    "signal",
+    "exchange",
+    "config",
 )
 
 

@@ -1,0 +1,253 @@
+"""Phrases that frame a strategy rather than trigger it: name, pairs, timeframe, stop, ladder, time stop.
+
+They are read first, from the whole text, because their wording is distinctive ("2% stop", "TP 1R 2R 3R")
+and often sits inside a sentence that also holds an entry rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.offline.text import NUMBER, Text, number, plain
+from gentrade.spec import TIMEFRAME_MINUTES
+
+_QUOTES = "btc|usdt|usdc|busd|fdusd|tusd|dai|eth|bnb|usd|eur"
+_PAIR_SLASH = re.compile(rf"\b([a-z][a-z0-9]{{1,9}})\s*[/_-]\s*({_QUOTES})\b")
+_PAIR_GLUED = re.compile(r"\b([a-z]{2,6})(btc|usdt|usdc|busd|fdusd)\b")
+_GLUED_NOT_PAIRS = {"ema", "sma", "rsi", "macd", "adx", "cci", "mfi", "tp", "sl", "stop"}
+
+_NAME = re.compile(r"\b(?:named|called|call it|name it|strategy name|name)\s*[:=]?\s*[\"']?([a-z][a-z0-9_]{2,63})\b")
+
+_TF_UNITS = {"m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m", "h": "h", "hr": "h", "hrs": "h",
+             "hour": "h", "hours": "h", "d": "d", "day": "d", "days": "d", "w": "w", "week": "w", "weeks": "w"}
+_TF_COMPACT = re.compile(r"\b(?:on\s+(?:the\s+)?)?(\d{1,2})(m|h|d|w)\b(?:\s*(?:timeframe|chart|candles?|bars?|tf))?")
+_TF_SPOKEN = re.compile(
+    r"\b(?:on\s+(?:the\s+)?)?(\d{1,2})[\s-]*(min|mins|minute|minutes|hr|hrs|hour|hours|day|week)\b"
+    r"(?!\s*(?:moving|ma\b|ema|sma|average|high|low|period|range|channel|rsi))"
+    r"(?:\s*(?:timeframe|time frame|chart|candles?|bars?|tf))?"
+)
+_TF_WORDS = re.compile(r"\b(?:on\s+(?:the\s+)?)?(hourly|daily|weekly)(?:\s*(?:timeframe|chart|candles?|bars?))?\b")
+
+_DIST = rf"{NUMBER}\s*(%|percent|pct|x?\s*atrs?\b)"
+_TARGET = (
+    rf"{NUMBER}(?:\s*(%|percent|pct|x?\s*atrs?\b|x?\s*r\b|x?\s*risk\b)"
+    r"|(?!\s*(?!and\b|then\b)[a-z0-9.]))"
+)
+_LEVEL = r"(?:tp|take[- ]?profit|target|level)\s*#?\s*(\d)"
+
+_TRAIL = re.compile(
+    rf"\b(?:trail(?:ing)?|trails)(?:\s+(?:the\s+)?(?:stop(?:[- ]?loss)?|sl))?\s*(?:at|of|by|with)?\s*{_DIST}"
+    rf"(?:\s+(?:after|once|from|when)\s+{_LEVEL}(?:\s+(?:is\s+)?(?:hit|filled|reached|fills))?"
+    r"|\s+(?:from|at)\s+(?:the\s+)?(?:entry|start))?"
+)
+_TRAIL_AFTER = re.compile(
+    rf"\b{_DIST}\s+trailing(?:\s+stop(?:[- ]?loss)?)?(?:\s+(?:after|once|from)\s+{_LEVEL})?"
+)
+_BE_WHEN = (
+    rf"(?:\s+(?:after|once|when|at)\s+(?:{_LEVEL}|(?:the\s+)?first\s+(?:tp|take[- ]?profit|target))"
+    r"(?:\s+(?:is\s+)?(?:hit|filled|reached))?)?"
+)
+_BREAKEVEN = re.compile(
+    r"\b(?:(?:move|moving|set|put|bring|shift|raise)\s+)?(?:the\s+)?(?:stop(?:[- ]?loss)?|sl)\s+(?:to|at)\s+"
+    rf"(?:break[- ]?even|be\b|(?:the\s+)?entry){_BE_WHEN}"
+)
+_BREAKEVEN_SHORT = re.compile(rf"\bbreak[- ]?even{_BE_WHEN}")
+_STOP = re.compile(rf"\b(?:stop(?:[- ]?loss)?|sl)\s*(?:at|of|:|=|is|with)?\s*{_DIST}")
+_STOP_AFTER = re.compile(rf"\b{_DIST}\s+(?:initial\s+|hard\s+)?(?:stop(?:[- ]?loss)?|sl)\b")
+
+_SPLIT_SHARES = re.compile(r"\b(\d{1,3})\s*/\s*(\d{1,3})(?:\s*/\s*(\d{1,3}))?(?:\s*/\s*(\d{1,3}))?\s*(?:%|split|ladder)?")
+_SHARE_AT = re.compile(
+    rf"\b(?:take|close|sell|exit|book)?\s*{NUMBER}\s*%\s*(?:of\s+(?:the\s+)?(?:position|size|it)\s*)?(?:at|@)\s*{_TARGET}"
+)
+_REST_AT = re.compile(
+    rf"\b(?:and\s+)?(?:the\s+)?(?:rest|remainder|remaining(?:\s+\d+\s*%)?)\s*(?:at|@)\s*{_TARGET}"
+)
+_TARGET_LIST = re.compile(
+    r"\b(?:take[- ]?profits?|tps?|targets?|profit\s+targets?|scale\s+out|ladder|exits?)\s*(?:at|of|:|=|levels?)?\s*"
+    rf"({_TARGET}(?:\s*(?:,|/|and|then|&)?\s*{_TARGET}){{0,4}})"
+)
+_ONE_TARGET = re.compile(_TARGET)
+
+_TIME_STOP = re.compile(
+    r"\b(?:(?:close|exit|sell|get\s+out|leave)(?:\s+(?:the\s+)?(?:trade|position)s?)?\s+"
+    r"|time\s+stop\s+(?:of\s+|at\s+)?|max(?:imum)?\s+(?:holding\s+)?(?:time\s+)?(?:of\s+)?|hold\s+(?:for\s+)?(?:at\s+most\s+)?)"
+    r"(?:after\s+)?(\d+)\s*(candles?|bars?|minutes?|mins?|hours?|hrs?|days?)\b(?:\s+in\s+(?:the\s+|a\s+)?trade)?"
+)
+
+_UNIT_MINUTES = {"minute": 1, "min": 1, "hour": 60, "hr": 60, "day": 1440}
+
+
+@dataclass
+class Frame:
+    """Everything but the rules, as spec fields (plain data) plus what was understood, in text order."""
+
+    name: str | None = None
+    pairs: list[str] = field(default_factory=list)
+    timeframe: str | None = None
+    stop: dict[str, Any] = field(default_factory=dict)
+    take_profit: list[dict[str, Any]] | None = None
+    time_stop: tuple[int, str] | None = None
+    understood: list[str] = field(default_factory=list)
+    not_understood: list[str] = field(default_factory=list)
+
+
+def read_frame(text: Text) -> Frame:
+    frame = Frame()
+    _name(text, frame)
+    _pairs(text, frame)
+    _time_stop(text, frame)
+    _timeframe(text, frame)
+    _trailing(text, frame)
+    _breakeven(text, frame)
+    _ladder(text, frame)
+    _stop(text, frame)
+    return frame
+
+
+def _name(text: Text, frame: Frame) -> None:
+    for match in text.take_all(_NAME)[:1]:
+        raw = text.original[match.start(1):match.end(1)]
+        words = [w for w in re.split(r"_+", raw) if w]
+        name = "".join(w[0].upper() + w[1:] for w in words)
+        frame.name = name
+        frame.understood.append(f"name: {name}")
+
+
+def _pairs(text: Text, frame: Frame) -> None:
+    found: list[tuple[int, str]] = []
+    for match in text.take_all(_PAIR_SLASH):
+        found.append((match.start(), f"{match.group(1).upper()}/{match.group(2).upper()}"))
+    for match in list(text.finditer(_PAIR_GLUED)):
+        if match.group(1) not in _GLUED_NOT_PAIRS:
+            text.consume(match.start(), match.end())
+            found.append((match.start(), f"{match.group(1).upper()}/{match.group(2).upper()}"))
+    for _, pair in sorted(found):
+        if pair not in frame.pairs:
+            frame.pairs.append(pair)
+    if frame.pairs:
+        frame.understood.append(f"pairs: {', '.join(frame.pairs)}")
+
+
+def _timeframe(text: Text, frame: Frame) -> None:
+    candidates: list[tuple[int, str, str]] = []
+    for match in text.take_all(_TF_COMPACT) + text.take_all(_TF_SPOKEN):
+        candidates.append((match.start(), f"{int(match.group(1))}{_TF_UNITS[match.group(2)]}", match.group(0)))
+    for match in text.take_all(_TF_WORDS):
+        candidates.append((match.start(), {"hourly": "1h", "daily": "1d", "weekly": "1w"}[match.group(1)], match.group(0)))
+    for _, timeframe, phrase in sorted(candidates):
+        if timeframe not in TIMEFRAME_MINUTES:
+            frame.not_understood.append(f"{phrase.strip()} (timeframe {timeframe} is not one freqtrade's specs allow)")
+        elif frame.timeframe is None:
+            frame.timeframe = timeframe
+            frame.understood.append(f"timeframe: {timeframe}")
+        elif timeframe != frame.timeframe:
+            frame.not_understood.append(f"{phrase.strip()} (a second timeframe; using {frame.timeframe})")
+
+
+def _distance(value: str, unit: str) -> dict[str, float]:
+    return {"atr": number(value)} if "atr" in unit else {"percent": number(value)}
+
+
+def _say(distance: dict[str, float]) -> str:
+    ((kind, size),) = distance.items()
+    return {"atr": f"{plain(size)} × ATR", "percent": f"{plain(size)}%", "r": f"{plain(size)}R"}[kind]
+
+
+def _time_stop(text: Text, frame: Frame) -> None:
+    for match in text.take_all(_TIME_STOP)[:1]:
+        count, unit = int(match.group(1)), match.group(2).rstrip("s")
+        frame.time_stop = (count, unit)
+
+
+def _trailing(text: Text, frame: Frame) -> None:
+    matches = text.take_all(_TRAIL) + text.take_all(_TRAIL_AFTER)
+    for match in matches[:1]:
+        distance = _distance(match.group(1), match.group(2))
+        level_group = match.group(3)
+        from_entry = re.search(r"(?:entry|start)$", match.group(0)) is not None
+        after = 0 if from_entry else int(level_group) if level_group else 1
+        frame.stop["trailing"] = {"after_level": after, "distance": distance}
+        when = "from entry" if after == 0 else f"after TP{after}"
+        frame.understood.append(f"trailing stop: {_say(distance)} {when}")
+
+
+def _breakeven(text: Text, frame: Frame) -> None:
+    for match in (text.take_all(_BREAKEVEN) + text.take_all(_BREAKEVEN_SHORT))[:1]:
+        level = int(match.group(1)) if match.group(1) else 1
+        frame.stop["breakeven_after_level"] = level
+        frame.understood.append(f"stop to break-even after TP{level}")
+
+
+def _target(value: str, unit: str | None) -> dict[str, float]:
+    unit = (unit or "").replace(" ", "").removeprefix("x")
+    if unit.startswith("atr"):
+        return {"atr": number(value)}
+    if unit in {"%", "percent", "pct"}:
+        return {"percent": number(value)}
+    return {"r": number(value)}
+
+
+def _default_shares(count: int) -> list[float]:
+    if count == 3:
+        return [0.4, 0.3, 0.3]
+    share = round(1.0 / count, 4)
+    return [share] * (count - 1) + [round(1.0 - share * (count - 1), 4)]
+
+
+def _ladder(text: Text, frame: Frame) -> None:
+    shares_given = [m for m in text.finditer(_SPLIT_SHARES) if sum(int(g) for g in m.groups() if g) == 100]
+    for match in shares_given:
+        text.consume(match.start(), match.end())
+    explicit = text.take_all(_SHARE_AT)
+    rest = text.take_all(_REST_AT)
+    if explicit:
+        levels = [{"target": _target(m.group(2), m.group(3)), "fraction": number(m.group(1)) / 100} for m in explicit]
+        for match in rest[:1]:
+            left = round(1.0 - sum(level["fraction"] for level in levels), 6)
+            levels.append({"target": _target(match.group(1), match.group(2)), "fraction": left})
+        _set_ladder(frame, levels)
+        return
+    for match in text.take_all(_TARGET_LIST)[:1]:
+        raw = [(m.group(1), m.group(2)) for m in _ONE_TARGET.finditer(match.group(1))]
+        # "1, 2 and 3R": a unit written once applies to the numbers before it.
+        units: list[str | None] = []
+        carried: str | None = None
+        for _, unit in reversed(raw):
+            carried = unit or carried
+            units.append(carried)
+        units.reverse()
+        targets = [_target(value, unit) for (value, _), unit in zip(raw, units, strict=True)]
+        shares = _default_shares(len(targets))
+        if shares_given:
+            given = [int(g) / 100 for g in shares_given[0].groups() if g]
+            if len(given) == len(targets):
+                shares = given
+        _set_ladder(frame, [{"target": t, "fraction": s} for t, s in zip(targets, shares, strict=True)])
+
+
+def _set_ladder(frame: Frame, levels: list[dict[str, Any]]) -> None:
+    frame.take_profit = levels
+    steps = ", ".join(f"{level['fraction'] * 100:g}% at {_say(level['target'])}" for level in levels)
+    frame.understood.append(f"take-profit ladder: {steps}")
+
+
+def _stop(text: Text, frame: Frame) -> None:
+    for match in (text.take_all(_STOP) + text.take_all(_STOP_AFTER))[:1]:
+        distance = _distance(match.group(1), match.group(2))
+        frame.stop["initial"] = distance
+        if "percent" in distance and distance["percent"] > 25:
+            frame.stop["max_percent"] = min(distance["percent"], 90.0)
+        frame.understood.append(f"initial stop: {_say(distance)}")
+
+
+def time_stop_candles(frame: Frame, timeframe: str) -> int | None:
+    """The time stop in candles of `timeframe` (a stop given in hours or days is rounded up to whole candles)."""
+    if frame.time_stop is None:
+        return None
+    count, unit = frame.time_stop
+    if unit in {"candle", "bar"}:
+        return count
+    minutes = count * _UNIT_MINUTES[unit]
+    return max(1, -(-minutes // TIMEFRAME_MINUTES[timeframe]))

@@ -1,0 +1,70 @@
+"""The FastAPI app factory: services, middleware, error handlers, routers under /api/v1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from gentrade.api import errors
+from gentrade.api.deps import Services
+from gentrade.api.executor import BacktestExecutor, LocalExecutor
+from gentrade.api.middleware import RequestContextMiddleware, RequestGuardMiddleware
+from gentrade.api.ratelimit import RateLimiter
+from gentrade.api.routers import auth, backtests, credentials, health, strategies, users
+from gentrade.db.engine import make_engine, make_session_factory
+from gentrade.db.keys import CredentialCipher, jwt_secret
+from gentrade.db.migrate import ensure_schema
+from gentrade.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def build_services(
+    settings: Settings, engine: Engine | None = None, executor: BacktestExecutor | None = None
+) -> Services:
+    engine = engine or make_engine(settings.resolved_database_url)
+    sessions = make_session_factory(engine)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        executor=executor or LocalExecutor(sessions, settings),
+        cipher=CredentialCipher.from_settings(settings),
+        jwt_secret=jwt_secret(settings),
+        backtest_limiter=RateLimiter(
+            "backtest", settings.rate_backtests_per_minute, settings.rate_backtests_burst
+        ),
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    executor: BacktestExecutor | None = None,
+) -> FastAPI:
+    """The API app; on startup it refuses a database whose schema is behind (see ``ensure_schema``)."""
+    svc = build_services(settings or get_settings(), engine, executor)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ensure_schema(svc.engine)
+        yield
+        svc.executor.shutdown()
+
+    app = FastAPI(
+        title="GenTrade",
+        version="1",
+        summary="Typed strategy specs → audited Freqtrade strategies → honest offline backtests, per user.",
+        lifespan=lifespan,
+    )
+    app.state.services = svc
+    errors.install(app)
+    app.add_middleware(RequestGuardMiddleware, max_bytes=svc.settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    for module in (health, auth, users, strategies, backtests, credentials):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,139 @@
+"""Backtests: queue through the executor, follow status, list/filter/sort, compare, cancel, download."""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.responses import FileResponse
+
+from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
+from gentrade.api.schemas.backtests import (
+    BacktestComparison,
+    BacktestIn,
+    BacktestOut,
+    BacktestPage,
+    BacktestQueued,
+    BacktestRow,
+    Status,
+)
+from gentrade.api.schemas.common import MAX_ID, problems
+from gentrade.db.repositories import backtests as repo
+from gentrade.db.repositories import strategies as strategies_repo
+from gentrade.db.repositories.scope import record
+from gentrade.errors import InvalidRequestError, NotFoundError
+
+router = APIRouter(prefix="/backtests", tags=["backtests"], responses=problems(401))
+
+BacktestId = Annotated[int, Path(ge=1, le=MAX_ID)]
+SortKey = Literal[tuple(key for name in repo.SORT_KEYS for key in (name, f"-{name}"))]  # type: ignore[valid-type]
+MAX_COMPARE = 20
+
+
+@router.post(
+    "", status_code=status.HTTP_202_ACCEPTED, response_model=BacktestQueued, responses=problems(404, 422, 429)
+)
+def create_backtest(
+    body: BacktestIn, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
+) -> BacktestQueued:
+    """Queue a backtest of a strategy version; poll ``GET /backtests/{id}`` for its status and metrics."""
+    svc.backtest_limiter.take(user.id)
+    strategy = strategies_repo.get(session, body.strategy_id, user)
+    version = strategies_repo.version(session, strategy, body.version)
+    parameters = {
+        "timerange": body.timerange,
+        "pairs": body.pairs or version.spec["pairs"],
+        "timeframe": body.timeframe,
+        "fee": body.fee,
+        "slippage": body.slippage,
+    }
+    backtest = repo.create(session, user, strategy, version, parameters)
+    record(session, user, "create", "backtest", backtest.id, request_id)
+    session.commit()
+    svc.executor.submit(backtest.id, request_id=request_id)
+    return BacktestQueued(id=backtest.id, status="queued")
+
+
+@router.get("", response_model=BacktestPage)
+def list_backtests(
+    user: CurrentUser,
+    session: DbSession,
+    strategy_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    min_profit_pct: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    max_drawdown_pct: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    min_trades: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    sort: SortKey = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> BacktestPage:
+    filters = repo.BacktestFilter(
+        strategy_id=strategy_id,
+        status=status_,
+        min_profit_pct=min_profit_pct,
+        max_drawdown_pct=max_drawdown_pct,
+        min_trades=min_trades,
+    )
+    rows, total = repo.page(session, user, filters, sort=sort, limit=limit, offset=offset)
+    return BacktestPage(
+        items=[BacktestRow.model_validate(row) for row in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/compare", response_model=BacktestComparison, responses=problems(400, 404))
+def compare_backtests(
+    user: CurrentUser,
+    session: DbSession,
+    ids: Annotated[str, Query(max_length=400, description="Comma-separated backtest ids, e.g. 1,2,3.")],
+) -> BacktestComparison:
+    """Headline metrics of several backtests side by side."""
+    parts = [part.strip() for part in ids.split(",") if part.strip()]
+    if not parts or len(parts) > MAX_COMPARE or not all(p.isdigit() and 0 < int(p) <= MAX_ID for p in parts):
+        raise InvalidRequestError(f"ids must be 1 to {MAX_COMPARE} comma-separated backtest ids")
+    rows = repo.many(session, list(dict.fromkeys(int(p) for p in parts)), user)
+    return BacktestComparison(items=[BacktestRow.model_validate(row) for row in rows])
+
+
+@router.get("/{backtest_id}", response_model=BacktestOut, responses=problems(404))
+def get_backtest(backtest_id: BacktestId, user: CurrentUser, session: DbSession) -> BacktestOut:
+    return BacktestOut.model_validate(repo.get(session, backtest_id, user))
+
+
+@router.post("/{backtest_id}/cancel", response_model=BacktestOut, responses=problems(404, 409))
+def cancel_backtest(
+    backtest_id: BacktestId, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
+) -> BacktestOut:
+    backtest = repo.get(session, backtest_id, user)
+    repo.cancel(session, backtest)
+    record(session, user, "cancel", "backtest", backtest_id, request_id)
+    session.commit()
+    svc.executor.cancel(backtest_id)
+    return BacktestOut.model_validate(backtest)
+
+
+@router.delete("/{backtest_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
+def delete_backtest(
+    backtest_id: BacktestId, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
+) -> Response:
+    """Delete the record; a queued or running backtest is stopped first."""
+    backtest = repo.get(session, backtest_id, user)
+    repo.remove(session, backtest)
+    record(session, user, "delete", "backtest", backtest_id, request_id)
+    session.commit()
+    svc.executor.cancel(backtest_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{backtest_id}/result.zip",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}}}, **problems(404)},
+)
+def download_result(backtest_id: BacktestId, user: CurrentUser, session: DbSession) -> FileResponse:
+    """freqtrade's own result zip (opens in freqtrade and FreqUI)."""
+    backtest = repo.get(session, backtest_id, user)
+    path = FilePath(backtest.result_zip) if backtest.result_zip else None
+    if backtest.status != "succeeded" or path is None or not path.is_file():
+        raise NotFoundError(f"backtest {backtest_id} has no result file")
+    return FileResponse(path, media_type="application/zip", filename=path.name)

@@ -1,0 +1,32 @@
+"""Liveness (the process answers) and readiness (the database answers and its schema is at head)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.exc import SQLAlchemyError
+
+from gentrade.api.deps import ServicesDep
+from gentrade.api.schemas.common import problems
+from gentrade.api.schemas.health import Health, Ready
+from gentrade.db.migrate import UPGRADE_HINT, schema_state
+from gentrade.errors import SchemaOutdatedError, ServiceUnavailableError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health)
+def health() -> Health:
+    return Health()
+
+
+@router.get("/ready", response_model=Ready, responses=problems(503))
+def ready(svc: ServicesDep) -> Ready:
+    try:
+        state = schema_state(svc.engine)
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailableError(f"database unreachable: {type(exc).__name__}") from None
+    if not state.at_head:
+        raise SchemaOutdatedError(
+            f"schema at {state.current or '(none)'}, code needs {state.head}: run `{UPGRADE_HINT}`"
+        )
+    return Ready(schema_revision=state.head)

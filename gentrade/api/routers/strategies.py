@@ -1,0 +1,161 @@
+"""Strategies: create from a spec (render + audit + store), list, read, new versions, download, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from gentrade.api.deps import CurrentUser, DbSession, RequestId
+from gentrade.api.schemas.common import MAX_ID, problems
+from gentrade.api.schemas.strategies import (
+    AuditOut,
+    Rendered,
+    SourceIn,
+    SpecIn,
+    StrategyIn,
+    StrategyOut,
+    StrategyPage,
+    StrategyRow,
+    VersionOut,
+    VersionSummary,
+)
+from gentrade.codegen import render, strategy_filename
+from gentrade.db.models import Strategy, StrategyVersion
+from gentrade.db.repositories import strategies as repo
+from gentrade.db.repositories.scope import record
+from gentrade.errors import PayloadTooLargeError
+from gentrade.safety import audit, require_clean
+from gentrade.safety.policy import MAX_SOURCE_BYTES
+from gentrade.spec import StrategySpec
+
+router = APIRouter(prefix="/strategies", tags=["strategies"], responses=problems(401))
+
+StrategyId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _content(spec: StrategySpec, body: StrategyIn) -> repo.NewVersion:
+    """Render and audit; a rendered spec that fails the audit is a renderer bug and is never stored."""
+    source = render(spec)
+    report = require_clean(source, filename=strategy_filename(spec))
+    created_by = body.created_by
+    return repo.NewVersion(
+        spec=spec.model_dump(mode="json"),
+        source=source,
+        audit=report.to_dict(),
+        created_by_kind=created_by.kind if created_by else "person",
+        created_by_model_id=created_by.model_id if created_by else None,
+    )
+
+
+def _out(strategy: Strategy, version: StrategyVersion) -> StrategyOut:
+    return StrategyOut(
+        **StrategyRow.model_validate(strategy).model_dump(), version=VersionOut.model_validate(version)
+    )
+
+
+@router.post("/render", response_model=Rendered, responses=problems(422))
+def render_spec(body: SpecIn, _user: CurrentUser) -> Rendered:
+    """Render a spec to strategy source without storing anything."""
+    return Rendered(filename=strategy_filename(body.spec), source=render(body.spec))
+
+
+@router.post("/audit", response_model=AuditOut, responses=problems(413, 422))
+def audit_source(body: SourceIn, _user: CurrentUser) -> dict[str, Any]:
+    """Statically audit any strategy source (never imported or run)."""
+    if len(body.source.encode()) > MAX_SOURCE_BYTES:
+        raise PayloadTooLargeError(f"strategy source exceeds {MAX_SOURCE_BYTES} bytes")
+    return audit(body.source, filename=body.filename).to_dict()
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=StrategyOut, responses=problems(409, 422)
+)
+def create_strategy(
+    body: StrategyIn, user: CurrentUser, session: DbSession, request_id: RequestId
+) -> StrategyOut:
+    strategy, version = repo.create(session, user, body.spec.name, _content(body.spec, body))
+    record(session, user, "create", "strategy", strategy.id, request_id)
+    session.commit()
+    return _out(strategy, version)
+
+
+@router.get("", response_model=StrategyPage, responses=problems(400))
+def list_strategies(
+    user: CurrentUser,
+    session: DbSession,
+    name: Annotated[
+        str | None, Query(max_length=64, description="Case-insensitive substring of the name.")
+    ] = None,
+    sort: repo.StrategySort = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> StrategyPage:
+    rows, next_cursor = repo.page(session, user, name=name, sort=sort, limit=limit, cursor=cursor)
+    return StrategyPage(items=[StrategyRow.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get("/{strategy_id}", response_model=StrategyOut, responses=problems(404))
+def get_strategy(strategy_id: StrategyId, user: CurrentUser, session: DbSession) -> StrategyOut:
+    strategy = repo.get(session, strategy_id, user)
+    return _out(strategy, repo.version(session, strategy))
+
+
+@router.put("/{strategy_id}", response_model=StrategyOut, responses=problems(404, 409, 422))
+def update_strategy(
+    strategy_id: StrategyId, body: StrategyIn, user: CurrentUser, session: DbSession, request_id: RequestId
+) -> StrategyOut:
+    """Store the spec as a new version; earlier versions stay readable."""
+    strategy = repo.get(session, strategy_id, user)
+    version = repo.add_version(session, strategy, body.spec.name, _content(body.spec, body))
+    record(session, user, "update", "strategy", strategy.id, request_id)
+    session.commit()
+    return _out(strategy, version)
+
+
+@router.delete("/{strategy_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
+def delete_strategy(
+    strategy_id: StrategyId, user: CurrentUser, session: DbSession, request_id: RequestId
+) -> Response:
+    """Delete the strategy, its versions and their backtests."""
+    repo.remove(session, repo.get(session, strategy_id, user))
+    record(session, user, "delete", "strategy", strategy_id, request_id)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{strategy_id}/versions", response_model=list[VersionSummary], responses=problems(404))
+def list_versions(strategy_id: StrategyId, user: CurrentUser, session: DbSession) -> list[VersionSummary]:
+    strategy = repo.get(session, strategy_id, user)
+    return [VersionSummary.model_validate(row) for row in repo.versions(session, strategy)]
+
+
+@router.get("/{strategy_id}/versions/{number}", response_model=VersionOut, responses=problems(404))
+def get_version(
+    strategy_id: StrategyId,
+    number: Annotated[int, Path(ge=1, le=MAX_ID)],
+    user: CurrentUser,
+    session: DbSession,
+) -> VersionOut:
+    return VersionOut.model_validate(repo.version(session, repo.get(session, strategy_id, user), number))
+
+
+@router.get(
+    "/{strategy_id}/source",
+    response_class=Response,
+    responses={200: {"content": {"text/x-python": {}}}, **problems(404)},
+)
+def download_source(
+    strategy_id: StrategyId,
+    user: CurrentUser,
+    session: DbSession,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> Response:
+    """The strategy file for freqtrade's strategies/ folder (current version unless ``version`` is given)."""
+    row = repo.version(session, repo.get(session, strategy_id, user), version)
+    filename = f"{row.spec['name']}.py"
+    return Response(
+        row.source,
+        media_type="text/x-python",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,48 @@
+"""The caller's own account and personal API tokens (always the caller's, admin or not)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import delete
+
+from gentrade.api.deps import CurrentUser, DbSession, RequestId
+from gentrade.api.schemas.auth import TokenCreate, TokenCreated, TokenOut, UserOut
+from gentrade.api.schemas.common import problems
+from gentrade.api.security import new_api_token
+from gentrade.db.models import ApiToken
+from gentrade.db.repositories import users
+from gentrade.db.repositories.scope import record
+from gentrade.errors import NotFoundError
+
+router = APIRouter(prefix="/users/me", tags=["users"], responses=problems(401))
+
+
+@router.get("", response_model=UserOut)
+def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
+def create_token(
+    body: TokenCreate, user: CurrentUser, session: DbSession, request_id: RequestId
+) -> TokenCreated:
+    token, token_hash, prefix = new_api_token()
+    row = users.add_token(session, user, body.name, token_hash, prefix)
+    record(session, user, "create", "api_token", row.id, request_id)
+    session.commit()
+    return TokenCreated(**TokenOut.model_validate(row).model_dump(), token=token)
+
+
+@router.get("/tokens", response_model=list[TokenOut])
+def list_tokens(user: CurrentUser, session: DbSession) -> list[TokenOut]:
+    return [TokenOut.model_validate(t) for t in users.list_tokens(session, user)]
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
+def delete_token(token_id: int, user: CurrentUser, session: DbSession, request_id: RequestId) -> Response:
+    deleted = session.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.owner_id == user.id))
+    if deleted.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFoundError(f"token {token_id} not found")
+    record(session, user, "delete", "api_token", token_id, request_id)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

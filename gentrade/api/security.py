@@ -1,0 +1,60 @@
+"""Passwords (argon2id), JWT access tokens (HS256) and personal API tokens (``gtp_``, stored as sha256).
+
+Personal tokens are long random strings, so a fast hash is enough to store them; passwords are not, so
+they get argon2. The ``gtp_`` prefix lets secret scanners and people recognise a leaked token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from gentrade.errors import AuthError
+
+TOKEN_PREFIX = "gtp_"
+_ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Constant work whether or not the user exists, so login timing does not reveal registered emails."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_access_token(user_id: int, secret: str, minutes: int) -> str:
+    now = datetime.now(UTC)
+    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=minutes), "typ": "access"}
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def user_id_from_access_token(token: str, secret: str) -> int:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        raise AuthError("invalid or expired access token") from None
+    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+        raise AuthError("invalid or expired access token")
+    return int(claims["sub"])
+
+
+def new_api_token() -> tuple[str, str, str]:
+    """A fresh token, its stored hash, and the short prefix shown in listings."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_api_token(token), token[: len(TOKEN_PREFIX) + 6]
+
+
+def hash_api_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,129 @@
+"""``gentrade backtest``: audit and backtest one strategy file with freqtrade, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gentrade.cli.data import split_pairs
+from gentrade.cli.errors import cli_errors
+from gentrade.settings import get_settings
+
+if TYPE_CHECKING:
+    from gentrade.engine.result import BacktestResult
+
+console = Console()
+
+
+def _stake(value: str) -> float | str:
+    from gentrade.errors import ConfigError
+
+    if value == "unlimited":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"--stake-amount must be a number or 'unlimited', got {value!r}") from None
+
+
+def _table(result: BacktestResult) -> Table:
+    cur = result.stake_currency
+    table = Table(
+        "metric", "value", title=f"{result.strategy} · {result.timeframe} · {', '.join(result.pairs)}"
+    )
+    rows = [
+        ("backtested", f"{result.backtest_start:%Y-%m-%d %H:%M} → {result.backtest_end:%Y-%m-%d %H:%M}"),
+        (
+            "costs per side",
+            f"fee {result.exchange_fee:.4%} + slippage {result.slippage:.4%} = {result.fee:.4%}",
+        ),
+        ("trades", f"{result.trades}  (win {result.wins} / draw {result.draws} / loss {result.losses})"),
+        ("win rate", f"{result.win_rate:.1%}"),
+        ("starting → final", f"{result.starting_balance:.8g} → {result.final_balance:.8g} {cur}"),
+        ("total profit", f"{result.profit_total_abs:.8g} {cur} ({result.profit_total_pct:.2f}%)"),
+        ("max drawdown", f"{result.max_drawdown_abs:.8g} {cur} ({result.max_drawdown_pct:.2f}%)"),
+        (
+            "sharpe / sortino / calmar",
+            " / ".join(_num(v) for v in (result.sharpe, result.sortino, result.calmar)),
+        ),
+        ("profit factor", _num(result.profit_factor)),
+        ("expectancy (ratio)", f"{_num(result.expectancy)} ({_num(result.expectancy_ratio)})"),
+        ("avg trade duration", _duration(result.avg_trade_duration_s)),
+        ("exits", ", ".join(f"{tag} {n}" for tag, n in result.exit_reasons.items()) or "-"),
+    ]
+    if result.run is not None:
+        rows.append(("freqtrade result", str(result.run.result_zip)))
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h{rest // 60:02d}m"
+
+
+@cli_errors
+def backtest(
+    strategy_file: Annotated[Path, typer.Argument(help="Strategy source file (one IStrategy class).")],
+    datadir: Annotated[
+        Path | None, typer.Option(help="Candle directory (default: the configured one).")
+    ] = None,
+    timerange: Annotated[
+        str | None, typer.Option(help="freqtrade timerange, e.g. 20180111-20180130.")
+    ] = None,
+    pairs: Annotated[
+        list[str] | None, typer.Option("--pairs", "-p", help="Pairs (default: all in datadir).")
+    ] = None,
+    timeframe: Annotated[str | None, typer.Option(help="Override the strategy's timeframe.")] = None,
+    results_dir: Annotated[Path | None, typer.Option(help="Where run directories are created.")] = None,
+    fee: Annotated[float, typer.Option(help="Exchange fee per side (fraction).")] = 0.001,
+    slippage: Annotated[float, typer.Option(help="Assumed slippage per side (fraction).")] = 0.0005,
+    wallet: Annotated[float, typer.Option(help="Starting balance in the stake currency.")] = 1000.0,
+    stake_amount: Annotated[str, typer.Option(help="Stake per trade, or 'unlimited'.")] = "unlimited",
+    max_open_trades: Annotated[int, typer.Option(help="Concurrent trades.")] = 3,
+    markets: Annotated[Path | None, typer.Option(help="Captured ccxt markets snapshot (JSON).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Wall-clock limit in seconds.")] = None,
+    memory_mb: Annotated[
+        int | None, typer.Option(help="Address-space limit of the backtest process.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the BacktestResult as JSON.")] = False,
+) -> None:
+    """Audit STRATEGY_FILE and backtest it with freqtrade (child process, no network)."""
+    from gentrade.engine import run_backtest
+
+    settings = get_settings()
+    result = run_backtest(
+        strategy_file,
+        datadir if datadir is not None else settings.resolved_data_dir,
+        timerange,
+        split_pairs(pairs),
+        timeframe,
+        results_dir=results_dir,
+        timeout_s=timeout if timeout is not None else settings.backtest_timeout_s,
+        memory_mb=memory_mb if memory_mb is not None else settings.backtest_memory_mb,
+        fee=fee,
+        slippage=slippage,
+        dry_run_wallet=wallet,
+        stake_amount=_stake(stake_amount),
+        max_open_trades=max_open_trades,
+        markets_file=markets,
+    )
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        console.print(_table(result))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backtest")(backtest)

@@ -1,0 +1,229 @@
+"""Every table GenTrade keeps. Each user-facing row has an ``owner_id``; repositories scope by it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gentrade.db.base import Base, utcnow
+
+ROLES = ("user", "admin")
+BACKTEST_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+CREATOR_KINDS = ("person", "agent")
+BACKTEST_METRICS = (
+    "total_profit_pct",
+    "total_profit_abs",
+    "trades",
+    "win_rate",
+    "max_drawdown_pct",
+    "sharpe",
+    "sortino",
+    "calmar",
+    "profit_factor",
+)
+"""Headline metrics kept as columns so lists can filter and sort on them without reading result JSON."""
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class ApiToken(Base):
+    """A personal token for scripts; only its sha256 is stored, the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    owner: Mapped[User] = relationship(lazy="joined")
+
+
+class Strategy(Base):
+    __tablename__ = "strategies"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "name"),
+        Index("ix_strategies_owner_created", "owner_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StrategyVersion(Base):
+    __tablename__ = "strategy_versions"
+    __table_args__ = (
+        UniqueConstraint("strategy_id", "number"),
+        CheckConstraint(_in("created_by_kind", CREATOR_KINDS), name="created_by_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    spec: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(Text)
+    audit: Mapped[dict[str, Any]]
+    created_by_kind: Mapped[str] = mapped_column(String(16), default="person")
+    created_by_model_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Backtest(Base):
+    __tablename__ = "backtests"
+    __table_args__ = (
+        CheckConstraint(_in("status", BACKTEST_STATUSES), name="status"),
+        Index("ix_backtests_owner_created", "owner_id", "created_at"),
+        Index("ix_backtests_owner_status", "owner_id", "status"),
+        Index("ix_backtests_strategy", "strategy_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    strategy_version_id: Mapped[int] = mapped_column(ForeignKey("strategy_versions.id", ondelete="CASCADE"))
+    version_number: Mapped[int]
+    parameters: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    total_profit_pct: Mapped[float | None] = mapped_column(Float)
+    total_profit_abs: Mapped[float | None] = mapped_column(Float)
+    trades: Mapped[int | None]
+    win_rate: Mapped[float | None] = mapped_column(Float)
+    max_drawdown_pct: Mapped[float | None] = mapped_column(Float)
+    sharpe: Mapped[float | None] = mapped_column(Float)
+    sortino: Mapped[float | None] = mapped_column(Float)
+    calmar: Mapped[float | None] = mapped_column(Float)
+    profit_factor: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[dict[str, Any] | None]
+    result_zip: Mapped[str | None] = mapped_column(String(1024))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class Bot(Base):
+    __tablename__ = "bots"
+    __table_args__ = (Index("ix_bots_owner_created", "owner_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    strategy_version_id: Mapped[int] = mapped_column(ForeignKey("strategy_versions.id", ondelete="RESTRICT"))
+    config: Mapped[dict[str, Any]]
+    port: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(16), default="stopped")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExchangeCredential(Base):
+    """API key and secret, both Fernet-encrypted; only ``key_hint`` (first and last 4) is ever shown."""
+
+    __tablename__ = "exchange_credentials"
+    __table_args__ = (Index("ix_exchange_credentials_owner_created", "owner_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    exchange: Mapped[str] = mapped_column(String(50))
+    label: Mapped[str] = mapped_column(String(100))
+    api_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    api_secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    key_hint: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatThread(Base):
+    __tablename__ = "chat_threads"
+    __table_args__ = (Index("ix_chat_threads_owner_created", "owner_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TradeSignal(Base):
+    __tablename__ = "trade_signals"
+    __table_args__ = (
+        Index("ix_trade_signals_owner_generated", "owner_id", "generated_at"),
+        Index("ix_trade_signals_owner_status", "owner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    symbol: Mapped[str] = mapped_column(String(50))
+    direction: Mapped[str] = mapped_column(String(8))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    entry: Mapped[float] = mapped_column(Float)
+    take_profits: Mapped[list[Any]]
+    stop: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    market_condition: Mapped[str | None] = mapped_column(String(50))
+    model_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    snapshots: Mapped[dict[str, Any] | None]
+    generated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+
+
+class SignalOutcome(Base):
+    __tablename__ = "signal_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("trade_signals.id", ondelete="CASCADE"), unique=True)
+    outcome: Mapped[dict[str, Any]]
+    net_pnl_pct: Mapped[float | None] = mapped_column(Float)
+    net_pnl_abs: Mapped[float | None] = mapped_column(Float)
+    evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_actor_at", "actor_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    request_id: Mapped[str | None] = mapped_column(String(128))

@@ -1,0 +1,1 @@
+"""Queries and writes scoped to the acting user: a foreign row looks exactly like a missing one."""

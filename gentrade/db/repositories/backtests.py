@@ -1,0 +1,166 @@
+"""Backtest rows: queued by the API, claimed and finished by an executor, read back by anyone who owns them.
+
+Status changes are conditional UPDATEs (``WHERE status = ...``) so a redelivered task, a cancel racing a
+finish, or a deleted row all resolve in the database rather than in whoever happens to write last.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import Session, defer
+
+from gentrade.db.base import utcnow
+from gentrade.db.models import BACKTEST_METRICS, Backtest, Strategy, StrategyVersion, User
+from gentrade.db.repositories.scope import get_owned, scoped
+from gentrade.errors import ConflictError, NotFoundError
+
+SORT_KEYS = ("created_at", "id", *BACKTEST_METRICS)
+ACTIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class BacktestFilter:
+    strategy_id: int | None = None
+    status: str | None = None
+    min_profit_pct: float | None = None
+    max_drawdown_pct: float | None = None
+    min_trades: int | None = None
+
+
+def create(
+    session: Session, owner: User, strategy: Strategy, version: StrategyVersion, parameters: dict[str, Any]
+) -> Backtest:
+    backtest = Backtest(
+        owner_id=owner.id,
+        strategy_id=strategy.id,
+        strategy_version_id=version.id,
+        version_number=version.number,
+        parameters=parameters,
+        status="queued",
+        idempotency_key=uuid.uuid4().hex,
+    )
+    session.add(backtest)
+    session.flush()
+    return backtest
+
+
+def get(session: Session, backtest_id: int, actor: User) -> Backtest:
+    return get_owned(session, Backtest, backtest_id, actor)
+
+
+def _conditions(filters: BacktestFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.strategy_id is not None:
+        conditions.append(Backtest.strategy_id == filters.strategy_id)
+    if filters.status is not None:
+        conditions.append(Backtest.status == filters.status)
+    if filters.min_profit_pct is not None:
+        conditions.append(Backtest.total_profit_pct >= filters.min_profit_pct)
+    if filters.max_drawdown_pct is not None:
+        conditions.append(Backtest.max_drawdown_pct <= filters.max_drawdown_pct)
+    if filters.min_trades is not None:
+        conditions.append(Backtest.trades >= filters.min_trades)
+    return conditions
+
+
+def page(
+    session: Session,
+    actor: User,
+    filters: BacktestFilter,
+    *,
+    sort: str = "-created_at",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Backtest], int]:
+    """A page of backtests without their result JSON, and the total matching count.
+
+    Sorting by a metric puts backtests without that metric (not finished) last in either direction.
+    """
+    key = sort.lstrip("-")
+    column = getattr(Backtest, key)
+    order = column.desc() if sort.startswith("-") else column.asc()
+    conditions = _conditions(filters)
+    stmt = scoped(select(Backtest), Backtest, actor).where(*conditions)
+    rows = session.scalars(
+        stmt.options(defer(Backtest.result))
+        .order_by(order.nulls_last(), Backtest.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    total = session.scalar(scoped(select(func.count(Backtest.id)), Backtest, actor).where(*conditions)) or 0
+    return list(rows), total
+
+
+def many(session: Session, ids: list[int], actor: User) -> list[Backtest]:
+    """The backtests in the order asked; any missing or foreign id makes the whole request a 404."""
+    found = {
+        b.id: b
+        for b in session.scalars(scoped(select(Backtest), Backtest, actor).where(Backtest.id.in_(ids)))
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFoundError(f"backtest(s) {', '.join(map(str, missing))} not found")
+    return [found[i] for i in ids]
+
+
+def cancel(session: Session, backtest: Backtest) -> None:
+    if backtest.status not in ACTIVE:
+        raise ConflictError(f"backtest {backtest.id} is already {backtest.status}")
+    session.execute(
+        update(Backtest)
+        .where(Backtest.id == backtest.id, Backtest.status.in_(ACTIVE))
+        .values(status="cancelled", finished_at=utcnow())
+    )
+    session.refresh(backtest)
+
+
+def remove(session: Session, backtest: Backtest) -> None:
+    session.execute(delete(Backtest).where(Backtest.id == backtest.id))
+
+
+def claim(session: Session, backtest_id: int) -> bool:
+    """Move a queued backtest to running; False when it is gone, cancelled or already claimed."""
+    result = session.execute(
+        update(Backtest)
+        .where(Backtest.id == backtest_id, Backtest.status == "queued")
+        .values(status="running", started_at=utcnow())
+    )
+    session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def job(session: Session, backtest_id: int) -> tuple[Backtest, StrategyVersion] | None:
+    row = session.execute(
+        select(Backtest, StrategyVersion)
+        .join(StrategyVersion, StrategyVersion.id == Backtest.strategy_version_id)
+        .where(Backtest.id == backtest_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def succeed(
+    session: Session, backtest_id: int, metrics: dict[str, Any], result: dict[str, Any], result_zip: str
+) -> bool:
+    """Store a finished run unless the backtest was cancelled or deleted meanwhile."""
+    values = {key: metrics.get(key) for key in BACKTEST_METRICS}
+    outcome = session.execute(
+        update(Backtest)
+        .where(Backtest.id == backtest_id, Backtest.status == "running")
+        .values(status="succeeded", result=result, result_zip=result_zip, finished_at=utcnow(), **values)
+    )
+    session.commit()
+    return outcome.rowcount == 1  # type: ignore[attr-defined]
+
+
+def fail(session: Session, backtest_id: int, code: str, message: str) -> bool:
+    outcome = session.execute(
+        update(Backtest)
+        .where(Backtest.id == backtest_id, Backtest.status == "running")
+        .values(status="failed", error_code=code, error_message=message[:4000], finished_at=utcnow())
+    )
+    session.commit()
+    return outcome.rowcount == 1  # type: ignore[attr-defined]

@@ -1,0 +1,297 @@
+"""``run_backtest``: audit a strategy, check the data, run freqtrade's Backtesting in a contained child.
+
+The strategy is untrusted code and freqtrade's engine keeps process-wide state, so each run happens in a
+child process of its own session (the whole group can be killed), with an address-space limit, a
+wall-clock limit and, where the machine allows it, a network namespace of its own with no interfaces up.
+Each run gets a fresh directory that is a complete freqtrade user dir, so results are never reused and
+freqtrade (``--userdir``) or FreqUI can open them as they are.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import functools
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import psutil
+
+from gentrade.data import markets as market_snapshots
+from gentrade.data import store
+from gentrade.engine.config import Costs, build_config, stake_currency
+from gentrade.engine.result import BacktestResult, RunInfo, parse_result_zip
+from gentrade.engine.worker import WorkerJob, WorkerStatus
+from gentrade.errors import (
+    BacktestFailedError,
+    BacktestTimeoutError,
+    ConfigError,
+    DataMissingError,
+    GenTradeError,
+    StrategyLoadError,
+    StrategyRuntimeError,
+)
+from gentrade.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+_ERRORS: dict[str, type[GenTradeError]] = {
+    "strategy_load": StrategyLoadError,
+    "strategy_runtime": StrategyRuntimeError,
+    "data_missing": DataMissingError,
+    "config": ConfigError,
+    "memory": BacktestFailedError,
+    "failed": BacktestFailedError,
+}
+_LOG_TAIL_CHARS = 1500
+# The memory limit is on address space (RLIMIT_AS), so the child must not reserve far more than it uses:
+# Arrow's jemalloc pool, per-thread malloc arenas and BLAS thread pools reserve ~1.6 GB they never touch.
+# A fixed hash seed keeps any set/dict ordering in the strategy or freqtrade identical between runs.
+_CHILD_ENV = {
+    "PYTHONHASHSEED": "0",
+    "PYTHONUNBUFFERED": "1",
+    "COLUMNS": "200",
+    "MALLOC_ARENA_MAX": "2",
+    "ARROW_DEFAULT_MEMORY_POOL": "system",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+_PROBE_TIMEOUT_S = 10
+
+
+@functools.cache
+def network_isolation() -> tuple[tuple[str, ...], str]:
+    """A command prefix giving the child a network namespace without interfaces, and what it achieves.
+
+    Tried once per process: plain ``unshare --net`` (root or CAP_SYS_ADMIN), then inside a user namespace
+    (unprivileged, where the kernel allows it). If neither works the child runs with the host's network,
+    and the note says so; the strategy audit is then the only guard against network use.
+    """
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return (), "none: unshare(1) is not installed"
+    for prefix in ((unshare, "--net"), (unshare, "--user", "--map-root-user", "--net")):
+        try:
+            probe = subprocess.run(
+                [*prefix, "true"], capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return (
+                prefix,
+                f"private network namespace ({' '.join(prefix[1:])}): no interface but a down loopback",
+            )
+    note = "none: unshare --net is not permitted here; the child shares the host network"
+    logger.warning("backtest network isolation unavailable: %s", note)
+    return (), note
+
+
+def _strategy_timeframe(source: str, class_name: str) -> str | None:
+    """The class-level ``timeframe = "..."`` literal, read without importing the strategy."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            for statement in node.body:
+                targets = (
+                    statement.targets
+                    if isinstance(statement, ast.Assign)
+                    else [statement.target]
+                    if isinstance(statement, ast.AnnAssign)
+                    else []
+                )
+                value = getattr(statement, "value", None)
+                for target in targets:
+                    if (
+                        isinstance(target, ast.Name)
+                        and target.id == "timeframe"
+                        and isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
+                    ):
+                        return value.value
+    return None
+
+
+def _audited_class(strategy_file: Path) -> tuple[str, str]:
+    """Source and strategy class name, after the static audit accepted the file."""
+    from gentrade.safety import require_clean
+
+    try:
+        source = strategy_file.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StrategyLoadError(f"cannot read strategy file {strategy_file}: {exc}") from exc
+    report = require_clean(source, filename=strategy_file.name)
+    if not report.class_name:
+        raise StrategyLoadError(f"{strategy_file.name} defines no IStrategy subclass")
+    return source, report.class_name
+
+
+def _new_run_dir(results_dir: Path, class_name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    run_dir = results_dir / f"{stamp}-{class_name}-{uuid.uuid4().hex[:8]}"
+    (run_dir / "strategies").mkdir(parents=True)
+    return run_dir
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the child's whole session and anything it spawned, then reap the child."""
+    try:
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        descendants = []
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    for child in descendants:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    proc.wait()
+    psutil.wait_procs(descendants, timeout=5)
+
+
+def _run_child(job_file: Path, run_dir: Path, log_file: Path, timeout_s: float) -> float:
+    """Run the worker to completion or kill it at the deadline; returns wall seconds."""
+    prefix, _ = network_isolation()
+    command = [*prefix, sys.executable, "-m", "gentrade.engine.worker", str(job_file)]
+    env = {**os.environ, **_CHILD_ENV}
+    started = time.perf_counter()
+    with log_file.open("wb") as log:
+        proc = subprocess.Popen(
+            command,
+            cwd=run_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise BacktestTimeoutError(
+                f"backtest exceeded {timeout_s:g} s and was killed", details={"run_dir": str(run_dir)}
+            ) from None
+        except BaseException:
+            _kill_group(proc)
+            raise
+        # A strategy may have left something running in the child's session: end it too.
+        _kill_group(proc)
+    return time.perf_counter() - started
+
+
+def _log_tail(log_file: Path) -> str:
+    try:
+        return log_file.read_text(errors="replace")[-_LOG_TAIL_CHARS:].strip()
+    except OSError:
+        return ""
+
+
+def run_backtest(
+    strategy_file: Path,
+    datadir: Path,
+    timerange: str | None,
+    pairs: list[str] | None = None,
+    timeframe: str | None = None,
+    *,
+    results_dir: Path | None = None,
+    timeout_s: float = 600,
+    memory_mb: int = 4096,
+    fee: float = 0.001,
+    slippage: float = 0.0005,
+    dry_run_wallet: float = 1000.0,
+    stake_amount: float | Literal["unlimited"] = "unlimited",
+    max_open_trades: int = 3,
+    markets_file: Path | None = None,
+) -> BacktestResult:
+    """Backtest ``strategy_file`` on the candles in ``datadir`` with freqtrade, offline and contained.
+
+    ``fee`` is the exchange's per-side fee and ``slippage`` the assumed per-side slippage; freqtrade is
+    charged their sum. ``pairs`` defaults to every pair with candles for the timeframe, and ``timeframe``
+    to the strategy's own. ``markets_file`` is a captured ccxt markets snapshot; by default one is derived
+    from the candles.
+    """
+    strategy_file, datadir = Path(strategy_file), Path(datadir).resolve()
+    source, class_name = _audited_class(strategy_file)
+    costs = Costs(exchange_fee=fee, slippage=slippage)
+    tf = timeframe or _strategy_timeframe(source, class_name)
+    if tf is None:
+        raise ConfigError(f"{class_name} sets no literal timeframe; pass the timeframe explicitly")
+    chosen = list(pairs) if pairs else store.list_pairs(datadir, tf)
+    if not chosen:
+        raise DataMissingError(f"no {tf} candles in {datadir}", details={"timeframe": tf})
+    stake_currency(chosen)
+    store.require_coverage(datadir, chosen, tf, timerange)
+    snapshot = (
+        market_snapshots.load_snapshot(markets_file)
+        if markets_file is not None
+        else market_snapshots.snapshot_for_datadir(datadir, chosen)
+    )
+
+    run_dir = _new_run_dir(Path(results_dir or get_settings().user_dir / "backtests").resolve(), class_name)
+    strategy_copy = run_dir / "strategies" / strategy_file.name
+    strategy_copy.write_text(source)
+    config = build_config(
+        strategy=class_name,
+        pairs=chosen,
+        datadir=datadir,
+        user_data_dir=run_dir,
+        timerange=timerange,
+        timeframe=tf,
+        costs=costs,
+        dry_run_wallet=dry_run_wallet,
+        stake_amount=stake_amount,
+        max_open_trades=max_open_trades,
+    )
+    config_file = run_dir / "config.json"
+    config_file.write_text(json.dumps(config, indent=2))
+    markets_copy = market_snapshots.save_snapshot(snapshot, run_dir / "markets.json")
+    job = WorkerJob(
+        config_file=config_file,
+        markets_file=markets_copy,
+        strategy=class_name,
+        strategy_file=strategy_copy,
+        datadir=datadir,
+        status_file=run_dir / "status.json",
+        memory_mb=memory_mb,
+    )
+    job_file = run_dir / "job.json"
+    job_file.write_text(job.model_dump_json(indent=2))
+    log_file = run_dir / "worker.log"
+
+    wall_s = _run_child(job_file, run_dir, log_file, timeout_s)
+    if not job.status_file.is_file():
+        raise BacktestFailedError(
+            f"the backtest process died without a result (log {log_file}): {_log_tail(log_file)}",
+            details={"run_dir": str(run_dir)},
+        )
+    status = WorkerStatus.model_validate_json(job.status_file.read_text())
+    if not status.ok or status.result_zip is None:
+        message = status.message or "freqtrade failed without a message"
+        if status.error_kind == "data_missing":
+            message = (
+                f"freqtrade found no usable {tf} candles for {', '.join(chosen)} in {datadir}: {message}"
+            )
+        error = _ERRORS.get(status.error_kind or "failed", BacktestFailedError)
+        raise error(message, details={"run_dir": str(run_dir)})
+    run = RunInfo(
+        run_dir=run_dir,
+        result_zip=status.result_zip,
+        log_file=log_file,
+        network_isolation=network_isolation()[1],
+        wall_s=wall_s,
+        child_import_s=status.import_s,
+        backtest_s=status.backtest_s,
+        freqtrade_run_id=status.run_id,
+        warnings=status.warnings,
+    )
+    return parse_result_zip(status.result_zip, class_name, run=run)

@@ -1,0 +1,170 @@
+"""The backtest child process: ``python -m gentrade.engine.worker JOB.json``.
+
+freqtrade's engine keeps process-wide state, and strategy code is untrusted, so every backtest runs here,
+in a process of its own that the parent can limit and kill. The child applies its memory limit before it
+imports anything large, runs freqtrade's own ``Backtesting`` on an offline exchange, and always leaves a
+status file saying what happened, with freqtrade's message when something failed. The job and status models
+are defined here so parent and child share one schema; this module imports freqtrade only in the child.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+ErrorKind = Literal["strategy_load", "strategy_runtime", "data_missing", "config", "memory", "failed"]
+
+_MAX_WARNINGS = 20
+_NO_DATA_MESSAGES = ("No data found", "No data left after adjusting for startup candles")
+
+
+class WorkerJob(BaseModel):
+    config_file: Path
+    markets_file: Path
+    strategy: str
+    strategy_file: Path
+    datadir: Path
+    status_file: Path
+    memory_mb: int
+
+
+class WorkerStatus(BaseModel):
+    ok: bool
+    error_kind: ErrorKind | None = None
+    message: str | None = None
+    result_zip: Path | None = None
+    import_s: float | None = None
+    backtest_s: float | None = None
+    run_id: str | None = None
+    warnings: list[str] = []
+
+
+class _WarningCollector(logging.Handler):
+    """Keeps freqtrade's warnings: they carry the real cause behind its generic load errors."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage().splitlines()[0]
+        if message not in self.messages and len(self.messages) < _MAX_WARNINGS:
+            self.messages.append(message)
+
+
+def _limit_memory(memory_mb: int) -> None:
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _strategy_frame(exc: BaseException, strategy_file: Path) -> traceback.FrameSummary | None:
+    """The innermost frame of the traceback that is in the strategy's own file."""
+    target = strategy_file.resolve()
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == target]
+    cause = exc.__cause__
+    if not frames and cause is not None:
+        return _strategy_frame(cause, strategy_file)
+    return frames[-1] if frames else None
+
+
+def _in_strategy_loader(exc: BaseException) -> bool:
+    return any(
+        frame.filename.endswith(os.path.join("freqtrade", "resolvers", "strategy_resolver.py"))
+        for frame in traceback.extract_tb(exc.__traceback__)
+    )
+
+
+def classify(exc: BaseException, job: WorkerJob, warnings: list[str]) -> WorkerStatus:
+    """Turn whatever freqtrade or the strategy raised into an error kind and freqtrade's message."""
+    from freqtrade.exceptions import ConfigurationError, StrategyError
+
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, MemoryError):
+        return WorkerStatus(
+            ok=False,
+            error_kind="memory",
+            message=f"the backtest exceeded its memory limit of {job.memory_mb} MB",
+        )
+    if _in_strategy_loader(exc) or text.startswith("Impossible to load Strategy"):
+        causes = [w for w in warnings if w.startswith("Could not import")]
+        message = text if text.startswith("Impossible") else f"{type(exc).__name__}: {text}"
+        return WorkerStatus(ok=False, error_kind="strategy_load", message=" ".join([message, *causes]))
+    frame = _strategy_frame(exc, job.strategy_file)
+    if isinstance(exc, StrategyError) or frame is not None:
+        where = f" (at {Path(frame.filename).name}:{frame.lineno} in {frame.name})" if frame else ""
+        return WorkerStatus(
+            ok=False, error_kind="strategy_runtime", message=f"{type(exc).__name__}: {text}{where}"
+        )
+    if any(text.startswith(prefix) for prefix in _NO_DATA_MESSAGES):
+        return WorkerStatus(ok=False, error_kind="data_missing", message=text)
+    if isinstance(exc, ConfigurationError):
+        return WorkerStatus(ok=False, error_kind="config", message=text)
+    return WorkerStatus(ok=False, error_kind="failed", message=f"{type(exc).__name__}: {text}")
+
+
+def _backtest(job: WorkerJob, status: WorkerStatus, collector: _WarningCollector) -> None:
+    started = time.perf_counter()
+    from freqtrade.commands.optimize_commands import setup_optimize_configuration
+    from freqtrade.enums import RunMode
+    from freqtrade.optimize.backtesting import Backtesting
+
+    from gentrade.data.markets import load_snapshot
+    from gentrade.engine.offline_exchange import build_offline_exchange
+
+    status.import_s = time.perf_counter() - started
+    started = time.perf_counter()
+    args = {
+        "config": [str(job.config_file)],
+        "strategy": job.strategy,
+        "strategy_path": str(job.strategy_file.parent),
+        "datadir": str(job.datadir),
+    }
+    config = setup_optimize_configuration(args, RunMode.BACKTEST)
+    # After freqtrade's logging setup, which replaces the handlers of the loggers it configures.
+    logging.getLogger().addHandler(collector)
+    exchange = build_offline_exchange(config, load_snapshot(job.markets_file))
+    backtesting = Backtesting(config, exchange=exchange)
+    backtesting.start()
+    status.backtest_s = time.perf_counter() - started
+    zips = sorted(Path(config["exportdirectory"]).glob("*.zip"))
+    if len(zips) != 1:
+        raise RuntimeError(f"expected one result zip in {config['exportdirectory']}, found {len(zips)}")
+    status.result_zip = zips[0]
+    status.run_id = backtesting.run_ids.get(job.strategy)
+    status.ok = True
+
+
+def _write_status(path: Path, status: WorkerStatus) -> None:
+    # Written whole and renamed, so the parent never reads half a status.
+    partial = path.with_suffix(".partial")
+    partial.write_text(status.model_dump_json())
+    partial.replace(path)
+
+
+def main(argv: list[str]) -> int:
+    job = WorkerJob.model_validate_json(Path(argv[0]).read_text())
+    _limit_memory(job.memory_mb)
+    collector = _WarningCollector()
+    status = WorkerStatus(ok=False)
+    try:
+        _backtest(job, status, collector)
+    except Exception as exc:
+        traceback.print_exc()
+        status = classify(exc, job, collector.messages).model_copy(
+            update={"import_s": status.import_s, "backtest_s": status.backtest_s}
+        )
+    status.warnings = list(collector.messages)
+    _write_status(job.status_file, status)
+    return 0 if status.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

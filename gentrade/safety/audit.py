@@ -1,0 +1,526 @@
+"""Static audit of Freqtrade strategy source.
+
+The source is parsed with ``ast`` and never imported, compiled to bytecode or executed: deciding whether
+code is safe to run must not run it. The rules themselves are data in ``policy.py``; this module walks the
+tree and reports every breach with its line, so a human (or an LLM repair loop) can fix them all in one go.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+import warnings
+from collections.abc import Iterator
+from pathlib import PurePath
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from gentrade.errors import AuditFailedError
+from gentrade.safety import policy
+
+_DUNDER = re.compile(r"^__\w+__$")
+_FORMAT_ATTRIBUTE = re.compile(r"\.([^.\[\]]+)")
+_SUMMARY_LIMIT = 3
+
+
+class Violation(BaseModel):
+    """One breach of the policy, located so an editor or a repair prompt can point at it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: int
+    col: int
+    code: str
+    message: str
+
+
+class AuditReport(BaseModel):
+    """Outcome of one audit; ``violations`` is sorted by position and empty exactly when ``ok``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filename: str | None = None
+    class_name: str | None = None
+    violations: list[Violation] = []
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def summary(self, limit: int = _SUMMARY_LIMIT) -> str:
+        """One line for logs and error messages; long lists are cut so the message stays readable."""
+        subject = self.filename or "strategy source"
+        if self.ok:
+            return f"audit accepted {subject}"
+        shown = "; ".join(f"line {v.line} {v.code}: {v.message}" for v in self.violations[:limit])
+        hidden = len(self.violations) - limit
+        more = f"; (+{hidden} more)" if hidden > 0 else ""
+        return f"audit rejected {subject}: {shown}{more}"
+
+
+def audit(source: str, filename: str | None = None) -> AuditReport:
+    """Audit ``source`` without executing it; never raises for any input text."""
+    tree, early = _parse(source, filename)
+    if tree is None:
+        return AuditReport(filename=filename, violations=early)
+    strategies = _strategy_classes(tree, _istrategy_names(tree))
+    checker = _Checker(tree, {id(node) for node in strategies})
+    checker.visit(tree)
+    found = checker.violations + _strategy_violations(strategies, filename)
+    return AuditReport(
+        filename=filename,
+        class_name=strategies[0].name if len(strategies) == 1 else None,
+        violations=sorted(found, key=lambda v: (v.line, v.col)),
+    )
+
+
+def require_clean(source: str, filename: str | None = None) -> AuditReport:
+    """Audit and raise ``AuditFailedError`` on any violation, for callers that must not go on."""
+    report = audit(source, filename)
+    if not report.ok:
+        raise AuditFailedError(report.summary(), details=report.to_dict())
+    return report
+
+
+def _violation(node: ast.AST | None, code: str, message: str) -> Violation:
+    line = getattr(node, "lineno", None) or 1
+    col = getattr(node, "col_offset", None) or 0
+    return Violation(line=line, col=col, code=code, message=message)
+
+
+def _parse(source: str, filename: str | None) -> tuple[ast.Module | None, list[Violation]]:
+    """Parse, turning every way ``ast.parse`` can fail into one violation instead of an exception."""
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > policy.MAX_SOURCE_BYTES:
+        message = f"source is {size} bytes; the limit is {policy.MAX_SOURCE_BYTES}"
+        return None, [_violation(None, "source_too_large", message)]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename=filename or "<strategy>")
+    except SyntaxError as exc:
+        line, col = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
+        return None, [Violation(line=line, col=col, code="syntax_error", message=exc.msg)]
+    except ValueError as exc:  # null bytes, unencodable text
+        return None, [_violation(None, "syntax_error", str(exc))]
+    except (RecursionError, MemoryError):
+        return None, [_violation(None, "nesting_too_deep", "source nests too deeply to parse")]
+    too_deep = _first_too_deep(tree)
+    if too_deep is not None:
+        message = f"syntax tree is nested deeper than {policy.MAX_AST_DEPTH} levels"
+        return None, [_violation(too_deep, "nesting_too_deep", message)]
+    return tree, []
+
+
+def _first_too_deep(tree: ast.AST) -> ast.AST | None:
+    """Iterative, because the point is to protect the recursive checker from deep trees.
+
+    Returns the innermost node with a position (context nodes like ``Load`` have none) at the excess depth.
+    """
+    stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
+    while stack:
+        node, depth, located = stack.pop()
+        located = node if hasattr(node, "lineno") else located
+        if depth > policy.MAX_AST_DEPTH:
+            return located
+        stack.extend((child, depth + 1, located) for child in ast.iter_child_nodes(node))
+    return None
+
+
+def _istrategy_names(tree: ast.Module) -> set[str]:
+    """Local names bound to freqtrade's IStrategy, aliases (``import IStrategy as Base``) included."""
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in policy.ISTRATEGY_SOURCES and node.level == 0
+        for alias in node.names
+        if alias.name == "IStrategy"
+    }
+
+
+def _strategy_classes(tree: ast.Module, istrategy: set[str]) -> list[ast.ClassDef]:
+    """Classes deriving from IStrategy directly or through another class of the same file, in source order."""
+    classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    bases_ok = set(istrategy)
+    found: list[ast.ClassDef] = []
+    changed = True
+    while changed:
+        changed = False
+        for node in classes:
+            if node not in found and any(isinstance(b, ast.Name) and b.id in bases_ok for b in node.bases):
+                found.append(node)
+                bases_ok.add(node.name)
+                changed = True
+    return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+
+
+def _strategy_violations(strategies: list[ast.ClassDef], filename: str | None) -> list[Violation]:
+    if not strategies:
+        message = "no class derives from IStrategy (imported from freqtrade.strategy)"
+        return [_violation(None, "strategy_class_count", message)]
+    first, *extra = strategies
+    if extra:
+        return [
+            _violation(
+                node,
+                "strategy_class_count",
+                f"class '{node.name}' is a second IStrategy subclass (first is '{first.name}' "
+                f"at line {first.lineno}); a strategy file holds exactly one",
+            )
+            for node in extra
+        ]
+    stem = PurePath(filename).stem if filename else None
+    if stem is not None and stem != first.name:
+        message = f"class '{first.name}' does not match the file name '{filename}' (expected class '{stem}')"
+        return [_violation(first, "class_name_mismatch", message)]
+    return []
+
+
+def attribute_problem(name: str) -> tuple[str, str] | None:
+    """(code, message) when ``name`` may not be reached as an attribute, whatever the receiver."""
+    if _DUNDER.match(name):
+        return "dunder_access", f"dunder attribute '{name}' is not allowed"
+    if name.startswith("_"):
+        return "private_attribute", f"private attribute '{name}' is only allowed on self/cls"
+    reason = policy.FORBIDDEN_ATTRIBUTES.get(name)
+    if reason is None and name in policy.BUFFER_WRITERS:
+        reason = "writes to a buffer; only a bare call without arguments is allowed"
+    for prefix, prefix_reason in policy.FORBIDDEN_ATTRIBUTE_PREFIXES.items():
+        if reason is None and name.startswith(prefix):
+            reason = prefix_reason
+    if reason is not None:
+        return "forbidden_attribute", f"attribute '{name}' is not allowed ({reason})"
+    return None
+
+
+def module_problem(module: str) -> str | None:
+    """Why ``module`` may not be imported as a module object, or None when it may."""
+    parts = module.split(".")
+    if any(part.startswith("_") for part in parts) and module != "__future__":
+        return f"import of private module '{module}' is not allowed"
+    if module in policy.RESTRICTED_MODULES:
+        return f"import names from '{module}' with 'from {module} import ...' instead of the module itself"
+    prefixes = [".".join(parts[: i + 1]) for i in range(len(parts))]
+    if any(prefix in policy.DENIED_MODULE_TREES for prefix in prefixes):
+        return f"import of '{module}' is not allowed"
+    if module in policy.ALLOWED_MODULES_EXACT or any(p in policy.ALLOWED_MODULE_TREES for p in prefixes):
+        return None
+    return f"import of '{module}' is not allowed"
+
+
+def _format_fields(text: str) -> Iterator[str]:
+    """Field names of ``text`` read as a ``str.format`` template, including nested format specs."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        return
+    for _literal, field, spec, _conversion in parsed:
+        if field:
+            yield field
+        if spec and "{" in spec:
+            yield from _format_fields(spec)
+
+
+class _Checker(ast.NodeVisitor):
+    """Walks the whole tree once and collects violations; never stops at the first one."""
+
+    def __init__(self, tree: ast.Module, strategy_ids: set[int]) -> None:
+        self.violations: list[Violation] = []
+        self._strategy_ids = strategy_ids
+        self._exempt: set[int] = set()
+        self._functions: list[str] = []
+        self._logging_aliases, self._getlogger_aliases = _logging_names(tree)
+
+    def _add(self, node: ast.AST | None, code: str, message: str) -> None:
+        self.violations.append(_violation(node, code, message))
+
+    # imports -------------------------------------------------------------------------------------------
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            problem = module_problem(alias.name)
+            top = alias.name.split(".")[0]
+            if problem is None and alias.asname is None and "." in alias.name and module_problem(top):
+                parent, _, leaf = alias.name.rpartition(".")
+                problem = f"'import {alias.name}' binds '{top}'; write 'from {parent} import {leaf}'"
+            if problem is not None:
+                self._add(alias, "forbidden_import", problem)
+            self._check_identifier(alias, alias.asname)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            self._add(node, "forbidden_import", "relative imports are not allowed")
+            return
+        module = node.module or ""
+        for alias in node.names:
+            if alias.name == "*":
+                self._add(alias, "star_import", f"'from {module} import *' is not allowed")
+                continue
+            problem = self._import_name_problem(module, alias.name)
+            if problem is not None:
+                self._add(alias, "forbidden_import", problem)
+            self._check_identifier(alias, alias.asname)
+
+    def _import_name_problem(self, module: str, name: str) -> str | None:
+        """``from module import name``: ``name`` may be a submodule, a restricted name or any attribute."""
+        restricted = policy.RESTRICTED_MODULES.get(module)
+        forbidden_name = name in policy.FORBIDDEN_BUILTINS or attribute_problem(name) is not None
+        if restricted is not None:
+            allowed = name in restricted
+        elif module_problem(module) is None:
+            allowed = not forbidden_name and f"{module}.{name}" not in policy.DENIED_MODULE_TREES
+        elif module_problem(f"{module}.{name}") is None:
+            allowed = True
+        else:
+            return f"import of '{module}.{name}' is not allowed"
+        return None if allowed else f"import of '{name}' from '{module}' is not allowed"
+
+    # names and attributes ------------------------------------------------------------------------------
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if id(node) in self._exempt:
+            return
+        if node.id in policy.FORBIDDEN_BUILTINS:
+            self._add(node, "forbidden_name", f"use of '{node.id}' is not allowed")
+        elif node.id in policy.DYNAMIC_ATTRIBUTE_BUILTINS:
+            self._add(node, "forbidden_name", f"'{node.id}' may only be called directly")
+        elif _DUNDER.match(node.id):
+            self._add(node, "dunder_access", f"dunder name '{node.id}' is not allowed")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.visit(node.value)
+        if id(node) in self._exempt or self._is_super_dunder(node):
+            return
+        if node.attr == "__qualname__":
+            self._add(node, "forbidden_qualname", _QUALNAME_HINT)
+            return
+        problem = attribute_problem(node.attr)
+        receiver_is_self = isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+        if problem is not None and not (problem[0] == "private_attribute" and receiver_is_self):
+            self._add(node, *problem)
+
+    def _is_super_dunder(self, node: ast.Attribute) -> bool:
+        """``super().__init__(...)`` inside ``__init__`` (and likewise for the other definable dunders)."""
+        call = node.value
+        return (
+            bool(self._functions)
+            and node.attr == self._functions[-1]
+            and node.attr in policy.DEFINABLE_DUNDER_METHODS
+            and isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "super"
+            and not call.args
+            and not call.keywords
+        )
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if id(node) in self._exempt or not isinstance(node.value, str):
+            return
+        if _DUNDER.match(node.value):
+            self._add(node, "dunder_access", f"string '{node.value}' names a dunder")
+            return
+        if "{" in node.value and "_" in node.value:
+            for field in _format_fields(node.value):
+                for attr in _FORMAT_ATTRIBUTE.findall(field):
+                    if attr.startswith("_"):
+                        self._add(node, "dunder_access", f"format field '{{{field}}}' reaches '{attr}'")
+
+    # calls ---------------------------------------------------------------------------------------------
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name):
+            self._check_builtin_call(node, node.func)
+        elif isinstance(node.func, ast.Attribute):
+            self._check_method_call(node, node.func)
+        self._exempt_logger_name(node)
+        self.generic_visit(node)
+
+    def _check_builtin_call(self, node: ast.Call, func: ast.Name) -> None:
+        if func.id in policy.FORBIDDEN_BUILTINS:
+            self._exempt.add(id(func))
+            self._add(node, "forbidden_call", f"call of '{func.id}' is not allowed")
+        elif func.id in policy.DYNAMIC_ATTRIBUTE_BUILTINS:
+            self._exempt.add(id(func))
+            self._check_dynamic_attribute(node, func.id)
+
+    def _check_dynamic_attribute(self, node: ast.Call, builtin: str) -> None:
+        name = node.args[1] if len(node.args) > 1 and not node.keywords else None
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+            self._add(node, "dynamic_attribute", f"{builtin}() needs a string literal attribute name")
+            return
+        problem = attribute_problem(name.value)
+        if problem is not None:
+            self._exempt.add(id(name))
+            self._add(node, problem[0], f"{builtin}(): {problem[1]}")
+
+    def _check_method_call(self, node: ast.Call, func: ast.Attribute) -> None:
+        if func.attr in policy.BUFFER_WRITERS and not node.args and not node.keywords:
+            self._exempt.add(id(func))
+        if func.attr in policy.STRING_DISPATCH_METHODS:
+            arguments = [*node.args, *(k.value for k in node.keywords)]
+            for constant in _display_constants(arguments):
+                problem = attribute_problem(constant.value)
+                if problem is not None:
+                    self._exempt.add(id(constant))
+                    self._add(constant, "dynamic_attribute", f".{func.attr}() by name: {problem[1]}")
+
+    def _exempt_logger_name(self, node: ast.Call) -> None:
+        """``logging.getLogger(__name__)`` is the one place ``__name__`` may appear."""
+        func = node.func
+        is_get_logger = (
+            isinstance(func, ast.Attribute)
+            and func.attr == "getLogger"
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self._logging_aliases
+        ) or (isinstance(func, ast.Name) and func.id in self._getlogger_aliases)
+        args = node.args
+        if is_get_logger and len(args) == 1 and not node.keywords:
+            arg = args[0]
+            if isinstance(arg, ast.Name) and arg.id == "__name__":
+                self._exempt.add(id(arg))
+
+    # definitions and statements ------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._check_definition(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._check_definition(node)
+
+    def _check_definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if _DUNDER.match(node.name) and node.name not in policy.DEFINABLE_DUNDER_METHODS:
+            self._add(node, "dunder_definition", f"defining '{node.name}' is not allowed")
+        self._functions.append(node.name)
+        self.generic_visit(node)
+        self._functions.pop()
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._check_identifier(node, node.name)
+        for keyword in node.keywords:
+            message = f"class keyword '{keyword.arg}' is not allowed (it runs code at class creation)"
+            self._add(keyword.value, "class_keyword", message)
+        for base in node.bases:
+            if isinstance(base, ast.Starred):
+                self._add(base, "dynamic_base", "starred class bases are not allowed")
+        for child in [*node.decorator_list, *node.bases, *node.keywords]:
+            self.visit(child)
+        if id(node) in self._strategy_ids:
+            self._visit_strategy_body(node.body)
+        else:
+            for statement in node.body:
+                self.visit(statement)
+
+    def _visit_strategy_body(self, body: list[ast.stmt]) -> None:
+        """Like any class body, except for GenTrade's ``<callback>.__qualname__ = "IStrategy.<callback>"``."""
+        defined: set[str] = set()
+        for statement in body:
+            if _is_qualname_marker(statement, defined):
+                continue
+            self.visit(statement)
+            _track_methods(statement, defined)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self._add(node, "global_statement", f"'global {', '.join(node.names)}' is not allowed")
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        for name in node.names:
+            self._check_identifier(node, name)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        self._check_identifier(node, node.arg)
+        self.generic_visit(node)
+
+    def visit_keyword(self, node: ast.keyword) -> None:
+        self._check_identifier(node, node.arg)
+        self.generic_visit(node)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        self._check_identifier(node, node.name)
+        self.generic_visit(node)
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        """``case C(attr=x)`` reads ``subject.attr``: the same rules as ``subject.attr``."""
+        for attr in node.kwd_attrs:
+            problem = attribute_problem(attr)
+            if problem is not None:
+                self._add(node, *problem)
+        self.generic_visit(node)
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        self._check_identifier(node, node.name)
+        self.generic_visit(node)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        self._check_identifier(node, node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        self._check_identifier(node, node.rest)
+        self.generic_visit(node)
+
+    def _check_identifier(self, node: ast.AST, name: str | None) -> None:
+        if name is not None and _DUNDER.match(name):
+            self._add(node, "dunder_access", f"dunder name '{name}' is not allowed")
+
+
+_QUALNAME_HINT = (
+    "'__qualname__' may only be set as '<callback>.__qualname__ = \"IStrategy.<callback>\"' directly in the "
+    "strategy class body, after that callback's def, for a freqtrade callback that receives 'trade'"
+)
+
+
+def _is_qualname_marker(statement: ast.stmt, defined: set[str]) -> bool:
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+        return False
+    target, value = statement.targets[0], statement.value
+    return (
+        isinstance(target, ast.Attribute)
+        and target.attr == "__qualname__"
+        and isinstance(target.value, ast.Name)
+        and target.value.id in defined
+        and target.value.id in policy.TRADE_CALLBACKS
+        and isinstance(value, ast.Constant)
+        and type(value.value) is str
+        and value.value == f"IStrategy.{target.value.id}"
+    )
+
+
+def _track_methods(statement: ast.stmt, defined: set[str]) -> None:
+    """Keep ``defined`` = names whose latest binding in the class body is a plain ``def``."""
+    if isinstance(statement, ast.FunctionDef):
+        defined.add(statement.name)
+        return
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined.discard(node.id)
+        elif isinstance(node, ast.ClassDef | ast.AsyncFunctionDef):
+            defined.discard(node.name)
+
+
+def _logging_names(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """Names bound to the logging module and to ``logging.getLogger``, for the ``__name__`` exception."""
+    modules: set[str] = set()
+    functions: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(a.asname or a.name for a in node.names if a.name == "logging")
+        elif isinstance(node, ast.ImportFrom) and node.module == "logging" and not node.level:
+            functions.update(a.asname or a.name for a in node.names if a.name == "getLogger")
+    return modules, functions
+
+
+def _display_constants(expressions: list[ast.expr]) -> Iterator[ast.Constant]:
+    """String literals given directly or inside list/tuple/set/dict displays, not deeper expressions."""
+    for expression in expressions:
+        if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
+            yield expression
+        elif isinstance(expression, ast.List | ast.Tuple | ast.Set):
+            yield from _display_constants(expression.elts)
+        elif isinstance(expression, ast.Dict):
+            yield from _display_constants([v for v in expression.values if v is not None])
+

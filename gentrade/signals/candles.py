@@ -1,0 +1,116 @@
+"""Candles as plain numpy arrays, and how complete they are inside a signal's window.
+
+Times are int64 nanoseconds since the epoch (UTC, the candle's open time, freqtrade's convention) so a window
+is two ``searchsorted`` calls and gaps are one ``diff``; the evaluator never touches pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from gentrade.errors import ConfigError, DataMissingError
+from gentrade.signals.outcome import DataQuality, Gap
+from gentrade.spec.common import TIMEFRAME_MINUTES
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NS_PER_MINUTE = 60_000_000_000
+
+
+def timeframe_ns(timeframe: str) -> int:
+    if timeframe not in TIMEFRAME_MINUTES:
+        raise ConfigError(f"unknown timeframe {timeframe!r} (expected one of {', '.join(TIMEFRAME_MINUTES)})")
+    return TIMEFRAME_MINUTES[timeframe] * _NS_PER_MINUTE
+
+
+def to_ns(moment: datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def from_ns(ns: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(ns) // 1_000)
+
+
+@dataclass(frozen=True, eq=False)
+class Candles:
+    """One pair's candles of one timeframe, sorted by open time, no duplicates."""
+
+    pair: str
+    timeframe: str
+    time: NDArray[np.int64]
+    open: NDArray[np.float64]
+    high: NDArray[np.float64]
+    low: NDArray[np.float64]
+    close: NDArray[np.float64]
+
+    @property
+    def step(self) -> int:
+        return timeframe_ns(self.timeframe)
+
+    @property
+    def end(self) -> int | None:
+        """Close time of the last candle: the 'now' of this data set."""
+        return int(self.time[-1]) + self.step if len(self.time) else None
+
+    def span(self, start: int, stop: int) -> tuple[int, int]:
+        """Index range of the candles whose open time lies in ``[start, stop)``."""
+        return int(np.searchsorted(self.time, start, "left")), int(np.searchsorted(self.time, stop, "left"))
+
+
+def candles_from_frame(frame: pd.DataFrame, pair: str, timeframe: str) -> Candles:
+    """Candles from a freqtrade-style frame (``date`` + OHLC columns), sorted and de-duplicated."""
+    timeframe_ns(timeframe)
+    dates = pd.to_datetime(frame["date"], utc=True)
+    order = np.argsort(dates.to_numpy(dtype="datetime64[ns]").view(np.int64), kind="stable")
+    time = dates.to_numpy(dtype="datetime64[ns]").view(np.int64)[order]
+    keep = np.concatenate(([True], np.diff(time) > 0)) if len(time) else np.zeros(0, dtype=bool)
+
+    def column(name: str) -> NDArray[np.float64]:
+        return np.ascontiguousarray(frame[name].to_numpy(dtype=np.float64)[order][keep])
+
+    return Candles(pair, timeframe, np.ascontiguousarray(time[keep]), column("open"), column("high"),
+                   column("low"), column("close"))
+
+
+def candles_file(datadir: Path, pair: str, timeframe: str) -> Path:
+    base, _, quote = pair.partition("/")
+    return Path(datadir) / f"{base}_{quote.split(':')[0]}-{timeframe}.feather"
+
+
+def load_candles(datadir: Path, pair: str, timeframe: str) -> Candles:
+    """A pair's candles from a freqtrade data dir; a missing file names the pair, timeframe and path."""
+    path = candles_file(datadir, pair, timeframe)
+    if not path.is_file():
+        raise DataMissingError(
+            f"no {timeframe} candles for {pair} in {datadir} (expected {path.name})",
+            details={"pair": pair, "timeframe": timeframe, "path": str(path)},
+        )
+    return candles_from_frame(pd.read_feather(path), pair, timeframe)
+
+
+def assess(candles: Candles, start: int, horizon: int) -> DataQuality:
+    """Coverage and gaps of the candle grid slots in ``[start, horizon)`` (slots aligned to the epoch)."""
+    step = candles.step
+    first_slot = -(-start // step) * step
+    expected = max(0, -(-(horizon - first_slot) // step))
+    lo, hi = candles.span(first_slot, horizon)
+    present = hi - lo
+    if expected == 0:
+        return DataQuality(timeframe=candles.timeframe, expected_candles=0, present_candles=0, coverage=1.0,
+                           score=1.0)
+    edges = np.concatenate(([first_slot - step], candles.time[lo:hi], [first_slot + expected * step]))
+    missing = np.diff(edges) // step - 1
+    at = np.flatnonzero(missing > 0)
+    gaps = [Gap(start=from_ns(edges[i] + step), end=from_ns(edges[i + 1] - step),
+                missing_candles=int(missing[i])) for i in at]
+    largest = int(missing[at].max()) if len(at) else 0
+    coverage = present / expected
+    return DataQuality(timeframe=candles.timeframe, expected_candles=expected, present_candles=present,
+                       coverage=coverage, gaps=gaps, largest_gap_candles=largest,
+                       score=coverage * (1 - largest / expected))

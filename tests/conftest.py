@@ -1,0 +1,44 @@
+"""Fixtures shared across the test suite: real candles, freqtrade's sample strategy, synthetic candles."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gentrade.data.synth import synthesize
+
+SHARED_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance"
+# Located without importing freqtrade, which costs seconds.
+SAMPLE_STRATEGY_SOURCE = (
+    Path(importlib.util.find_spec("freqtrade").origin).parent / "templates" / "sample_strategy.py"
+)
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """Real Binance candles (ETH/BTC, ADA/BTC, LTC/BTC … 5m, 2018-01-10 → 2018-01-30).
+
+    They are always present in CI, so their absence is an error, never a reason to skip.
+    """
+    if not (SHARED_DATA_DIR / "ETH_BTC-5m.feather").is_file():
+        pytest.fail(f"shared market data missing: expected {SHARED_DATA_DIR}/ETH_BTC-5m.feather")
+    return SHARED_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def sample_strategy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """freqtrade's own SampleStrategy, alone in a strategies dir under the name freqtrade expects."""
+    path = tmp_path_factory.mktemp("strategies") / "SampleStrategy.py"
+    shutil.copyfile(SAMPLE_STRATEGY_SOURCE, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """30 days of deterministic 5m candles for BTC/USDT, ETH/USDT and SOL/USDT from 2024-01-01."""
+    datadir = tmp_path_factory.mktemp("synthetic")
+    synthesize(datadir)
+    return datadir
