@@ -11,6 +11,7 @@ import ast
 import re
 import string
 import warnings
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any
@@ -23,10 +24,21 @@ from gentrade.safety import policy
 _DUNDER = re.compile(r"^__\w+__$")
 _FORMAT_ATTRIBUTE = re.compile(r"\.([^.\[\]]+)")
 _SUMMARY_LIMIT = 3
+_QUALNAME_HINT = (
+    "'__qualname__' may only be set as '<callback>.__qualname__ = \"IStrategy.<callback>\"' directly in the "
+    "strategy class body, after that callback's def, for a freqtrade callback that receives 'trade'"
+)
 
 
 class Violation(BaseModel):
-    """One breach of the policy, located so an editor or a repair prompt can point at it."""
+    """One breach of the policy, located so an editor or a repair prompt can point at it.
+
+    ``code`` is stable and machine-readable: ``syntax_error``, ``source_too_large``, ``nesting_too_deep``,
+    ``forbidden_import``, ``star_import``, ``forbidden_call``, ``forbidden_name``, ``forbidden_attribute``,
+    ``private_attribute``, ``dunder_access``, ``dunder_definition``, ``dynamic_attribute``,
+    ``forbidden_qualname``, ``class_keyword``, ``dynamic_base``, ``global_statement``,
+    ``strategy_class_count``, ``class_name_mismatch``. ``message`` is for humans and names the culprit.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -146,18 +158,20 @@ def _istrategy_names(tree: ast.Module) -> set[str]:
 
 def _strategy_classes(tree: ast.Module, istrategy: set[str]) -> list[ast.ClassDef]:
     """Classes deriving from IStrategy directly or through another class of the same file, in source order."""
-    classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
-    bases_ok = set(istrategy)
-    found: list[ast.ClassDef] = []
-    changed = True
-    while changed:
-        changed = False
-        for node in classes:
-            if node not in found and any(isinstance(b, ast.Name) and b.id in bases_ok for b in node.bases):
-                found.append(node)
-                bases_ok.add(node.name)
-                changed = True
-    return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+    subclasses: dict[str, list[ast.ClassDef]] = defaultdict(list)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                if isinstance(base, ast.Name):
+                    subclasses[base.id].append(node)
+    found: dict[int, ast.ClassDef] = {}
+    pending = list(istrategy)
+    while pending:
+        for node in subclasses.pop(pending.pop(), []):
+            if id(node) not in found:
+                found[id(node)] = node
+                pending.append(node.name)
+    return sorted(found.values(), key=lambda n: (n.lineno, n.col_offset))
 
 
 def _strategy_violations(strategies: list[ast.ClassDef], filename: str | None) -> list[Violation]:
@@ -214,8 +228,12 @@ def module_problem(module: str) -> str | None:
     return f"import of '{module}' is not allowed"
 
 
-def _format_fields(text: str) -> Iterator[str]:
-    """Field names of ``text`` read as a ``str.format`` template, including nested format specs."""
+def _format_fields(text: str, nested: bool = False) -> Iterator[str]:
+    """Field names of ``text`` read as a ``str.format`` template, including those in format specs.
+
+    ``str.format`` expands replacement fields inside a spec only one level deep, so neither do we (which also
+    keeps hostile ``{0:{0:{0:...}}}`` strings from exhausting the recursion limit).
+    """
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError:
@@ -223,8 +241,8 @@ def _format_fields(text: str) -> Iterator[str]:
     for _literal, field, spec, _conversion in parsed:
         if field:
             yield field
-        if spec and "{" in spec:
-            yield from _format_fields(spec)
+        if spec and "{" in spec and not nested:
+            yield from _format_fields(spec, nested=True)
 
 
 class _Checker(ast.NodeVisitor):
@@ -326,10 +344,15 @@ class _Checker(ast.NodeVisitor):
             self._add(node, "dunder_access", f"string '{node.value}' names a dunder")
             return
         if "{" in node.value and "_" in node.value:
-            for field in _format_fields(node.value):
-                for attr in _FORMAT_ATTRIBUTE.findall(field):
-                    if attr.startswith("_"):
-                        self._add(node, "dunder_access", f"format field '{{{field}}}' reaches '{attr}'")
+            self._check_format_fields(node, node.value)
+
+    def _check_format_fields(self, node: ast.Constant, text: str) -> None:
+        """``"{0.__class__}".format(x)`` reads attributes too; any literal may end up as a format template."""
+        for field in _format_fields(text):
+            for attr in _FORMAT_ATTRIBUTE.findall(field):
+                if attr.startswith("_"):
+                    code = "dunder_access" if _DUNDER.match(attr) else "private_attribute"
+                    self._add(node, code, f"format field '{{{field}}}' reaches '{attr}'")
 
     # calls ---------------------------------------------------------------------------------------------
 
@@ -364,8 +387,8 @@ class _Checker(ast.NodeVisitor):
             self._exempt.add(id(func))
         if func.attr in policy.STRING_DISPATCH_METHODS:
             arguments = [*node.args, *(k.value for k in node.keywords)]
-            for constant in _display_constants(arguments):
-                problem = attribute_problem(constant.value)
+            for constant, text in _display_constants(arguments):
+                problem = attribute_problem(text)
                 if problem is not None:
                     self._exempt.add(id(constant))
                     self._add(constant, "dynamic_attribute", f".{func.attr}() by name: {problem[1]}")
@@ -468,12 +491,6 @@ class _Checker(ast.NodeVisitor):
             self._add(node, "dunder_access", f"dunder name '{name}' is not allowed")
 
 
-_QUALNAME_HINT = (
-    "'__qualname__' may only be set as '<callback>.__qualname__ = \"IStrategy.<callback>\"' directly in the "
-    "strategy class body, after that callback's def, for a freqtrade callback that receives 'trade'"
-)
-
-
 def _is_qualname_marker(statement: ast.stmt, defined: set[str]) -> bool:
     if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
         return False
@@ -514,13 +531,12 @@ def _logging_names(tree: ast.Module) -> tuple[set[str], set[str]]:
     return modules, functions
 
 
-def _display_constants(expressions: list[ast.expr]) -> Iterator[ast.Constant]:
+def _display_constants(expressions: list[ast.expr]) -> Iterator[tuple[ast.Constant, str]]:
     """String literals given directly or inside list/tuple/set/dict displays, not deeper expressions."""
     for expression in expressions:
         if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
-            yield expression
+            yield expression, expression.value
         elif isinstance(expression, ast.List | ast.Tuple | ast.Set):
             yield from _display_constants(expression.elts)
         elif isinstance(expression, ast.Dict):
             yield from _display_constants([v for v in expression.values if v is not None])
-

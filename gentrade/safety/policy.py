@@ -353,8 +353,9 @@ FORBIDDEN_ATTRIBUTES: Mapping[str, str] = MappingProxyType(
             "Styler",
             "env",
         ),
+        # Reachable without imports: freqtrade keeps pathlib paths in self.config (user_data_dir, datadir).
         **_because(
-            "touches the file system (``self.config`` holds pathlib paths)",
+            "touches the file system",
             "Path",
             "chdir",
             "open",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import freqtrade.templates
 import pytest
+from freqtrade.commands.deploy_commands import deploy_new_strategy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,6 +65,15 @@ def test_freqai_templates_are_accepted(name: str) -> None:
     assert report.ok, report.violations
 
 
+@pytest.mark.parametrize("subtemplate", ["minimal", "full", "advanced"])
+def test_freqtrade_new_strategy_output_is_accepted(subtemplate: str, tmp_path: Path) -> None:
+    """What ``freqtrade new-strategy --template <subtemplate>`` writes (base_strategy.py.j2 rendered)."""
+    name = f"New{subtemplate.title()}"
+    deploy_new_strategy(name, tmp_path / f"{name}.py", subtemplate)
+    report = audit((tmp_path / f"{name}.py").read_text(), f"{name}.py")
+    assert report.ok, report.violations
+
+
 @pytest.mark.parametrize("path", COMMUNITY, ids=lambda p: p.stem)
 def test_community_strategies_are_accepted(path: Path) -> None:
     report = audit(path.read_text(), path.name)
@@ -108,6 +118,38 @@ def test_rendered_example_strategies_are_accepted(spec) -> None:
 def test_benign_constructs_are_accepted(snippet: str) -> None:
     source = strategy(f"def helper(self, dataframe):\n    {snippet}\n    return dataframe\n")
     assert audit(source).ok, audit(source).violations
+
+
+@pytest.mark.parametrize(
+    ("snippet", "code"),
+    [
+        ("kind = type(dataframe)", "forbidden_call"),
+        ("same = isinstance(dataframe, type)", "forbidden_name"),
+        ("y = dataframe.open.shift(1)", "forbidden_attribute"),
+        ("self.config['datadir'].joinpath('x').write_text('y')", "forbidden_attribute"),
+        ("fetch = getattr", "forbidden_name"),
+        ("x = getattr(self, '_cache')", "private_attribute"),
+        ("reader = getattr(pd, 'read_csv')", "forbidden_attribute"),
+        ("text = dataframe.to_string('out.txt')", "forbidden_attribute"),
+        ("text = dataframe.to_string(buf='out.txt')", "forbidden_attribute"),
+        ("render = dataframe.to_string", "forbidden_attribute"),
+        ("balance = self.dp._exchange", "private_attribute"),
+        ("x = dict(__builtins__=1)", "dunder_access"),
+        ("print(__debug__)", "dunder_access"),
+        ("m = dataframe.apply(['mean', 'to_pickle'])", "dynamic_attribute"),
+        ("m = dataframe.agg({'close': 'eval'})", "dynamic_attribute"),
+        ("m = dataframe.ta(kind='strategy')", "dynamic_attribute"),
+        ("arr = np.lib.npyio", "forbidden_attribute"),
+        ("handlers = logging.getLogger().handlers", "forbidden_attribute"),
+        ("class H:\n        def __getattr__(self, name):\n            return name", "dunder_definition"),
+        ("class H(*[object]):\n        pass", "dynamic_base"),
+        ("try:\n        pass\n    except Exception as __e__:\n        pass", "dunder_access"),
+        ("nonlocal_ = [__x__ for __x__ in range(3)]", "dunder_access"),
+    ],
+)
+def test_hostile_constructs_are_rejected(snippet: str, code: str) -> None:
+    source = strategy(f"def helper(self, dataframe):\n    {snippet}\n    return dataframe\n")
+    assert code in codes(source)
 
 
 def test_super_dunder_is_allowed_only_for_the_enclosing_method() -> None:
@@ -279,15 +321,16 @@ def test_oversize_source_is_rejected_before_parsing() -> None:
         "x = " + "1 + " * 40_000 + "1\n",
         "x = " + "(" * 250 + "1" + ")" * 250 + "\n",
         "x = " + "[" * (MAX_AST_DEPTH + 5) + "]" * (MAX_AST_DEPTH + 5) + "\n",
+        "x = '" + "{0:" * 5000 + "}" * 5000 + "_'\n",
         "x = 1\0",
         "x = '\ud800'",
     ],
-    ids=["unary-chain", "binop-chain", "parens", "lists", "null-byte", "lone-surrogate"],
+    ids=["unary-chain", "binop-chain", "parens", "lists", "format-specs", "null-byte", "lone-surrogate"],
 )
 def test_pathological_sources_yield_a_report(source: str) -> None:
     report = audit(source)
     assert not report.ok
-    assert report.violations[0].code in {"syntax_error", "nesting_too_deep"}
+    assert report.violations[0].code in {"syntax_error", "nesting_too_deep", "strategy_class_count"}
 
 
 @settings(max_examples=200, deadline=None)

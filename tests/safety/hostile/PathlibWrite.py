@@ -22,7 +22,7 @@ class PathlibWrite(IStrategy):
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
-        Path("/tmp/pwned").write_text("x")
+        Path("/tmp/pwned").write_text("x")  # VIOLATION
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
