@@ -6,7 +6,7 @@ from gentrade.errors import GenTradeError
 
 
 class DraftNotUnderstoodError(GenTradeError):
-    """The text held no trading rule the drafter could map to a spec; ``details`` lists what it could not read."""
+    """No trading rule in the text could be mapped to a spec; ``details`` lists what could not be read."""
 
     code = "draft_not_understood"
     http_status = 422

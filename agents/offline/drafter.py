@@ -26,8 +26,12 @@ MODEL_ID = "gentrade-offline-drafter-1"
 DEFAULT_PAIRS: tuple[str, ...] = ("BTC/USDT",)
 DEFAULT_TIMEFRAME = "5m"
 _NAME = re.compile(r"^[A-Z][A-Za-z0-9]{2,63}$")
-_FIELD_WORDS = {"entry_long": "enter long", "entry_short": "enter short", "exit_long": "exit long",
-                "exit_short": "exit short"}
+_FIELD_WORDS = {
+    "entry_long": "enter long",
+    "entry_short": "enter short",
+    "exit_long": "exit long",
+    "exit_short": "exit short",
+}
 
 
 class DraftResult(BaseModel):
@@ -61,12 +65,18 @@ def draft(
     understood = [*_rule_words(rules), *frame.understood]
     document["description"] = "; ".join(understood)[:2000]
     spec = parse_spec(document)
-    return DraftResult(spec=spec, understood=understood, not_understood=not_understood, assumptions=assumptions)
+    return DraftResult(
+        spec=spec, understood=understood, not_understood=not_understood, assumptions=assumptions
+    )
 
 
 def _document(
-    frame: Frame, rules: Rules, default_pairs: list[str], default_timeframe: str,
-    assumptions: list[str], not_understood: list[str],
+    frame: Frame,
+    rules: Rules,
+    default_pairs: list[str],
+    default_timeframe: str,
+    assumptions: list[str],
+    not_understood: list[str],
 ) -> dict[str, Any]:
     pairs = frame.pairs or default_pairs
     if not frame.pairs:
@@ -76,12 +86,17 @@ def _document(
         assumptions.append(f"no timeframe named: {timeframe}")
     sides = {name.removeprefix("entry_") for name in rules.fields if name.startswith("entry")}
     direction = "both" if sides == {"long", "short"} else sides.pop()
-    document: dict[str, Any] = {"timeframe": timeframe, "pairs": pairs, "direction": direction,
-                                "indicators": list(rules.indicators.values())}
+    document: dict[str, Any] = {
+        "timeframe": timeframe,
+        "pairs": pairs,
+        "direction": direction,
+        "indicators": list(rules.indicators.values()),
+    }
     for name, groups in rules.fields.items():
         if name.startswith("exit") and direction not in {name.removeprefix("exit_"), "both"}:
-            not_understood.append(f"an exit rule for {name.removeprefix('exit_')} trades, but the idea only trades "
-                                  f"{direction}")
+            not_understood.append(
+                f"an exit rule for {name.removeprefix('exit_')} trades, but the idea only trades {direction}"
+            )
             continue
         document[name] = _condition(groups)
     if "initial" not in frame.stop:
@@ -118,8 +133,14 @@ def _name(
     frame: Frame, rules: Rules, direction: str, pairs: list[str], timeframe: str, not_understood: list[str]
 ) -> str:
     if frame.name is not None:
-        if _NAME.match(frame.name) and not keyword.iskeyword(frame.name) and frame.name not in {"IStrategy", "None"}:
+        if (
+            _NAME.match(frame.name)
+            and not keyword.iskeyword(frame.name)
+            and frame.name not in {"IStrategy", "None"}
+        ):
             return frame.name
-        not_understood.append(f"name {frame.name!r} (a name is 3-64 letters and digits, starting with a letter)")
+        not_understood.append(
+            f"name {frame.name!r} (a name is 3-64 letters and digits, starting with a letter)"
+        )
     assert rules.first_idea is not None
     return strategy_name(rules.first_idea, direction, pairs, timeframe)

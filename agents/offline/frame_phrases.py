@@ -18,17 +18,39 @@ _PAIR_SLASH = re.compile(rf"\b([a-z][a-z0-9]{{1,9}})\s*[/_-]\s*({_QUOTES})\b")
 _PAIR_GLUED = re.compile(r"\b([a-z]{2,6})(btc|usdt|usdc|busd|fdusd)\b")
 _GLUED_NOT_PAIRS = {"ema", "sma", "rsi", "macd", "adx", "cci", "mfi", "tp", "sl", "stop"}
 
-_NAME = re.compile(r"\b(?:named|called|call it|name it|strategy name|name)\s*[:=]?\s*[\"']?([a-z][a-z0-9_]{2,63})\b")
+_NAME = re.compile(
+    r"\b(?:named|called|call it|name it|strategy name|name)\s*[:=]?\s*[\"']?([a-z][a-z0-9_]{2,63})\b"
+)
 
-_TF_UNITS = {"m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m", "h": "h", "hr": "h", "hrs": "h",
-             "hour": "h", "hours": "h", "d": "d", "day": "d", "days": "d", "w": "w", "week": "w", "weeks": "w"}
-_TF_COMPACT = re.compile(r"\b(?:on\s+(?:the\s+)?)?(\d{1,2})(m|h|d|w)\b(?:\s*(?:timeframe|chart|candles?|bars?|tf))?")
+_TF_UNITS = {
+    "m": "m",
+    "min": "m",
+    "mins": "m",
+    "minute": "m",
+    "minutes": "m",
+    "h": "h",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "d": "d",
+    "day": "d",
+    "days": "d",
+    "w": "w",
+    "week": "w",
+    "weeks": "w",
+}
+_TF_COMPACT = re.compile(
+    r"\b(?:on\s+(?:the\s+)?)?(\d{1,2})(m|h|d|w)\b(?:\s*(?:timeframe|chart|candles?|bars?|tf))?"
+)
 _TF_SPOKEN = re.compile(
     r"\b(?:on\s+(?:the\s+)?)?(\d{1,2})[\s-]*(min|mins|minute|minutes|hr|hrs|hour|hours|day|week)\b"
     r"(?!\s*(?:moving|ma\b|ema|sma|average|high|low|period|range|channel|rsi))"
     r"(?:\s*(?:timeframe|time frame|chart|candles?|bars?|tf))?"
 )
-_TF_WORDS = re.compile(r"\b(?:on\s+(?:the\s+)?)?(hourly|daily|weekly)(?:\s*(?:timeframe|chart|candles?|bars?))?\b")
+_TF_WORDS = re.compile(
+    r"\b(?:on\s+(?:the\s+)?)?(hourly|daily|weekly)(?:\s*(?:timeframe|chart|candles?|bars?))?\b"
+)
 
 _DIST = rf"{NUMBER}\s*(%|percent|pct|x?\s*atrs?\b)"
 _TARGET = (
@@ -57,7 +79,9 @@ _BREAKEVEN_SHORT = re.compile(rf"\bbreak[- ]?even{_BE_WHEN}")
 _STOP = re.compile(rf"\b(?:stop(?:[- ]?loss)?|sl)\s*(?:at|of|:|=|is|with)?\s*{_DIST}")
 _STOP_AFTER = re.compile(rf"\b{_DIST}\s+(?:initial\s+|hard\s+)?(?:stop(?:[- ]?loss)?|sl)\b")
 
-_SPLIT_SHARES = re.compile(r"\b(\d{1,3})\s*/\s*(\d{1,3})(?:\s*/\s*(\d{1,3}))?(?:\s*/\s*(\d{1,3}))?\s*(?:%|split|ladder)?")
+_SPLIT_SHARES = re.compile(
+    r"\b(\d{1,3})\s*/\s*(\d{1,3})(?:\s*/\s*(\d{1,3}))?(?:\s*/\s*(\d{1,3}))?\s*(?:%|split|ladder)?"
+)
 _SHARE_AT = re.compile(
     rf"\b(?:take|close|sell|exit|book)?\s*{NUMBER}\s*%\s*(?:of\s+(?:the\s+)?(?:position|size|it)\s*)?(?:at|@)\s*{_TARGET}"
 )
@@ -65,7 +89,8 @@ _REST_AT = re.compile(
     rf"\b(?:and\s+)?(?:the\s+)?(?:rest|remainder|remaining(?:\s+\d+\s*%)?)\s*(?:at|@)\s*{_TARGET}"
 )
 _TARGET_LIST = re.compile(
-    r"\b(?:take[- ]?profits?|tps?|targets?|profit\s+targets?|scale\s+out|ladder|exits?)\s*(?:at|of|:|=|levels?)?\s*"
+    r"\b(?:take[- ]?profits?|tps?|targets?|profit\s+targets?|scale\s+out|ladder|exits?)"
+    r"\s*(?:at|of|:|=|levels?)?\s*"
     rf"({_TARGET}(?:\s*(?:,|/|and|then|&)?\s*{_TARGET}){{0,4}})"
 )
 _ONE_TARGET = re.compile(_TARGET)
@@ -108,7 +133,7 @@ def read_frame(text: Text) -> Frame:
 
 def _name(text: Text, frame: Frame) -> None:
     for match in text.take_all(_NAME)[:1]:
-        raw = text.original[match.start(1):match.end(1)]
+        raw = text.original[match.start(1) : match.end(1)]
         words = [w for w in re.split(r"_+", raw) if w]
         name = "".join(w[0].upper() + w[1:] for w in words)
         frame.name = name
@@ -133,12 +158,18 @@ def _pairs(text: Text, frame: Frame) -> None:
 def _timeframe(text: Text, frame: Frame) -> None:
     candidates: list[tuple[int, str, str]] = []
     for match in text.take_all(_TF_COMPACT) + text.take_all(_TF_SPOKEN):
-        candidates.append((match.start(), f"{int(match.group(1))}{_TF_UNITS[match.group(2)]}", match.group(0)))
+        candidates.append(
+            (match.start(), f"{int(match.group(1))}{_TF_UNITS[match.group(2)]}", match.group(0))
+        )
     for match in text.take_all(_TF_WORDS):
-        candidates.append((match.start(), {"hourly": "1h", "daily": "1d", "weekly": "1w"}[match.group(1)], match.group(0)))
+        candidates.append(
+            (match.start(), {"hourly": "1h", "daily": "1d", "weekly": "1w"}[match.group(1)], match.group(0))
+        )
     for _, timeframe, phrase in sorted(candidates):
         if timeframe not in TIMEFRAME_MINUTES:
-            frame.not_understood.append(f"{phrase.strip()} (timeframe {timeframe} is not one freqtrade's specs allow)")
+            frame.not_understood.append(
+                f"{phrase.strip()} (timeframe {timeframe} is not one freqtrade's specs allow)"
+            )
         elif frame.timeframe is None:
             frame.timeframe = timeframe
             frame.understood.append(f"timeframe: {timeframe}")
@@ -203,7 +234,10 @@ def _ladder(text: Text, frame: Frame) -> None:
     explicit = text.take_all(_SHARE_AT)
     rest = text.take_all(_REST_AT)
     if explicit:
-        levels = [{"target": _target(m.group(2), m.group(3)), "fraction": number(m.group(1)) / 100} for m in explicit]
+        levels = [
+            {"target": _target(m.group(2), m.group(3)), "fraction": number(m.group(1)) / 100}
+            for m in explicit
+        ]
         for match in rest[:1]:
             left = round(1.0 - sum(level["fraction"] for level in levels), 6)
             levels.append({"target": _target(match.group(1), match.group(2)), "fraction": left})
@@ -243,7 +277,7 @@ def _stop(text: Text, frame: Frame) -> None:
 
 
 def time_stop_candles(frame: Frame, timeframe: str) -> int | None:
-    """The time stop in candles of `timeframe` (a stop given in hours or days is rounded up to whole candles)."""
+    """The time stop in candles of `timeframe` (hours or days are rounded up to whole candles)."""
     if frame.time_stop is None:
         return None
     count, unit = frame.time_stop

@@ -1,4 +1,4 @@
-"""Deterministic PascalCase names from what a strategy does: "RsiOversoldEthBtc5m", "ShortEmaCross20x50Ltc1h"."""
+"""Deterministic PascalCase names from what a strategy does, e.g. "RsiOversoldEthBtc5m"."""
 
 from __future__ import annotations
 
@@ -6,11 +6,29 @@ from agents.offline.rule_lexicon import Ref
 from agents.offline.rule_parser import Cond
 from agents.offline.text import plain
 
-_TITLE = {"rsi": "Rsi", "mfi": "Mfi", "cci": "Cci", "adx": "Adx", "ema": "Ema", "sma": "Sma", "obv": "Obv",
-          "stoch": "Stoch", "macd": "Macd", "bbands": "Bollinger", "donchian": "Channel", "volume_sma": "VolumeAvg"}
+_TITLE = {
+    "rsi": "Rsi",
+    "mfi": "Mfi",
+    "cci": "Cci",
+    "adx": "Adx",
+    "ema": "Ema",
+    "sma": "Sma",
+    "obv": "Obv",
+    "stoch": "Stoch",
+    "macd": "Macd",
+    "bbands": "Bollinger",
+    "donchian": "Channel",
+    "volume_sma": "VolumeAvg",
+}
 _OSCILLATOR_LEVELS = {"rsi": (30.0, 70.0), "mfi": (20.0, 80.0), "stoch": (20.0, 80.0), "cci": (-100.0, 100.0)}
-_RELATION = {"<": "Below", "<=": "Below", ">": "Above", ">=": "Above", "crosses_above": "CrossUp",
-             "crosses_below": "CrossDown"}
+_RELATION = {
+    "<": "Below",
+    "<=": "Below",
+    ">": "Above",
+    ">=": "Above",
+    "crosses_above": "CrossUp",
+    "crosses_below": "CrossDown",
+}
 _MAX_LENGTH = 64
 
 
@@ -40,8 +58,11 @@ def idea_words(cond: Cond) -> str:
     if right.kind == "donchian":
         return "Breakout" if right.output == "upper" else "Breakdown"
     if right.kind == "bbands" and left.kind == "price":
-        return "BollingerReversion" if (right.output == "lower") == (op in {"<", "<=", "crosses_below"}) \
+        return (
+            "BollingerReversion"
+            if (right.output == "lower") == (op in {"<", "<=", "crosses_below"})
             else "BollingerBreakout"
+        )
     if left.kind == right.kind == "sma" and left.params == (50,) and right.params == (200,):
         return "GoldenCross" if op == "crosses_above" else "DeathCross"
     if left.kind == right.kind and left.kind in {"ema", "sma"} and left.params and right.params:

@@ -106,54 +106,124 @@ def _volume_avg(match: re.Match[str]) -> Ref:
 _PERIOD_AFTER = r"(?:\s*\(\s*(\d+)\s*\)|\s*[- ]?(\d+)(?=\s*[a-z<>=(]))?"
 _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
     # Operands.
-    ("REF", r"(?:the\s+)?(?:previous\s+|prior\s+|last\s+|recent\s+)?(\d+)[\s-]*(?:candle|bar|period|day|hour)s?"
-            r"\s+(high|low)s?", _channel),
-    ("REF", r"(?:the\s+)?(highest\s+high|lowest\s+low)\s+(?:of|over|in)\s+(?:the\s+)?(?:last|previous|past)\s+"
-            r"(\d+)\s+(?:candles|bars|periods)", _channel_words),
-    ("REF", r"(?:the\s+)?(upper|lower)\s+(?:donchian|channel)(?:\s+(?:band|line))?",
-     lambda m: Ref("donchian", m.group(1), shift=1)),
-    ("DEF", r"donchian(?:\s+channels?)?(?:\s*\(?\s*(\d+)\s*\)?)?",
-     lambda m: ("donchian", (float(m.group(1)),) if m.group(1) else None)),
-    ("REF", r"(?:the\s+)?(?:(lower|upper|middle)\s+(?:bollinger\s+)?(?:bands?|bb)\b|bollinger\s+(lower|upper|middle)"
-            r"(?:\s+bands?)?|(lower|upper|middle)\s+bollinger)", _bb_band),
-    ("DEF", r"(?:bollinger(?:\s+bands?)?|bbands|bb)(?:\s*\(\s*(\d+)\s*,\s*(\d+(?:\.\d+)?)\s*\)|\s+(\d+)[\s,]+"
-            r"(\d+(?:\.\d+)?)(?!\s*%))?", _bb_def),
-    ("REF", r"macd(?:\s*\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\))?(?:\s+(line|histogram|hist|signal(?:\s+line)?))?",
-     _macd),
+    (
+        "REF",
+        r"(?:the\s+)?(?:previous\s+|prior\s+|last\s+|recent\s+)?(\d+)[\s-]*(?:candle|bar|period|day|hour)s?"
+        r"\s+(high|low)s?",
+        _channel,
+    ),
+    (
+        "REF",
+        r"(?:the\s+)?(highest\s+high|lowest\s+low)\s+(?:of|over|in)\s+(?:the\s+)?(?:last|previous|past)\s+"
+        r"(\d+)\s+(?:candles|bars|periods)",
+        _channel_words,
+    ),
+    (
+        "REF",
+        r"(?:the\s+)?(upper|lower)\s+(?:donchian|channel)(?:\s+(?:band|line))?",
+        lambda m: Ref("donchian", m.group(1), shift=1),
+    ),
+    (
+        "DEF",
+        r"donchian(?:\s+channels?)?(?:\s*\(?\s*(\d+)\s*\)?)?",
+        lambda m: ("donchian", (float(m.group(1)),) if m.group(1) else None),
+    ),
+    (
+        "REF",
+        r"(?:the\s+)?(?:(lower|upper|middle)\s+(?:bollinger\s+)?(?:bands?|bb)\b|bollinger\s+(lower|upper|middle)"
+        r"(?:\s+bands?)?|(lower|upper|middle)\s+bollinger)",
+        _bb_band,
+    ),
+    (
+        "DEF",
+        r"(?:bollinger(?:\s+bands?)?|bbands|bb)(?:\s*\(\s*(\d+)\s*,\s*(\d+(?:\.\d+)?)\s*\)|\s+(\d+)[\s,]+"
+        r"(\d+(?:\.\d+)?)(?!\s*%))?",
+        _bb_def,
+    ),
+    (
+        "REF",
+        r"macd(?:\s*\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\))?(?:\s+(line|histogram|hist|signal(?:\s+line)?))?",
+        _macd,
+    ),
     ("REF", r"(?:the\s+)?(histogram|signal\s+line|signal)", _macd_part),
-    ("REF", r"(?:the\s+)?(?:(fast|slow)(?:er)?\s+)?(?:(\d+)[\s-]*(?:period\s+|day\s+|candle\s+|bar\s+)?)?"
-            r"(ema|sma|ma|moving\s+average|exponential\s+moving\s+average|simple\s+moving\s+average)"
-            r"(?:\s*\(?\s*(\d+)\s*\)?(?![\d.]*\s*(?:%|percent|x\b)))?", _moving_average),
-    ("REF", r"(?:(\d+)[\s-]*(?:period\s+)?)?(rsi|mfi|money\s+flow(?:\s+index)?|cci|commodity\s+channel\s+index|adx|"
-            r"relative\s+strength(?:\s+index)?|stoch(?:astic)?(?:\s+oscillator)?(?:\s+%?([kd])\b)?)" + _PERIOD_AFTER,
-     _osc),
+    (
+        "REF",
+        r"(?:the\s+)?(?:(fast|slow)(?:er)?\s+)?(?:(\d+)[\s-]*(?:period\s+|day\s+|candle\s+|bar\s+)?)?"
+        r"(ema|sma|ma|moving\s+average|exponential\s+moving\s+average|simple\s+moving\s+average)"
+        r"(?:\s*\(?\s*(\d+)\s*\)?(?![\d.]*\s*(?:%|percent|x\b)))?",
+        _moving_average,
+    ),
+    (
+        "REF",
+        r"(?:(\d+)[\s-]*(?:period\s+)?)?(rsi|mfi|money\s+flow(?:\s+index)?|cci|commodity\s+channel\s+index|adx|"
+        r"relative\s+strength(?:\s+index)?|stoch(?:astic)?(?:\s+oscillator)?(?:\s+%?([kd])\b)?)"
+        + _PERIOD_AFTER,
+        _osc,
+    ),
     ("REF", r"%([kd])\b", lambda m: Ref("stoch", m.group(1))),
     ("REF", r"obv|on[\s-]+balance\s+volume", lambda m: Ref("obv")),
-    ("REF", r"(?:the\s+)?(?:(\d+)[\s-]*(?:period\s+|candle\s+|bar\s+)?)?(?:average|avg|mean)\s+volume|"
-            r"volume\s+(?:average|avg|sma|ma|mean)(?:\s*\(?\s*(\d+)\s*\)?)?", _volume_avg),
+    (
+        "REF",
+        r"(?:the\s+)?(?:(\d+)[\s-]*(?:period\s+|candle\s+|bar\s+)?)?(?:average|avg|mean)\s+volume|"
+        r"volume\s+(?:average|avg|sma|ma|mean)(?:\s*\(?\s*(\d+)\s*\)?)?",
+        _volume_avg,
+    ),
     ("REF", r"(?:the\s+|its\s+)?(?:average|avg|mean|normal)", lambda m: Ref("volume_sma", needs="volume")),
-    ("REF", r"(?:the\s+)?(?:price|closing\s+price|last\s+close|candle\s+close|close)", lambda m: Ref("price", "close")),
+    (
+        "REF",
+        r"(?:the\s+)?(?:price|closing\s+price|last\s+close|candle\s+close|close)",
+        lambda m: Ref("price", "close"),
+    ),
     ("REF", r"volume", lambda m: Ref("price", "volume")),
     # Comparisons.
-    ("OP", r"(?:breaks|broke|break|breaking)(?:\s+out)?\s+(?:above|over|through|past)|breakout\s+(?:above|over|"
-           r"through|past)", lambda m: Op("crosses_above", implicit_close=True)),
-    ("OP", r"(?:breaks|broke|break|breaking)(?:\s+down)?\s+(?:below|under|through)|breakdown\s+(?:below|under)",
-     lambda m: Op("crosses_below", implicit_close=True)),
-    ("OP", r"(?:crosses|crossed|cross|crossing|rises|rising|climbs|jumps|moves|goes|pops|turns|pushes)\s+(?:back\s+)?"
-           r"(?:above|over|up\s+through|through|past)|cross(?:es|ed)?\s+up(?:wards)?|crossover|cross(?:es|ed)?\s+over|"
-           r"crosses|crossed", lambda m: Op("crosses_above")),
-    ("OP", r"(?:crosses|crossed|cross|crossing|falls|falling|drops|dropping|dips|dipping|sinks|moves|goes|turns)\s+"
-           r"(?:back\s+)?(?:below|under|down\s+through|beneath)|cross(?:es|ed)?\s+down(?:wards)?|crossunder|"
-           r"cross(?:es|ed)?\s+under", lambda m: Op("crosses_below")),
-    ("OP", r"(?:closes|closed|closing|close)\s+(?:is\s+)?(?:above|over|higher\s+than)", lambda m: Op(">", True)),
-    ("OP", r"(?:closes|closed|closing|close)\s+(?:is\s+)?(?:below|under|lower\s+than|beneath)",
-     lambda m: Op("<", True)),
+    (
+        "OP",
+        r"(?:breaks|broke|break|breaking)(?:\s+out)?\s+(?:above|over|through|past)|breakout\s+(?:above|over|"
+        r"through|past)",
+        lambda m: Op("crosses_above", implicit_close=True),
+    ),
+    (
+        "OP",
+        r"(?:breaks|broke|break|breaking)(?:\s+down)?\s+(?:below|under|through)|breakdown\s+(?:below|under)",
+        lambda m: Op("crosses_below", implicit_close=True),
+    ),
+    (
+        "OP",
+        r"(?:crosses|crossed|cross|crossing|rises|rising|climbs|jumps|moves|goes|pops|turns|pushes)\s+(?:back\s+)?"
+        r"(?:above|over|up\s+through|through|past)|cross(?:es|ed)?\s+up(?:wards)?|crossover|cross(?:es|ed)?\s+over|"
+        r"crosses|crossed",
+        lambda m: Op("crosses_above"),
+    ),
+    (
+        "OP",
+        r"(?:crosses|crossed|cross|crossing|falls|falling|drops|dropping|dips|dipping|sinks|moves|goes|turns)\s+"
+        r"(?:back\s+)?(?:below|under|down\s+through|beneath)|cross(?:es|ed)?\s+down(?:wards)?|crossunder|"
+        r"cross(?:es|ed)?\s+under",
+        lambda m: Op("crosses_below"),
+    ),
+    (
+        "OP",
+        r"(?:closes|closed|closing|close)\s+(?:is\s+)?(?:above|over|higher\s+than)",
+        lambda m: Op(">", True),
+    ),
+    (
+        "OP",
+        r"(?:closes|closed|closing|close)\s+(?:is\s+)?(?:below|under|lower\s+than|beneath)",
+        lambda m: Op("<", True),
+    ),
     ("OP", r">=|at\s+least", lambda m: Op(">=")),
     ("OP", r"<=|at\s+most", lambda m: Op("<=")),
-    ("OP", r"(?:is\s+|stays\s+|trades\s+|remains\s+|holds\s+)?(?:above|over|greater\s+than|higher\s+than|"
-           r"more\s+than|exceeds|>)", lambda m: Op(">")),
-    ("OP", r"(?:is\s+|stays\s+|trades\s+|remains\s+)?(?:below|under|less\s+than|lower\s+than|beneath|<)",
-     lambda m: Op("<")),
+    (
+        "OP",
+        r"(?:is\s+|stays\s+|trades\s+|remains\s+|holds\s+)?(?:above|over|greater\s+than|higher\s+than|"
+        r"more\s+than|exceeds|>)",
+        lambda m: Op(">"),
+    ),
+    (
+        "OP",
+        r"(?:is\s+|stays\s+|trades\s+|remains\s+)?(?:below|under|less\s+than|lower\s+than|beneath|<)",
+        lambda m: Op("<"),
+    ),
     ("NUM", r"[-+]?\d+(?:\.\d+)?(?![\d.]*\s*(?:%|percent|x\b))", lambda m: float(m.group(0))),
     ("NUM", r"zero", lambda m: 0.0),
     # Whole ideas in a word or two.
@@ -167,37 +237,134 @@ _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
     ("STATE", r"bearish\s+cross(?:over)?", lambda m: "bearish_cross"),
     ("STATE", r"golden\s+cross", lambda m: "golden_cross"),
     ("STATE", r"death\s+cross", lambda m: "death_cross"),
-    ("STATE", r"(?:is\s+)?(?:rising|increasing|going\s+up|sloping\s+up|turns\s+up|turning\s+up)",
-     lambda m: "rising"),
-    ("STATE", r"(?:is\s+)?(?:falling|decreasing|going\s+down|sloping\s+down|turns\s+down|turning\s+down)",
-     lambda m: "falling"),
+    (
+        "STATE",
+        r"(?:is\s+)?(?:rising|increasing|going\s+up|sloping\s+up|turns\s+up|turning\s+up)",
+        lambda m: "rising",
+    ),
+    (
+        "STATE",
+        r"(?:is\s+)?(?:falling|decreasing|going\s+down|sloping\s+down|turns\s+down|turning\s+down)",
+        lambda m: "falling",
+    ),
     ("STATE", r"breakouts?|breaks\s+out|new\s+highs?", lambda m: "breakout"),
     ("STATE", r"breakdowns?|breaks\s+down|new\s+lows?", lambda m: "breakdown"),
-    ("STATE", r"volume\s+spikes?|(?:on\s+|with\s+)?(?:above[\s-]average|high|strong|rising|increasing|heavy)\s+volume|"
-              r"volume\s+(?:is\s+)?(?:above|over|higher\s+than)\s+(?:the\s+|its\s+)?(?:average|avg|mean|normal)"
-              r"(?:\s+volume)?", lambda m: "volume_up"),
+    (
+        "STATE",
+        r"volume\s+spikes?|(?:on\s+|with\s+)?(?:above[\s-]average|high|strong|rising|increasing|heavy)\s+volume|"
+        r"volume\s+(?:is\s+)?(?:above|over|higher\s+than)\s+(?:the\s+|its\s+)?(?:average|avg|mean|normal)"
+        r"(?:\s+volume)?",
+        lambda m: "volume_up",
+    ),
     ("STATE", r"(?:strong(?:ly)?\s+)?trending(?:\s+market)?|(?:a\s+)?strong\s+trend", lambda m: "trending"),
     # Who the rule is for.
-    ("ROLE", r"go(?:ing)?\s+short|enter\s+(?:a\s+)?short|open\s+(?:a\s+)?short|sell\s+short|short(?:s|ing)?",
-     lambda m: "entry_short"),
-    ("ROLE", r"go(?:ing)?\s+long|enter\s+(?:a\s+)?long|open\s+(?:a\s+)?long|buy(?:ing|s)?|longs?",
-     lambda m: "entry_long"),
+    (
+        "ROLE",
+        r"go(?:ing)?\s+short|enter\s+(?:a\s+)?short|open\s+(?:a\s+)?short|sell\s+short|short(?:s|ing)?",
+        lambda m: "entry_short",
+    ),
+    (
+        "ROLE",
+        r"go(?:ing)?\s+long|enter\s+(?:a\s+)?long|open\s+(?:a\s+)?long|buy(?:ing|s)?|longs?",
+        lambda m: "entry_long",
+    ),
     ("ROLE", r"enter|entry|entries|get\s+in|go\s+in", lambda m: "entry"),
     ("ROLE", r"cover(?:ing)?(?:\s+(?:the\s+)?shorts?)?", lambda m: "exit_short"),
-    ("ROLE", r"exit(?:s|ing)?|sell(?:ing|s)?|get\s+out|close\s+(?:the\s+|a\s+)?(?:trades?|positions?|longs?)|"
-             r"take\s+profits?\s+(?:when|if|once|on)|close(?=\s+(?:when|if|once|on))", lambda m: "exit"),
+    (
+        "ROLE",
+        r"exit(?:s|ing)?|sell(?:ing|s)?|get\s+out|close\s+(?:the\s+|a\s+)?(?:trades?|positions?|longs?)|"
+        r"take\s+profits?\s+(?:when|if|once|on)|close(?=\s+(?:when|if|once|on))",
+        lambda m: "exit",
+    ),
     ("OR", r"or|either", lambda m: None),
     ("NEG", r"not|no|never|isn't|isnt|doesn't|doesnt|don't|dont|without|unless|except|nor", lambda m: None),
 ]
 # A phrase ending in a letter or digit must end at a word boundary ("over" is not the start of "overbought").
-_COMPILED = [(kind, re.compile(f"(?:{pattern})" + r"(?:(?<![a-z0-9])|(?![a-z0-9]))"), build)
-             for kind, pattern, build in _SPEC]
+_COMPILED = [
+    (kind, re.compile(f"(?:{pattern})" + r"(?:(?<![a-z0-9])|(?![a-z0-9]))"), build)
+    for kind, pattern, build in _SPEC
+]
 
 FILLER = frozenset(
-    "when whenever if once while and then the a an is are was be been it its it's with on of to at in for i want "
-    "wants would like please strategy trade trades trading my me we should only just also both candle candles "
-    "bar bars value level line reading indicator confirmed confirm confirmation by as that this from condition "
-    "conditions setup using use mode pairs pair timeframe chart market has have gets get first there".split()
+    [
+        "when",
+        "whenever",
+        "if",
+        "once",
+        "while",
+        "and",
+        "then",
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "was",
+        "be",
+        "been",
+        "it",
+        "its",
+        "it's",
+        "with",
+        "on",
+        "of",
+        "to",
+        "at",
+        "in",
+        "for",
+        "i",
+        "want",
+        "wants",
+        "would",
+        "like",
+        "please",
+        "strategy",
+        "trade",
+        "trades",
+        "trading",
+        "my",
+        "me",
+        "we",
+        "should",
+        "only",
+        "just",
+        "also",
+        "both",
+        "candle",
+        "candles",
+        "bar",
+        "bars",
+        "value",
+        "level",
+        "line",
+        "reading",
+        "indicator",
+        "confirmed",
+        "confirm",
+        "confirmation",
+        "by",
+        "as",
+        "that",
+        "this",
+        "from",
+        "condition",
+        "conditions",
+        "setup",
+        "using",
+        "use",
+        "mode",
+        "pairs",
+        "pair",
+        "timeframe",
+        "chart",
+        "market",
+        "has",
+        "have",
+        "gets",
+        "get",
+        "first",
+        "there",
+    ]
 )
 _SKIP = re.compile(rf"[\s,:()\"'`{GAP}]+")
 _WORD = re.compile(rf"[^\s,:(){GAP}]+")

@@ -15,15 +15,39 @@ from agents.offline.text import Text, plain
 
 _SENTENCE = re.compile(r"(?:\.(?=\s|$)|[;!?\n])+")
 _DEFAULTS: dict[str, tuple[float, ...]] = {
-    "rsi": (14,), "mfi": (14,), "cci": (20,), "adx": (14,), "bbands": (20, 2.0), "donchian": (20,),
-    "volume_sma": (20,), "macd": (12, 26, 9), "stoch": (14, 3, 3),
+    "rsi": (14,),
+    "mfi": (14,),
+    "cci": (20,),
+    "adx": (14,),
+    "bbands": (20, 2.0),
+    "donchian": (20,),
+    "volume_sma": (20,),
+    "macd": (12, 26, 9),
+    "stoch": (14, 3, 3),
 }
 _STATE_LEVELS = {"rsi": (30.0, 70.0), "mfi": (20.0, 80.0), "stoch": (20.0, 80.0), "cci": (-100.0, 100.0)}
-_LABEL = {"rsi": "RSI", "mfi": "MFI", "cci": "CCI", "adx": "ADX", "ema": "EMA", "sma": "SMA", "obv": "OBV",
-          "stoch": "Stochastic", "macd": "MACD", "bbands": "Bollinger", "donchian": "channel",
-          "volume_sma": "average volume"}
-_OP_WORDS = {">": ">", "<": "<", ">=": "≥", "<=": "≤", "crosses_above": "crosses above",
-             "crosses_below": "crosses below"}
+_LABEL = {
+    "rsi": "RSI",
+    "mfi": "MFI",
+    "cci": "CCI",
+    "adx": "ADX",
+    "ema": "EMA",
+    "sma": "SMA",
+    "obv": "OBV",
+    "stoch": "Stochastic",
+    "macd": "MACD",
+    "bbands": "Bollinger",
+    "donchian": "channel",
+    "volume_sma": "average volume",
+}
+_OP_WORDS = {
+    ">": ">",
+    "<": "<",
+    ">=": "≥",
+    "<=": "≤",
+    "crosses_above": "crosses above",
+    "crosses_below": "crosses below",
+}
 
 
 @dataclass(frozen=True)
@@ -165,8 +189,12 @@ def _after_op(sentence: _Sentence, index: int, left_token: Token | None) -> int:
         left = Ref("price", "close")
     else:
         left = sentence.last_left
-    if left is None or (not isinstance(right, Ref) and op.op.startswith("crosses") and left.kind == "price"
-                        and left.output == "volume"):
+    if left is None or (
+        not isinstance(right, Ref)
+        and op.op.startswith("crosses")
+        and left.kind == "price"
+        and left.output == "volume"
+    ):
         return index + 1
     used = [t for t in (left_token, op_token, right_token) if t is not None]
     start = index - 1 if left_token is not None else index
@@ -205,7 +233,9 @@ def parse_rules(text: Text) -> Rules:
 
 def _place(rules: Rules, found: list[tuple[str, Cond, bool]]) -> None:
     """Put each condition under its spec field; unmarked entries take the side last named, exits follow it."""
-    explicit_sides = {role.removeprefix("entry_") for role, _, _ in found if role in {"entry_long", "entry_short"}}
+    explicit_sides = {
+        role.removeprefix("entry_") for role, _, _ in found if role in {"entry_long", "entry_short"}
+    }
     default_side = "short" if explicit_sides == {"short"} else "long"
     current = default_side
     for role, cond, after_or in found:
@@ -271,7 +301,12 @@ def _resolve(rules: Rules, defs: dict[str, Token]) -> None:
 def _comparison(cond: Cond, rules: Rules, defs: dict[str, Token]) -> dict[str, Any]:
     left, left_words = _operand(cond.left, rules, defs)
     right, right_words = _operand(cond.right, rules, defs)
-    return {"left": left, "op": cond.op, "right": right, "words": f"{left_words} {_OP_WORDS[cond.op]} {right_words}"}
+    return {
+        "left": left,
+        "op": cond.op,
+        "right": right,
+        "words": f"{left_words} {_OP_WORDS[cond.op]} {right_words}",
+    }
 
 
 def _operand(operand: Ref | float, rules: Rules, defs: dict[str, Token]) -> tuple[Any, str]:
@@ -320,9 +355,9 @@ def _report_leftovers(text: Text, tokens: list[Token], rules: Rules) -> None:
 
 
 def _separated(text: Text, before: Token, after: Token) -> bool:
-    between = text.work[before.end:after.start]
+    between = text.work[before.end : after.start]
     return bool(_SENTENCE.search(between)) or "\x1f" in between
 
 
 def _fragment(text: Text, run: list[Token]) -> str:
-    return " ".join(text.original[run[0].start:run[-1].end].split())
+    return " ".join(text.original[run[0].start : run[-1].end].split())

@@ -19,7 +19,7 @@ GAP = "\x1f"
 
 @dataclass
 class Text:
-    """The original (ASCII-folded) text and a same-length lower-case working copy with consumed spans blanked."""
+    """The ASCII-folded text and a same-length lower-case working copy with consumed spans blanked."""
 
     original: str
     work: str
@@ -28,9 +28,13 @@ class Text:
     @classmethod
     def of(cls, raw: str) -> Text:
         if len(raw) > MAX_TEXT_CHARS:
-            raise SpecValidationError(f"the idea is {len(raw)} characters long; the drafter reads at most {MAX_TEXT_CHARS}")
+            raise SpecValidationError(
+                f"the idea is {len(raw)} characters long; the drafter reads at most {MAX_TEXT_CHARS}"
+            )
         folded = unicodedata.normalize("NFKC", raw).replace(GAP, " ")
-        ascii_text = "".join(ch if ch.isascii() and (ch.isprintable() or ch in "\n\t") else " " for ch in folded)
+        ascii_text = "".join(
+            ch if ch.isascii() and (ch.isprintable() or ch in "\n\t") else " " for ch in folded
+        )
         notes = ["characters outside ASCII were ignored"] if ascii_text != folded else []
         # ASCII lower() keeps every index, so spans found in `work` slice `original` at the same place.
         return cls(original=ascii_text, work=ascii_text.lower(), notes=notes)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from gentrade.cli.data import split_pairs
 from gentrade.cli.errors import cli_errors
@@ -33,7 +33,9 @@ def _stake(value: str) -> float | str:
 def _table(result: BacktestResult) -> Table:
     cur = result.stake_currency
     table = Table(
-        "metric", "value", title=f"{result.strategy} · {result.timeframe} · {', '.join(result.pairs)}"
+        "metric",
+        Column("value", overflow="fold"),
+        title=f"{result.strategy} · {result.timeframe} · {', '.join(result.pairs)}",
     )
     rows = [
         ("backtested", f"{result.backtest_start:%Y-%m-%d %H:%M} → {result.backtest_end:%Y-%m-%d %H:%M}"),

@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from gentrade.errors import GenTradeError
 
@@ -25,7 +26,9 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except GenTradeError as exc:
-            err_console.print(f"[red]error[{exc.code}][/red]: {exc.message}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[red]error{escape(f'[{exc.code}]')}[/red]: {escape(exc.message)}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code=1) from None
 
     return wrapper

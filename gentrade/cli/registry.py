@@ -14,6 +14,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "signal",
     "exchange",
     "config",
+    "draft",
+    "serve",
+    "db",
 )
 
 

@@ -55,7 +55,10 @@ def strategy_filename(spec: StrategySpec) -> str:
 
 
 def _summary(spec: StrategySpec) -> str:
+    """First line of the description for the module docstring, reduced to characters that cannot end or
+    escape a docstring (no quotes, no backslashes): the description comes from people and LLMs."""
     first = spec.description.strip().splitlines()[0] if spec.description.strip() else ""
+    first = "".join(ch for ch in first if ch.isprintable() and ch not in "\\\"'")[:200].strip()
     ladder = "/".join(f"{level.fraction * 100:g}" for level in spec.take_profit)
     return (first or f"{spec.direction} {spec.timeframe} strategy") + f" (take-profit ladder {ladder} %)"
 

@@ -250,7 +250,7 @@ def parse_result_zip(
     return BacktestResult(
         strategy=name,
         timeframe=st["timeframe"],
-        timerange=st.get("timerange"),
+        timerange=st.get("timerange") or None,
         backtest_start=_from_ms(st["backtest_start_ts"]),
         backtest_end=_from_ms(st["backtest_end_ts"]),
         backtest_days=st["backtest_days"],

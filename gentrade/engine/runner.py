@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 import psutil
+from pydantic import ValidationError
 
 from gentrade.data import markets as market_snapshots
 from gentrade.data import store
@@ -91,7 +92,7 @@ def network_isolation() -> tuple[tuple[str, ...], str]:
         if probe.returncode == 0:
             return (
                 prefix,
-                f"private network namespace ({' '.join(prefix[1:])}): no interface but a down loopback",
+                f"private network namespace ({' '.join(prefix[1:])}): only a loopback that is down",
             )
     note = "none: unshare --net is not permitted here; the child shares the host network"
     logger.warning("backtest network isolation unavailable: %s", note)
@@ -101,24 +102,19 @@ def network_isolation() -> tuple[tuple[str, ...], str]:
 def _strategy_timeframe(source: str, class_name: str) -> str | None:
     """The class-level ``timeframe = "..."`` literal, read without importing the strategy."""
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ClassDef) and node.name == class_name:
-            for statement in node.body:
-                targets = (
-                    statement.targets
-                    if isinstance(statement, ast.Assign)
-                    else [statement.target]
-                    if isinstance(statement, ast.AnnAssign)
-                    else []
-                )
-                value = getattr(statement, "value", None)
-                for target in targets:
-                    if (
-                        isinstance(target, ast.Name)
-                        and target.id == "timeframe"
-                        and isinstance(value, ast.Constant)
-                        and isinstance(value.value, str)
-                    ):
-                        return value.value
+        if not (isinstance(node, ast.ClassDef) and node.name == class_name):
+            continue
+        for statement in node.body:
+            if isinstance(statement, ast.Assign):
+                targets = statement.targets
+            elif isinstance(statement, ast.AnnAssign):
+                targets = [statement.target]
+            else:
+                continue
+            value = statement.value
+            named = any(isinstance(t, ast.Name) and t.id == "timeframe" for t in targets)
+            if named and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                return value.value
     return None
 
 
@@ -136,11 +132,9 @@ def _audited_class(strategy_file: Path) -> tuple[str, str]:
     return source, report.class_name
 
 
-def _new_run_dir(results_dir: Path, class_name: str) -> Path:
+def _run_dir_path(results_dir: Path, class_name: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    run_dir = results_dir / f"{stamp}-{class_name}-{uuid.uuid4().hex[:8]}"
-    (run_dir / "strategies").mkdir(parents=True)
-    return run_dir
+    return results_dir / f"{stamp}-{class_name}-{uuid.uuid4().hex[:8]}"
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -196,6 +190,45 @@ def _log_tail(log_file: Path) -> str:
         return ""
 
 
+def _write_job(
+    run_dir: Path,
+    filename: str,
+    source: str,
+    config: dict[str, object],
+    snapshot: dict[str, dict[str, object]],
+    memory_mb: int,
+) -> WorkerJob:
+    """Everything the child needs, as files in a new run dir, so a run can be inspected and repeated.
+
+    The strategy is copied alone into the run's strategies dir because freqtrade imports every module in
+    the directory it searches.
+    """
+    (run_dir / "strategies").mkdir(parents=True)
+    strategy_copy = run_dir / "strategies" / filename
+    strategy_copy.write_text(source)
+    config_file = run_dir / "config.json"
+    config_file.write_text(json.dumps(config, indent=2))
+    job = WorkerJob(
+        config_file=config_file,
+        markets_file=market_snapshots.save_snapshot(snapshot, run_dir / "markets.json"),
+        strategy=str(config["strategy"]),
+        strategy_file=strategy_copy,
+        datadir=Path(str(config["datadir"])),
+        status_file=run_dir / "status.json",
+        memory_mb=memory_mb,
+    )
+    (run_dir / "job.json").write_text(job.model_dump_json(indent=2))
+    return job
+
+
+def _error_for(status: WorkerStatus, run_dir: Path, wanted: str) -> GenTradeError:
+    message = status.message or "freqtrade failed without a message"
+    if status.error_kind == "data_missing":
+        message = f"freqtrade found no usable {wanted}: {message}"
+    error = _ERRORS.get(status.error_kind or "failed", BacktestFailedError)
+    return error(message, details={"run_dir": str(run_dir)})
+
+
 def run_backtest(
     strategy_file: Path,
     datadir: Path,
@@ -222,7 +255,13 @@ def run_backtest(
     """
     strategy_file, datadir = Path(strategy_file), Path(datadir).resolve()
     source, class_name = _audited_class(strategy_file)
-    costs = Costs(exchange_fee=fee, slippage=slippage)
+    if timeout_s <= 0 or memory_mb <= 0:
+        raise ConfigError(f"timeout_s and memory_mb must be positive, got {timeout_s} and {memory_mb}")
+    try:
+        costs = Costs(exchange_fee=fee, slippage=slippage)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"]
+        raise ConfigError(f"invalid costs (fee {fee}, slippage {slippage}): {reason}") from exc
     tf = timeframe or _strategy_timeframe(source, class_name)
     if tf is None:
         raise ConfigError(f"{class_name} sets no literal timeframe; pass the timeframe explicitly")
@@ -236,10 +275,10 @@ def run_backtest(
         if markets_file is not None
         else market_snapshots.snapshot_for_datadir(datadir, chosen)
     )
+    if absent := [pair for pair in chosen if pair not in snapshot]:
+        raise ConfigError(f"markets snapshot {markets_file} has no market for {', '.join(absent)}")
 
-    run_dir = _new_run_dir(Path(results_dir or get_settings().user_dir / "backtests").resolve(), class_name)
-    strategy_copy = run_dir / "strategies" / strategy_file.name
-    strategy_copy.write_text(source)
+    run_dir = _run_dir_path(Path(results_dir or get_settings().user_dir / "backtests").resolve(), class_name)
     config = build_config(
         strategy=class_name,
         pairs=chosen,
@@ -252,23 +291,9 @@ def run_backtest(
         stake_amount=stake_amount,
         max_open_trades=max_open_trades,
     )
-    config_file = run_dir / "config.json"
-    config_file.write_text(json.dumps(config, indent=2))
-    markets_copy = market_snapshots.save_snapshot(snapshot, run_dir / "markets.json")
-    job = WorkerJob(
-        config_file=config_file,
-        markets_file=markets_copy,
-        strategy=class_name,
-        strategy_file=strategy_copy,
-        datadir=datadir,
-        status_file=run_dir / "status.json",
-        memory_mb=memory_mb,
-    )
-    job_file = run_dir / "job.json"
-    job_file.write_text(job.model_dump_json(indent=2))
+    job = _write_job(run_dir, strategy_file.name, source, config, snapshot, memory_mb)
     log_file = run_dir / "worker.log"
-
-    wall_s = _run_child(job_file, run_dir, log_file, timeout_s)
+    wall_s = _run_child(run_dir / "job.json", run_dir, log_file, timeout_s)
     if not job.status_file.is_file():
         raise BacktestFailedError(
             f"the backtest process died without a result (log {log_file}): {_log_tail(log_file)}",
@@ -276,13 +301,7 @@ def run_backtest(
         )
     status = WorkerStatus.model_validate_json(job.status_file.read_text())
     if not status.ok or status.result_zip is None:
-        message = status.message or "freqtrade failed without a message"
-        if status.error_kind == "data_missing":
-            message = (
-                f"freqtrade found no usable {tf} candles for {', '.join(chosen)} in {datadir}: {message}"
-            )
-        error = _ERRORS.get(status.error_kind or "failed", BacktestFailedError)
-        raise error(message, details={"run_dir": str(run_dir)})
+        raise _error_for(status, run_dir, f"{tf} candles for {', '.join(chosen)} in {datadir}")
     run = RunInfo(
         run_dir=run_dir,
         result_zip=status.result_zip,

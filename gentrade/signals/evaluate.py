@@ -68,6 +68,7 @@ from gentrade.signals.outcome import (
 from gentrade.spec.signal import TradeSignal
 
 DEFAULT_SETTINGS = EvaluationSettings()
+_FIRST_CHUNK = 32
 
 
 @dataclass
@@ -118,13 +119,21 @@ class _Walk:
 
 
 def _first(values: NDArray[np.float64], lo: int, hi: int, level: float, at_or_above: bool) -> int:
-    """Index of the first value in ``values[lo:hi]`` at/above (or at/below) ``level``; ``hi`` if none."""
-    if lo >= hi:
-        return hi
-    segment = values[lo:hi]
-    mask = segment >= level if at_or_above else segment <= level
-    j = int(mask.argmax())
-    return lo + j if mask[j] else hi
+    """Index of the first value in ``values[lo:hi]`` at/above (or at/below) ``level``; ``hi`` if none.
+
+    Searches growing chunks (32, 128, 512 … candles) so a level touched early costs a short scan, not a
+    pass over the whole window — most signals resolve long before they expire.
+    """
+    width = _FIRST_CHUNK
+    while lo < hi:
+        end = min(hi, lo + width)
+        segment = values[lo:end]
+        mask = segment >= level if at_or_above else segment <= level
+        j = int(mask.argmax())
+        if mask[j]:
+            return lo + j
+        lo, width = end, width * 4
+    return hi
 
 
 def _detail_span(detail: Candles, start: int, step: int) -> tuple[int, int] | None:
@@ -220,7 +229,7 @@ def evaluate(signal: TradeSignal, candles: Candles, *, detail: Candles | None = 
     quality = assess(candles, start, horizon)
     decision = closed_at if closed_at is not None else horizon
     status: OutcomeStatus
-    if quality.coverage < settings.min_coverage or any(to_ns(g.start) < decision for g in quality.gaps):
+    if quality.coverage < settings.min_coverage or (quality.gaps and to_ns(quality.gaps[0].start) < decision):
         status = "incomplete_data"
     elif not walk.closed and horizon < expires:
         status = "active"

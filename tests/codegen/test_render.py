@@ -122,3 +122,14 @@ def test_freqtrade_strategy_resolver_loads_it(spec, tmp_path: Path) -> None:
     # The two per-candle callbacks opt out of freqtrade's defensive deep copy of the trade.
     assert strategy.custom_stoploss.__qualname__ == "IStrategy.custom_stoploss"
     assert strategy.adjust_trade_position.__qualname__ == "IStrategy.adjust_trade_position"
+
+
+def test_a_hostile_description_cannot_escape_the_docstring() -> None:
+    from gentrade.safety import audit
+
+    hostile = dict(EVERY_INDICATOR, name="Hostile", description='x"""\nimport os\nos.system("id")\n"""\\')
+    spec = parse_spec(hostile)
+    source = render(spec)
+    assert audit(source, filename="Hostile.py").ok
+    assert embedded_spec(source) == spec
+    assert "import os" not in source.split("GENTRADE_SPEC")[0]

@@ -14,6 +14,7 @@ from gentrade.errors import (
     AuditFailedError,
     BacktestFailedError,
     BacktestTimeoutError,
+    ConfigError,
     DataMissingError,
     StrategyLoadError,
     StrategyRuntimeError,
@@ -73,7 +74,7 @@ def test_sample_strategy_on_real_candles(sample_result: BacktestResult) -> None:
 
 
 def test_metrics_are_freqtrades_own(sample_result: BacktestResult) -> None:
-    from freqtrade.data.btanalysis import load_backtest_data, load_backtest_stats
+    from freqtrade.data.btanalysis import get_backtest_resultlist, load_backtest_data, load_backtest_stats
 
     assert sample_result.run is not None
     zip_path = sample_result.run.result_zip
@@ -92,15 +93,36 @@ def test_metrics_are_freqtrades_own(sample_result: BacktestResult) -> None:
     trades = load_backtest_data(zip_path)
     assert trades["profit_abs"].sum() == pytest.approx(sample_result.profit_total_abs)
     assert sorted(trades["pair"]) == sorted(t.pair for t in sample_result.trade_list)
+    # What freqtrade's webserver lists for FreqUI: the zip is where and how freqtrade left it.
+    [listed] = get_backtest_resultlist(zip_path.parent)
+    assert (listed["filename"], listed["strategy"]) == (zip_path.stem, "SampleStrategy")
 
 
 def test_same_inputs_give_the_same_json(
     sample_result: BacktestResult, sample_strategy_file: Path, shared_data_dir: Path, tmp_path: Path
 ) -> None:
-    again = run_backtest(sample_strategy_file, shared_data_dir, TIMERANGE, PAIRS, results_dir=tmp_path)
-    assert again.run is not None and sample_result.run is not None
-    assert again.run.run_dir != sample_result.run.run_dir  # a fresh run, not a reused result
+    """A fresh run, fed the first run's markets as a captured snapshot, reproduces the result exactly."""
+    assert sample_result.run is not None and sample_result.run.run_dir is not None
+    snapshot = sample_result.run.run_dir / "markets.json"
+    again = run_backtest(
+        sample_strategy_file, shared_data_dir, TIMERANGE, PAIRS, results_dir=tmp_path, markets_file=snapshot
+    )
+    assert again.run is not None
+    assert again.run.run_dir != sample_result.run.run_dir  # a new run, not a reused result
     assert again.model_dump_json() == sample_result.model_dump_json()
+
+
+def test_captured_snapshot_must_cover_the_pairs(
+    sample_strategy_file: Path, shared_data_dir: Path, tmp_path: Path
+) -> None:
+    from gentrade.data.markets import save_snapshot, snapshot_for_datadir
+
+    snapshot = save_snapshot(snapshot_for_datadir(shared_data_dir, ["ETH/BTC"]), tmp_path / "markets.json")
+    with pytest.raises(ConfigError, match="no market for ADA/BTC"):
+        run_backtest(
+            sample_strategy_file, shared_data_dir, TIMERANGE, ["ETH/BTC", "ADA/BTC"],
+            results_dir=tmp_path / "runs", markets_file=snapshot,
+        )  # fmt: skip
 
 
 def test_sample_strategy_on_synthetic_usdt_candles(
@@ -199,12 +221,20 @@ def test_memory_limit_is_enforced(shared_data_dir: Path, tmp_path: Path) -> None
 
 
 def test_child_has_no_network_here() -> None:
-    """As root here, the child gets its own network namespace: only a loopback that is down."""
+    """Where unshare is permitted (root here), the child's namespace has only a loopback that is down."""
     import subprocess
     import sys
 
     prefix, note = network_isolation()
-    assert prefix, note
-    probe = "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 5432), timeout=2)\nexcept OSError as e:\n    print(e.errno)"
+    if not prefix:  # unprivileged container: the runner must say it runs without isolation
+        assert note.startswith("none: ")
+        return
+    probe = (
+        "import socket\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', 5432), timeout=2)\n"
+        "except OSError as e:\n"
+        "    print(e.errno)"
+    )
     out = subprocess.run([*prefix, sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "101"  # ENETUNREACH, even for services on the host's loopback

@@ -25,7 +25,9 @@ def make_client() -> ClientFactory:
     """``make_client(url, api_key=..., secret=...)``: ccxt's binance client on the testnet's urls."""
 
     def make(url: str, api_key: str = DEFAULT_API_KEY, secret: str = DEFAULT_API_SECRET) -> ccxt.binance:
-        return ccxt.binance({"apiKey": api_key, "secret": secret, "timeout": 10_000, **local_ccxt_config(url)})
+        return ccxt.binance(
+            {"apiKey": api_key, "secret": secret, "timeout": 10_000, **local_ccxt_config(url)}
+        )
 
     return make
 

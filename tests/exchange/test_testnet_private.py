@@ -108,13 +108,25 @@ def test_order_errors_map_to_ccxt_exceptions(client: ccxt.binance) -> None:
         client.create_order("BTC/USDT", "market", "sell", 0.5)
     with pytest.raises(ccxt.BadRequest):  # below the 5 USDT minimum notional: -1013, as from binance.com
         client.private_post_order(
-            {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.0001",
-             "price": "39000"}
+            {
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "type": "LIMIT",
+                "timeInForce": "GTC",
+                "quantity": "0.0001",
+                "price": "39000",
+            }
         )
     with pytest.raises(ccxt.InvalidOrder):  # off the tick
         client.private_post_order(
-            {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01",
-             "price": "39000.5"}
+            {
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "type": "LIMIT",
+                "timeInForce": "GTC",
+                "quantity": "0.01",
+                "price": "39000.5",
+            }
         )
     with pytest.raises(ccxt.OrderNotFound):
         client.fetch_order("987654", "BTC/USDT")
@@ -126,11 +138,16 @@ def test_order_errors_map_to_ccxt_exceptions(client: ccxt.binance) -> None:
 
 
 def test_test_order_validates_without_trading(client: ccxt.binance) -> None:
-    assert client.private_post_order_test(
-        {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
-    ) == {}
+    assert (
+        client.private_post_order_test(
+            {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+        )
+        == {}
+    )
     with pytest.raises(ccxt.InsufficientFunds):
-        client.private_post_order_test({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "1"})
+        client.private_post_order_test(
+            {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "1"}
+        )
     assert client.fetch_orders("BTC/USDT") == []
 
 

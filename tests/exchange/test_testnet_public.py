@@ -34,7 +34,9 @@ def test_load_markets_lists_every_stored_pair_with_filters(historical: TestnetHa
     assert eth["limits"]["amount"]["min"] == eth["precision"]["amount"] > 0
 
 
-def test_fetch_ohlcv_returns_the_stored_candles(historical: TestnetHandle, make_client, shared_data_dir) -> None:
+def test_fetch_ohlcv_returns_the_stored_candles(
+    historical: TestnetHandle, make_client, shared_data_dir
+) -> None:
     client = make_client(historical.url)
     since = _ms("2018-01-15T00:00:00")
     candles = client.fetch_ohlcv("ETH/BTC", "5m", since=since, limit=1000)
@@ -46,7 +48,9 @@ def test_fetch_ohlcv_returns_the_stored_candles(historical: TestnetHandle, make_
     assert np.array_equal(got[:, 1:], expected[["open", "high", "low", "close", "volume"]].to_numpy())
 
 
-def test_fetch_ohlcv_resamples_to_longer_intervals(historical: TestnetHandle, make_client, shared_data_dir) -> None:
+def test_fetch_ohlcv_resamples_to_longer_intervals(
+    historical: TestnetHandle, make_client, shared_data_dir
+) -> None:
     client = make_client(historical.url)
     since = _ms("2018-01-20T00:00:00")
     candles = client.fetch_ohlcv("LTC/BTC", "1h", since=since, limit=24)
@@ -64,14 +68,20 @@ def test_klines_window_semantics_match_binance(historical: TestnetHandle, shared
     stored = _stored(shared_data_dir)
     url = f"{historical.url}/api/v3/klines"
     start, end = _ms("2018-01-12T00:00:00"), _ms("2018-01-12T01:00:00")
-    both = httpx.get(url, params={"symbol": "ETHBTC", "interval": "5m", "startTime": start, "endTime": end}).json()
+    both = httpx.get(
+        url, params={"symbol": "ETHBTC", "interval": "5m", "startTime": start, "endTime": end}
+    ).json()
     assert [row[0] for row in both] == list(range(start, end + 1, 300_000))
     assert all(row[6] == row[0] + 299_999 for row in both)
-    only_end = httpx.get(url, params={"symbol": "ETHBTC", "interval": "5m", "endTime": end, "limit": 3}).json()
+    only_end = httpx.get(
+        url, params={"symbol": "ETHBTC", "interval": "5m", "endTime": end, "limit": 3}
+    ).json()
     assert [row[0] for row in only_end] == [end - 600_000, end - 300_000, end]
     latest = httpx.get(url, params={"symbol": "ETHBTC", "interval": "5m", "limit": 2}).json()
     assert [row[0] for row in latest] == stored["ts"].tail(2).tolist()
-    capped = httpx.get(url, params={"symbol": "ETHBTC", "interval": "5m", "startTime": 0, "limit": 5000}).json()
+    capped = httpx.get(
+        url, params={"symbol": "ETHBTC", "interval": "5m", "startTime": 0, "limit": 5000}
+    ).json()
     assert len(capped) == 1000 and capped[0][0] == stored["ts"].iloc[0]
     default = httpx.get(url, params={"symbol": "ETHBTC", "interval": "5m", "startTime": 0}).json()
     assert len(default) == 500

@@ -93,8 +93,8 @@ def test_short_tp1_then_break_even_and_without_break_even(eth: Candles, make_sig
     #   20:25 l .08999 (> TP1);  20:30 l .08937001 ≤ .0898 → TP1
     #   20:35 … 21:00 highs ≤ .090161 < .0907;  21:05 h .0910 ≥ .0907 → break-even stop
     #   without break-even the stop stays at .0925 (window high .09142874) and 21:35 l .0879587 ≤ .088 → TP2
-    signal = make_signal("ETH/BTC", "2018-01-10T20:00:00+00:00", 0.0907, 0.0925, [(0.0898, 0.5), (0.088, 0.5)],
-                         direction="short")
+    signal = make_signal("ETH/BTC", "2018-01-10T20:00:00+00:00", 0.0907, 0.0925,
+                         [(0.0898, 0.5), (0.088, 0.5)], direction="short")
     outcome = evaluate(signal, eth)
 
     qty = 1000 / (0.0907 * 0.999)  # sold 0.1 % lower
@@ -184,7 +184,8 @@ def test_expiry_with_nothing_hit_marks_the_remainder(eth: Candles, make_signal) 
     assert outcome.net_pnl == pytest.approx(mark, abs=1e-9)
     assert outcome.net_pnl_rounded == -10.31
     assert outcome.status == "expired"
-    assert [(f.kind, f.time, f.price) for f in outcome.fills] == [("mark", at("2018-01-25T23:55"), 0.09410001)]
+    [mark_fill] = outcome.fills
+    assert (mark_fill.kind, mark_fill.time, mark_fill.price) == ("mark", at("2018-01-25T23:55"), 0.09410001)
     assert outcome.open_fraction == 1.0 and outcome.closed_fraction == 0.0
     assert outcome.duration == timedelta(hours=6) and outcome.closed_at is None
 

@@ -19,18 +19,20 @@ def rows(real_datadir: Path, make_signal) -> list[Evaluated]:
     eth = load_candles(real_datadir, "ETH/BTC", "5m")
     signals = [
         # net -1.49: TP1 then break-even (completed_failure), 10 minutes
-        make_signal("ETH/BTC", "2018-01-10T05:00:00+00:00", 0.0995, 0.098, [(0.1, 0.5), (0.101, 0.3), (0.102, 0.2)],
-                    confidence=10, model_id="a", market_condition="ranging"),
+        make_signal("ETH/BTC", "2018-01-10T05:00:00+00:00", 0.0995, 0.098,
+                    [(0.1, 0.5), (0.101, 0.3), (0.102, 0.2)], confidence=10, model_id="a",
+                    market_condition="ranging"),
         # net +25.13: all three targets (completed_success), 95 minutes
         make_signal("ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0873, 0.086,
                     [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)], confidence=90, model_id="b",
                     market_condition="trending_up"),
         # net -25.91: stop first (completed_failure), 5 minutes
         make_signal("ETH/BTC", "2018-01-10T18:00:00+00:00", 0.091, 0.089, [(0.0925, 0.5), (0.094, 0.5)],
-                    confidence=100, model_id="b", market_condition="trending_up"),
+                    confidence=100, model_id="b", market_condition="trending_up", timeframe="4h",
+                    valid_for_candles=1),
         # net -10.31: nothing hit (expired), 6 hours
         make_signal("ETH/BTC", "2018-01-25T18:00:00+00:00", 0.0947, 0.093, [(0.096, 0.6), (0.097, 0.4)],
-                    confidence=30, model_id="a", timeframe="4h", valid_for_candles=1),
+                    confidence=30, model_id="a"),
         # still running at the end of the file (active): counted, never scored
         make_signal("ETH/BTC", "2018-01-30T02:00:00+00:00", 0.104, 0.102, [(0.106, 0.5), (0.108, 0.5)],
                     confidence=50, model_id="c"),
@@ -50,7 +52,7 @@ def test_statistics(rows: list[Evaluated]) -> None:
     assert stats.profit_factor == pytest.approx(nets[1] / -(nets[0] + nets[2] + nets[3]))
     assert stats.best is not None and stats.best.index == 1
     assert stats.worst is not None and stats.worst.index == 2
-    assert stats.average_duration == (timedelta(minutes=10 + 95 + 5) + timedelta(hours=4)) / 4
+    assert stats.average_duration == (timedelta(minutes=10 + 95 + 5) + timedelta(hours=6)) / 4
     # tp1: rows 0 and 1 of 4; tp2: row 1 of 4; tp3: row 1 of the two 3-target signals; stop: rows 0 and 2
     assert stats.level_hit_rates == {"tp1": 0.5, "tp2": 0.25, "tp3": 0.5, "stop": 0.5}
     assert stats.by_model["b"].wins == 1 and stats.by_model["b"].count == 2

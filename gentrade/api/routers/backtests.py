@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
 
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
@@ -18,7 +18,7 @@ from gentrade.api.schemas.backtests import (
     BacktestRow,
     Status,
 )
-from gentrade.api.schemas.common import MAX_ID, problems
+from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
 from gentrade.db.repositories import backtests as repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import record
@@ -26,7 +26,6 @@ from gentrade.errors import InvalidRequestError, NotFoundError
 
 router = APIRouter(prefix="/backtests", tags=["backtests"], responses=problems(401))
 
-BacktestId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SortKey = Literal[tuple(key for name in repo.SORT_KEYS for key in (name, f"-{name}"))]  # type: ignore[valid-type]
 MAX_COMPARE = 20
 
@@ -96,13 +95,13 @@ def compare_backtests(
 
 
 @router.get("/{backtest_id}", response_model=BacktestOut, responses=problems(404))
-def get_backtest(backtest_id: BacktestId, user: CurrentUser, session: DbSession) -> BacktestOut:
+def get_backtest(backtest_id: ObjectId, user: CurrentUser, session: DbSession) -> BacktestOut:
     return BacktestOut.model_validate(repo.get(session, backtest_id, user))
 
 
 @router.post("/{backtest_id}/cancel", response_model=BacktestOut, responses=problems(404, 409))
 def cancel_backtest(
-    backtest_id: BacktestId, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
+    backtest_id: ObjectId, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
 ) -> BacktestOut:
     backtest = repo.get(session, backtest_id, user)
     repo.cancel(session, backtest)
@@ -114,7 +113,7 @@ def cancel_backtest(
 
 @router.delete("/{backtest_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 def delete_backtest(
-    backtest_id: BacktestId, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
+    backtest_id: ObjectId, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
 ) -> Response:
     """Delete the record; a queued or running backtest is stopped first."""
     backtest = repo.get(session, backtest_id, user)
@@ -130,7 +129,7 @@ def delete_backtest(
     response_class=FileResponse,
     responses={200: {"content": {"application/zip": {}}}, **problems(404)},
 )
-def download_result(backtest_id: BacktestId, user: CurrentUser, session: DbSession) -> FileResponse:
+def download_result(backtest_id: ObjectId, user: CurrentUser, session: DbSession) -> FileResponse:
     """freqtrade's own result zip (opens in freqtrade and FreqUI)."""
     backtest = repo.get(session, backtest_id, user)
     path = FilePath(backtest.result_zip) if backtest.result_zip else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
-from gentrade.api.schemas.common import problems
+from gentrade.api.schemas.common import ObjectId, problems
 from gentrade.api.schemas.credentials import CredentialIn, CredentialOut
 from gentrade.db.repositories import credentials
 from gentrade.db.repositories.scope import record
@@ -38,7 +38,7 @@ def list_credentials(user: CurrentUser, session: DbSession) -> list[CredentialOu
 
 @router.delete("/{credential_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 def delete_credential(
-    credential_id: int, user: CurrentUser, session: DbSession, request_id: RequestId
+    credential_id: ObjectId, user: CurrentUser, session: DbSession, request_id: RequestId
 ) -> Response:
     credentials.remove(session, credentials.get(session, credential_id, user))
     record(session, user, "delete", "credential", credential_id, request_id)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from gentrade.api.deps import CurrentUser, DbSession, RequestId
-from gentrade.api.schemas.common import MAX_ID, problems
+from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
 from gentrade.api.schemas.strategies import (
     AuditOut,
     Rendered,
@@ -30,8 +30,6 @@ from gentrade.safety.policy import MAX_SOURCE_BYTES
 from gentrade.spec import StrategySpec
 
 router = APIRouter(prefix="/strategies", tags=["strategies"], responses=problems(401))
-
-StrategyId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _content(spec: StrategySpec, body: StrategyIn) -> repo.NewVersion:
@@ -96,14 +94,14 @@ def list_strategies(
 
 
 @router.get("/{strategy_id}", response_model=StrategyOut, responses=problems(404))
-def get_strategy(strategy_id: StrategyId, user: CurrentUser, session: DbSession) -> StrategyOut:
+def get_strategy(strategy_id: ObjectId, user: CurrentUser, session: DbSession) -> StrategyOut:
     strategy = repo.get(session, strategy_id, user)
     return _out(strategy, repo.version(session, strategy))
 
 
 @router.put("/{strategy_id}", response_model=StrategyOut, responses=problems(404, 409, 422))
 def update_strategy(
-    strategy_id: StrategyId, body: StrategyIn, user: CurrentUser, session: DbSession, request_id: RequestId
+    strategy_id: ObjectId, body: StrategyIn, user: CurrentUser, session: DbSession, request_id: RequestId
 ) -> StrategyOut:
     """Store the spec as a new version; earlier versions stay readable."""
     strategy = repo.get(session, strategy_id, user)
@@ -115,7 +113,7 @@ def update_strategy(
 
 @router.delete("/{strategy_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 def delete_strategy(
-    strategy_id: StrategyId, user: CurrentUser, session: DbSession, request_id: RequestId
+    strategy_id: ObjectId, user: CurrentUser, session: DbSession, request_id: RequestId
 ) -> Response:
     """Delete the strategy, its versions and their backtests."""
     repo.remove(session, repo.get(session, strategy_id, user))
@@ -125,14 +123,14 @@ def delete_strategy(
 
 
 @router.get("/{strategy_id}/versions", response_model=list[VersionSummary], responses=problems(404))
-def list_versions(strategy_id: StrategyId, user: CurrentUser, session: DbSession) -> list[VersionSummary]:
+def list_versions(strategy_id: ObjectId, user: CurrentUser, session: DbSession) -> list[VersionSummary]:
     strategy = repo.get(session, strategy_id, user)
     return [VersionSummary.model_validate(row) for row in repo.versions(session, strategy)]
 
 
 @router.get("/{strategy_id}/versions/{number}", response_model=VersionOut, responses=problems(404))
 def get_version(
-    strategy_id: StrategyId,
+    strategy_id: ObjectId,
     number: Annotated[int, Path(ge=1, le=MAX_ID)],
     user: CurrentUser,
     session: DbSession,
@@ -146,7 +144,7 @@ def get_version(
     responses={200: {"content": {"text/x-python": {}}}, **problems(404)},
 )
 def download_source(
-    strategy_id: StrategyId,
+    strategy_id: ObjectId,
     user: CurrentUser,
     session: DbSession,
     version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,

@@ -7,7 +7,7 @@ from sqlalchemy import delete
 
 from gentrade.api.deps import CurrentUser, DbSession, RequestId
 from gentrade.api.schemas.auth import TokenCreate, TokenCreated, TokenOut, UserOut
-from gentrade.api.schemas.common import problems
+from gentrade.api.schemas.common import ObjectId, problems
 from gentrade.api.security import new_api_token
 from gentrade.db.models import ApiToken
 from gentrade.db.repositories import users
@@ -39,7 +39,9 @@ def list_tokens(user: CurrentUser, session: DbSession) -> list[TokenOut]:
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
-def delete_token(token_id: int, user: CurrentUser, session: DbSession, request_id: RequestId) -> Response:
+def delete_token(
+    token_id: ObjectId, user: CurrentUser, session: DbSession, request_id: RequestId
+) -> Response:
     deleted = session.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.owner_id == user.id))
     if deleted.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"token {token_id} not found")

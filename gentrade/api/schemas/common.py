@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict
 
 
@@ -27,3 +28,5 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 MAX_ID = 2_147_483_647
 """Ids are 32-bit in PostgreSQL: a larger one can name nothing and must not reach the database."""
+
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="Object id.")]

@@ -1,0 +1,134 @@
+"""Backtests through the API run the real engine and agree with calling run_backtest directly."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import DATA_DIR, Api
+from test_strategies_api import spec
+
+from gentrade.api.executor import _finite
+from gentrade.api.ratelimit import RateLimiter
+from gentrade.codegen import render
+from gentrade.engine import run_backtest
+from gentrade.spec import parse_spec
+
+PAIRS = ["ETH/BTC", "LTC/BTC"]
+TIMERANGE = "20180115-20180120"
+
+
+@pytest.mark.slow
+def test_api_backtest_matches_direct_run(api: Api, tmp_path: Path) -> None:
+    headers = api.user()
+    data = spec("ApiVsCli", pairs=PAIRS)
+    sid = api.client.post("/api/v1/strategies", json={"spec": data}, headers=headers).json()["id"]
+    queued = api.client.post(
+        "/api/v1/backtests", json={"strategy_id": sid, "timerange": TIMERANGE}, headers=headers
+    )
+    assert queued.status_code == 202 and queued.json()["status"] == "queued"
+    bid = queued.json()["id"]
+    api.executor.wait(bid, timeout=300)
+    got = api.client.get(f"/api/v1/backtests/{bid}", headers=headers).json()
+    assert got["status"] == "succeeded", got
+
+    strategy_file = tmp_path / "ApiVsCli.py"
+    strategy_file.write_text(render(parse_spec(data)))
+    direct = run_backtest(strategy_file, DATA_DIR, TIMERANGE, PAIRS, results_dir=tmp_path / "runs")
+    assert got["result"] == _finite(direct.model_dump(mode="json"))
+    assert got["total_profit_pct"] == pytest.approx(direct.profit_total_pct)
+    assert got["trades"] == direct.trades
+    assert got["parameters"]["pairs"] == PAIRS
+
+    archive = api.client.get(f"/api/v1/backtests/{bid}/result.zip", headers=headers)
+    assert archive.status_code == 200
+    assert any(name.endswith(".json") for name in zipfile.ZipFile(io.BytesIO(archive.content)).namelist())
+    finished = api.client.post(f"/api/v1/backtests/{bid}/cancel", headers=headers)
+    assert finished.status_code == 409
+
+    second = api.client.post(
+        "/api/v1/backtests", json={"strategy_id": sid, "timerange": "20180115-20180117"}, headers=headers
+    ).json()["id"]
+    api.executor.wait(second, timeout=300)
+    compared = api.client.get(f"/api/v1/backtests/compare?ids={second},{bid}", headers=headers).json()[
+        "items"
+    ]
+    assert [row["id"] for row in compared] == [second, bid]
+    listed = api.client.get(
+        "/api/v1/backtests",
+        params={"strategy_id": sid, "sort": "-trades", "status": "succeeded"},
+        headers=headers,
+    ).json()
+    assert listed["total"] == 2
+    trades = [row["trades"] for row in listed["items"]]
+    assert trades == sorted(trades, reverse=True)
+    assert all("result" not in row for row in listed["items"])
+    none = api.client.get("/api/v1/backtests", params={"min_profit_pct": 10_000}, headers=headers).json()
+    assert none["total"] == 0
+
+
+def test_failed_run_records_the_error_code(api: Api) -> None:
+    headers = api.user()
+    sid = api.client.post(
+        "/api/v1/strategies", json={"spec": spec(pairs=["ETH/BTC"])}, headers=headers
+    ).json()["id"]
+    bid = api.client.post(
+        "/api/v1/backtests", json={"strategy_id": sid, "timerange": "20300101-20300102"}, headers=headers
+    ).json()["id"]
+    api.executor.wait(bid, timeout=120)
+    got = api.client.get(f"/api/v1/backtests/{bid}", headers=headers).json()
+    assert got["status"] == "failed" and got["error_code"] == "data_missing", got
+    assert api.client.get(f"/api/v1/backtests/{bid}/result.zip", headers=headers).status_code == 404
+
+
+def test_cancel_queued_backtest_is_never_run(api: Api) -> None:
+    headers = api.user()
+    sid = api.client.post(
+        "/api/v1/strategies", json={"spec": spec(pairs=["ETH/BTC"])}, headers=headers
+    ).json()["id"]
+    pool = api.executor._pool
+    blockers = [pool.submit(time.sleep, 2) for _ in range(api.settings.backtest_workers)]
+    bid = api.client.post(
+        "/api/v1/backtests", json={"strategy_id": sid, "timerange": TIMERANGE}, headers=headers
+    ).json()["id"]
+    cancelled = api.client.post(f"/api/v1/backtests/{bid}/cancel", headers=headers)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    for blocker in blockers:
+        blocker.result()
+    got = api.client.get(f"/api/v1/backtests/{bid}", headers=headers).json()
+    assert got["status"] == "cancelled" and got["started_at"] is None
+
+
+def test_backtest_creation_is_rate_limited(api: Api) -> None:
+    headers = api.user()
+    sid = api.client.post(
+        "/api/v1/strategies", json={"spec": spec(pairs=["ETH/BTC"])}, headers=headers
+    ).json()["id"]
+    services = api.client.app.state.services
+    original = services.backtest_limiter
+    services.backtest_limiter = RateLimiter("backtest", per_minute=1, capacity=1)
+    try:
+        body = {"strategy_id": sid, "timerange": "20300101-20300102"}
+        first = api.client.post("/api/v1/backtests", json=body, headers=headers)
+        second = api.client.post("/api/v1/backtests", json=body, headers=headers)
+    finally:
+        services.backtest_limiter = original
+    assert first.status_code == 202
+    assert second.status_code == 429 and second.json()["code"] == "rate_limited"
+    assert int(second.headers["retry-after"]) >= 1
+    api.executor.wait(first.json()["id"], timeout=120)
+
+
+def test_token_bucket_refills() -> None:
+    now = [0.0]
+    limiter = RateLimiter("x", per_minute=60, capacity=2, clock=lambda: now[0])
+    limiter.take(1)
+    limiter.take(1)
+    with pytest.raises(Exception, match="try again in 1 s"):
+        limiter.take(1)
+    limiter.take(2)
+    now[0] = 1.0
+    limiter.take(1)
