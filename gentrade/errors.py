@@ -143,3 +143,16 @@ class InvalidRequestError(GenTradeError):
 
     code = "invalid_request"
     http_status = 400
+
+
+class BotStartFailedError(GenTradeError):
+    """A freqtrade bot or webserver process exited while starting; ``details.log_tail`` says why."""
+
+    code = "bot_start_failed"
+    http_status = 500
+
+
+class DockerUnavailableError(ServiceUnavailableError):
+    """No Docker engine is reachable, so a container runner cannot run anything."""
+
+    code = "docker_unavailable"

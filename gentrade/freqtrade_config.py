@@ -210,7 +210,6 @@ def build_config(req: ConfigRequest) -> tuple[dict[str, Any], list[str]]:
         "cancel_open_orders_on_exit": False,
         "trading_mode": "spot",
         "timeframe": req.timeframe,
-        "unfilledtimeout": {"entry": 10, "exit": 10, "exit_timeout_count": 0, "unit": "minutes"},
         "entry_pricing": {
             "price_side": "same",
             "use_order_book": True,

@@ -35,7 +35,7 @@ class Services:
     backtest_limiter: RateLimiter
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
@@ -72,7 +72,7 @@ def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def request_id() -> str | None:
+async def request_id() -> str | None:
     return request_id_var.get()
 
 

@@ -93,6 +93,7 @@ def serve(
 ) -> None:
     """Serve Binance's spot REST API (/api/v3) on loopback from candles on disk."""
     from gentrade.exchange.server import ServeOptions, serve_forever
+    from gentrade.exchange.service import Testnet
 
     if replay is not None and historical:
         raise ConfigError("--replay and --historical exclude each other")
@@ -118,8 +119,15 @@ def serve(
         first = exc.errors(include_url=False)[0]
         raise ConfigError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     mode = f"replay from {replay:%Y-%m-%d %H:%M} x{speed:g}" if replay else "historical"
-    console.print(f"testnet ({mode}) on http://{host}:{port} over {options.datadir}", highlight=False)
-    serve_forever(options)
+
+    def announce(url: str, testnet: Testnet) -> None:
+        intervals = ", ".join(testnet.feed.servable_intervals()) or "none"
+        console.print(f"testnet ({mode}) on {url} over {options.datadir}", highlight=False)
+        console.print(f"kline intervals: {intervals}", highlight=False)
+        if options.accounts is None:
+            console.print(f"account: key {DEFAULT_API_KEY} secret {DEFAULT_API_SECRET}", highlight=False)
+
+    serve_forever(options, on_ready=announce)
 
 
 def register(app: typer.Typer) -> None:

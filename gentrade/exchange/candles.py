@@ -69,10 +69,6 @@ class PairData:
     series: dict[int, CandleSeries]
 
     @property
-    def pair(self) -> str:
-        return f"{self.base}/{self.quote}"
-
-    @property
     def symbol(self) -> str:
         """Binance's symbol id: base and quote glued together (``ETHBTC``)."""
         return f"{self.base}{self.quote}"

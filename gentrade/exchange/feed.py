@@ -14,7 +14,7 @@ import numpy as np
 from gentrade.exchange import errors
 from gentrade.exchange.candles import CandleSeries, PairData
 from gentrade.exchange.clock import Clock, wall_ms
-from gentrade.exchange.intervals import interval_origin
+from gentrade.exchange.intervals import INTERVALS, interval_origin
 from gentrade.exchange.intracandle import Ohlc, first_touch, partial, price_at
 
 
@@ -89,19 +89,39 @@ class MarketFeed:
         arrays[4][-1] = s.volume[i] * frac
         return _Slice(cut.ts, *arrays)
 
-    # ------------------------------------------------------------------ klines
-    def klines(
-        self, symbol: str, interval_ms: int, start: int | None, end: int | None, limit: int
-    ) -> list[Bar]:
-        """Binance semantics: with ``start`` the first ``limit`` bars from it, otherwise the last ``limit``
-        bars up to ``end`` (or up to now); both bounds compare against bar open times."""
+    def _bucketing(self, symbol: str, interval_ms: int) -> tuple[CandleSeries, int, int]:
+        """Source candles, history milliseconds per served bar, and the history time bar zero opens at.
+
+        An interval is servable only if every bar holds whole stored candles; otherwise Binance's -1120.
+        """
         s = self._source(symbol, interval_ms)
         origin = interval_origin(interval_ms)
         span = self.clock.span_ms(interval_ms)
         origin_span = self.clock.span_ms(origin) if origin else 0
         if span is None or origin_span is None or span % s.timeframe_ms or origin_span % s.timeframe_ms:
             raise errors.invalid_interval()
-        base = self.clock.offset_ms + origin_span
+        return s, span, self.clock.offset_ms + origin_span
+
+    def servable_intervals(self) -> list[str]:
+        """Kline intervals every symbol can be served in under this clock (a bot's timeframe must be one)."""
+
+        def fits(symbol: str, interval_ms: int) -> bool:
+            try:
+                self._bucketing(symbol, interval_ms)
+            except errors.BinanceError:
+                return False
+            return True
+
+        return [name for name, ms in INTERVALS.items() if all(fits(sym, ms) for sym in self.pairs)]
+
+    # ------------------------------------------------------------------ klines
+    def klines(
+        self, symbol: str, interval_ms: int, start: int | None, end: int | None, limit: int
+    ) -> list[Bar]:
+        """Binance semantics: with ``start`` the first ``limit`` bars from it, otherwise the last ``limit``
+        bars up to ``end`` (or up to now); both bounds compare against bar open times."""
+        s, span, base = self._bucketing(symbol, interval_ms)
+        origin = interval_origin(interval_ms)
         h_lo = None if start is None else base + -((origin - start) // interval_ms) * span
         h_hi = None if end is None else base + ((end - origin) // interval_ms + 1) * span
         lo, hi = self._bounds(s, h_lo, h_hi)
@@ -162,9 +182,6 @@ class MarketFeed:
         if frac >= 1.0:
             return float(s.close[i])
         return price_at(Ohlc(s.open[i], s.high[i], s.low[i], s.close[i]), frac)
-
-    def price_now(self, symbol: str) -> float | None:
-        return self.price_at(symbol, self.now_served(symbol))
 
     def recent_volume(self, symbol: str) -> float:
         """Volume of the last complete stored candle before now (sizes the synthetic order book)."""

@@ -6,8 +6,6 @@ are what the signature covers), never through FastAPI's own validation, so every
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -44,10 +42,6 @@ async def _raw(request: Request) -> RawParams:
     return parse_raw(request.scope.get("query_string", b""), body)
 
 
-def _json(content: Any) -> JSONResponse:
-    return JSONResponse(content)
-
-
 def build_router(testnet: Testnet) -> APIRouter:
     router = APIRouter()
 
@@ -59,103 +53,103 @@ def build_router(testnet: Testnet) -> APIRouter:
     # ------------------------------------------------------------- public
     @router.get("/api/v3/ping")
     async def ping() -> JSONResponse:
-        return _json({})
+        return JSONResponse({})
 
     @router.get("/api/v3/time")
     async def server_time() -> JSONResponse:
-        return _json({"serverTime": wall_ms()})
+        return JSONResponse({"serverTime": wall_ms()})
 
     @router.get("/api/v3/exchangeInfo")
     async def exchange_info(request: Request) -> JSONResponse:
         p = parse(SymbolsParams, await _raw(request))
-        return _json(testnet.exchange_info(p.symbol, p.symbols))
+        return JSONResponse(testnet.exchange_info(p.symbol, p.symbols))
 
     @router.get("/api/v3/klines")
     @router.get("/api/v3/uiKlines")
     async def klines(request: Request) -> JSONResponse:
-        return _json(testnet.klines(parse(KlinesParams, await _raw(request))))
+        return JSONResponse(testnet.klines(parse(KlinesParams, await _raw(request))))
 
     @router.get("/api/v3/ticker/24hr")
     async def ticker_24hr(request: Request) -> JSONResponse:
         p = parse(SymbolsParams, await _raw(request))
-        return _json(testnet.ticker_24hr(p.symbol, p.symbols))
+        return JSONResponse(testnet.ticker_24hr(p.symbol, p.symbols))
 
     @router.get("/api/v3/ticker/price")
     async def ticker_price(request: Request) -> JSONResponse:
         p = parse(SymbolsParams, await _raw(request))
-        return _json(testnet.ticker_price(p.symbol, p.symbols))
+        return JSONResponse(testnet.ticker_price(p.symbol, p.symbols))
 
     @router.get("/api/v3/ticker/bookTicker")
     async def book_ticker(request: Request) -> JSONResponse:
         p = parse(SymbolsParams, await _raw(request))
-        return _json(testnet.book_ticker(p.symbol, p.symbols))
+        return JSONResponse(testnet.book_ticker(p.symbol, p.symbols))
 
     @router.get("/api/v3/depth")
     async def depth(request: Request) -> JSONResponse:
-        return _json(testnet.depth(parse(DepthParams, await _raw(request))))
+        return JSONResponse(testnet.depth(parse(DepthParams, await _raw(request))))
 
     # freqtrade's conversion-rate fallback asks for futures tickers; a spot testnet has none.
     @router.get("/fapi/v1/ticker/24hr")
     @router.get("/fapi/v1/ticker/bookTicker")
     async def no_futures_tickers() -> JSONResponse:
-        return _json([])
+        return JSONResponse([])
 
     # ------------------------------------------------------------ private
     @router.get("/api/v3/account")
     async def account(request: Request) -> JSONResponse:
         api_key, book, raw = await signed(request)
-        return _json(testnet.account(api_key, book, parse(AccountParams, raw)))
+        return JSONResponse(testnet.account(api_key, book, parse(AccountParams, raw)))
 
     @router.post("/api/v3/order")
     async def new_order(request: Request) -> JSONResponse:
         _, book, raw = await signed(request)
-        return _json(testnet.new_order(book, parse(NewOrderParams, raw), test=False))
+        return JSONResponse(testnet.new_order(book, parse(NewOrderParams, raw), test=False))
 
     @router.post("/api/v3/order/test")
     async def test_order(request: Request) -> JSONResponse:
         _, book, raw = await signed(request)
-        return _json(testnet.new_order(book, parse(NewOrderParams, raw), test=True))
+        return JSONResponse(testnet.new_order(book, parse(NewOrderParams, raw), test=True))
 
     @router.get("/api/v3/order")
     async def get_order(request: Request) -> JSONResponse:
         _, book, raw = await signed(request)
-        return _json(testnet.get_order(book, parse(OrderRefParams, raw)))
+        return JSONResponse(testnet.get_order(book, parse(OrderRefParams, raw)))
 
     @router.delete("/api/v3/order")
     async def cancel_order(request: Request) -> JSONResponse:
         _, book, raw = await signed(request)
-        return _json(testnet.cancel_order(book, parse(OrderRefParams, raw)))
+        return JSONResponse(testnet.cancel_order(book, parse(OrderRefParams, raw)))
 
     @router.get("/api/v3/openOrders")
     async def open_orders(request: Request) -> JSONResponse:
         _, book, raw = await signed(request)
-        return _json(testnet.open_orders(book, parse(OptionalSymbolParams, raw).symbol))
+        return JSONResponse(testnet.open_orders(book, parse(OptionalSymbolParams, raw).symbol))
 
     @router.delete("/api/v3/openOrders")
     async def cancel_open_orders(request: Request) -> JSONResponse:
         _, book, raw = await signed(request)
-        return _json(testnet.cancel_open_orders(book, parse(SymbolParams, raw).symbol))
+        return JSONResponse(testnet.cancel_open_orders(book, parse(SymbolParams, raw).symbol))
 
     @router.get("/api/v3/allOrders")
     async def all_orders(request: Request) -> JSONResponse:
         _, book, raw = await signed(request)
-        return _json(testnet.all_orders(book, parse(HistoryParams, raw)))
+        return JSONResponse(testnet.all_orders(book, parse(HistoryParams, raw)))
 
     @router.get("/api/v3/myTrades")
     async def my_trades(request: Request) -> JSONResponse:
         _, book, raw = await signed(request)
-        return _json(testnet.my_trades(book, parse(HistoryParams, raw)))
+        return JSONResponse(testnet.my_trades(book, parse(HistoryParams, raw)))
 
     # freqtrade asks for Binance's spot delisting schedule when trading live; nothing is ever delisted here.
     @router.get("/sapi/v1/spot/delist-schedule")
     async def delist_schedule(request: Request) -> JSONResponse:
         await signed(request)
-        return _json([])
+        return JSONResponse([])
 
     # -------------------------------------------------------------- admin
     @router.get("/gentrade/v1/clock")
     async def clock() -> JSONResponse:
-        return _json(testnet.clock_info())
+        return JSONResponse(testnet.clock_info())
 
     @router.post("/gentrade/v1/script")
     async def script(request: Request) -> JSONResponse:
@@ -165,6 +159,6 @@ def build_router(testnet: Testnet) -> APIRouter:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(part) for part in first["loc"])
             raise errors.BinanceError(-1130, f"Invalid script: {where}: {first['msg']}") from None
-        return _json(testnet.script(spec))
+        return JSONResponse(testnet.script(spec))
 
     return router

@@ -11,6 +11,7 @@ import math
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -169,8 +170,13 @@ def start_testnet(datadir: Path, *, port: int = 0, **options: object) -> Testnet
     return TestnetHandle(_url(opts.host, sock.getsockname()[1]), testnet, server, thread)
 
 
-def serve_forever(options: ServeOptions) -> None:
-    """Run in the foreground until interrupted (the CLI's ``gentrade exchange serve``)."""
+def serve_forever(options: ServeOptions, on_ready: Callable[[str, Testnet], None] | None = None) -> None:
+    """Run in the foreground until interrupted (the CLI's ``gentrade exchange serve``).
+
+    ``on_ready`` gets the bound url (the real port when 0 was asked for) before serving starts.
+    """
     testnet = build_testnet(options)
     sock = _bind(options.host, options.port)
+    if on_ready is not None:
+        on_ready(_url(options.host, sock.getsockname()[1]), testnet)
     _uvicorn(testnet).run(sockets=[sock])

@@ -130,12 +130,13 @@ class Testnet:
         last = quote.last if quote else Decimal(0)
         first = Decimal(fmt(bar.open)) if bar else Decimal(0)
         volume = bar.volume if bar else 0.0
-        quote_volume = volume * float(last)
+        typical = (bar.open + bar.high + bar.low + bar.close) / 4 if bar else float(last)
+        quote_volume = volume * typical
         return {
             "symbol": symbol,
             "priceChange": fmt(last - first),
             "priceChangePercent": f"{(last - first) / first * 100 if first else 0:.3f}",
-            "weightedAvgPrice": fmt(quote_volume / volume if volume else float(last)),
+            "weightedAvgPrice": fmt(typical),
             "prevClosePrice": fmt(first),
             "lastPrice": fmt(last),
             "lastQty": level,
@@ -323,10 +324,8 @@ class Testnet:
             "serverTime": wall_ms(),
             "historyNow": clock.history_now(),
             "replayStart": clock.hidden_before_ms,
-            "symbols": {
-                s: {"timeframe_ms": self.feed.series(s).timeframe_ms, "rules": r.info()["filters"]}
-                for s, r in self.rules.items()
-            },
+            "candleMs": {s: self.feed.series(s).timeframe_ms for s in self.rules},
+            "intervals": self.feed.servable_intervals(),
         }
 
     def script(self, spec: PriceScript) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def test_backtest_error_is_one_line_and_exit_1(
     )
     assert outcome.exit_code == 1
     [line] = outcome.stderr.strip().splitlines()
-    assert line.startswith("error") and "XRP/BTC 5m: no candles" in line
+    assert line.startswith("error[data_missing]: XRP/BTC 5m: no candles")
     assert "Traceback" not in outcome.output
 
 

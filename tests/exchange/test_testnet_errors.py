@@ -187,3 +187,55 @@ def test_server_still_serves_after_the_garbage(
 ) -> None:
     assert http.get("/api/v3/ping").json() == {}
     assert make_client(testnet.url).fetch_ticker("ETH/USDT")["last"] > 0
+
+
+_order_values = st.one_of(
+    _garbage_text,
+    st.sampled_from(
+        ["BUY", "SELL", "LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "GTC", "IOC", "FOK"]
+    ),
+    st.decimals(min_value=0, max_value=10**20, places=8, allow_nan=False).map(str),
+)
+_order_names = st.sampled_from(
+    [
+        "symbol",
+        "side",
+        "type",
+        "timeInForce",
+        "quantity",
+        "quoteOrderQty",
+        "price",
+        "stopPrice",
+        "newClientOrderId",
+        "newOrderRespType",
+        "orderId",
+        "origClientOrderId",
+        "fromId",
+        "limit",
+        "omitZeroBalances",
+        "recvWindow",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    target=st.sampled_from(
+        [("POST", "/api/v3/order"), ("POST", "/api/v3/order/test"), ("GET", "/api/v3/order")]
+        + [("DELETE", "/api/v3/order"), ("DELETE", "/api/v3/openOrders"), ("GET", "/api/v3/myTrades")]
+        + [("GET", "/api/v3/allOrders"), ("GET", "/api/v3/account"), ("GET", "/api/v3/openOrders")]
+    ),
+    params=st.dictionaries(_order_names, _order_values, max_size=8),
+    symbol=st.sampled_from(["BTCUSDT", "ETHUSDT", "NOPE", None]),
+)
+def test_correctly_signed_garbage_never_gives_500(
+    http: httpx.Client, target: tuple[str, str], params: dict[str, str], symbol: str | None
+) -> None:
+    """Past the signature check, every parameter combination still gets a Binance-style answer."""
+    if symbol is not None:
+        params = {**params, "symbol": symbol}
+    method, path = target
+    reply = http.request(method, f"{path}?{_signed_query(params)}", headers={"X-MBX-APIKEY": DEFAULT_API_KEY})
+    assert reply.status_code < 500, (method, path, params, reply.text)
+    if reply.status_code >= 400:
+        assert isinstance(reply.json()["code"], int)

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gentrade.errors import ConfigError
+from gentrade.exchange.scripts import load_scripts
 from gentrade.exchange.server import TestnetHandle, start_testnet
 
 FIVE_MINUTES = 300_000
@@ -111,3 +113,16 @@ def test_scripts_need_the_replay_clock(synthetic_data_dir: Path) -> None:
         assert reply.status_code == 400 and reply.json()["code"] == -1020
         reply = httpx.post(f"{handle.url}/gentrade/v1/script", json={"symbol": "BTCUSDT"})
         assert reply.status_code == 400 and "exactly one" in reply.json()["msg"]
+
+
+def test_script_file_applies_at_start(synthetic_data_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "script.json"
+    path.write_text('[{"symbol": "SOL/USDT", "candles": [[90, 95, 85, 91, 12.5], [91, 92, 90, 91.5]]}]')
+    with start_testnet(
+        synthetic_data_dir, replay_start=SYNTHETIC_REPLAY_START, scripts=load_scripts(path)
+    ) as handle:
+        bar = _klines(handle.url, symbol="SOLUSDT", interval="5m", limit=1)[0]
+    assert float(bar[1]) == 90 and 85 <= float(bar[4]) <= 95
+    path.write_text('[{"symbol": "SOL/USDT", "candles": [[90, 80, 85, 91]]}]')
+    with pytest.raises(ConfigError, match="inconsistent candle"):
+        load_scripts(path)

@@ -1,0 +1,330 @@
+"""The analyst graph: candles → snapshot → signal and spec → build (render + audit) → in-sample backtest →
+critique → bounded revisions → one check on a held-back range, reported as it came out.
+
+```
+START → load → analyze → build → backtest_in_sample → critique ─┬─► revise → build (loop, ≤ max_revisions)
+                                                                 └─► held_back → END
+any node that fails ──► END (the error is kept in state and reported)
+```
+
+The held-back range is never used to choose anything: the candles the analyst reads end where the in-sample
+range ends, revisions look only at in-sample results, and the held-back backtest runs once, at the end.
+"""
+
+from __future__ import annotations
+
+import operator
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypedDict
+
+import pandas as pd
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from agents.analyst.critique import CritiqueRules, Finding, critique
+from agents.analyst.llm_analyst import analyze_with_llm, revise_with_llm
+from agents.analyst.revise import revise, revised_name
+from agents.analyst.summary import BacktestSummary
+from agents.llm import LLMClient
+from agents.offline import Snapshot, analyze, load_candles, take_snapshot
+from gentrade.data import store
+from gentrade.engine import run_backtest
+from gentrade.errors import GenTradeError
+from gentrade.pipeline import build_strategy
+from gentrade.spec import StrategySpec, TradeSignal, parse_signal, parse_spec, spec_json
+from gentrade.spec.common import Pair
+from gentrade.spec.signal import SignalTimeframe
+
+Node = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class AnalystRequest(BaseModel):
+    """One analysis: a market, an in-sample range and a later, held-back range (freqtrade timerange syntax)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pair: Pair
+    timeframe: SignalTimeframe = "1h"
+    in_sample: str = Field(description="YYYYMMDD-YYYYMMDD; the analyst reads candles up to its end.")
+    held_back: str = Field(description="YYYYMMDD-YYYYMMDD, starting at or after the in-sample end.")
+    news: str | None = Field(None, max_length=4000, description="Untrusted text shown to an LLM analyst.")
+    max_revisions: int = Field(2, ge=0, le=3)
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> AnalystRequest:
+        inside, later = store.TimeRange.parse(self.in_sample), store.TimeRange.parse(self.held_back)
+        if not (inside.start and inside.stop and later.start and later.stop):
+            raise ValueError("in_sample and held_back need both ends (YYYYMMDD-YYYYMMDD)")
+        if later.start < inside.stop:
+            raise ValueError("held_back: must start at or after the end of in_sample (no overlap)")
+        return self
+
+
+class Round(BaseModel):
+    """One in-sample attempt: the spec tried, what changed to get it, its numbers and the critic's view."""
+
+    spec_name: str
+    changes: list[str]
+    in_sample: BacktestSummary
+    findings: list[Finding]
+
+
+class HeldBack(BaseModel):
+    summary: BacktestSummary
+    findings: list[Finding]
+
+
+class AnalystOutcome(BaseModel):
+    """Both ranges as they came out; a strategy that fails the held-back range says so here."""
+
+    request: AnalystRequest
+    source: Literal["offline", "llm"] | None = None
+    snapshot: Snapshot | None = None
+    signal: TradeSignal | None = None
+    spec: StrategySpec | None = None
+    strategy_file: str | None = None
+    rounds: list[Round] = Field(default_factory=list)
+    held_back: HeldBack | None = None
+    notes: list[str] = Field(default_factory=list)
+    error: dict[str, Any] | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def verdict(self) -> Literal["passed", "failed_in_sample", "failed_held_back", "failed_both", "error"]:
+        if self.error is not None or not self.rounds or self.held_back is None:
+            return "error"
+        inside, later = not self.rounds[-1].findings, not self.held_back.findings
+        if inside and later:
+            return "passed"
+        if inside:
+            return "failed_held_back"
+        return "failed_in_sample" if later else "failed_both"
+
+
+class AnalystState(TypedDict, total=False):
+    """JSON-only values, so any checkpointer (SQLite, PostgreSQL) can store a run."""
+
+    request: dict[str, Any]
+    backtest_datadir: str
+    source: str
+    snapshot: dict[str, Any]
+    signal: dict[str, Any]
+    spec: str
+    base_name: str
+    strategy_file: str
+    revisions: int
+    changes: list[str]
+    in_sample: dict[str, Any]
+    rounds: list[dict[str, Any]]
+    held_back: dict[str, Any]
+    notes: Annotated[list[str], operator.add]
+    error: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AnalystDeps:
+    """What the graph is handed: where candles are, a work folder of its own, and optionally a model."""
+
+    datadir: Path
+    workdir: Path
+    llm: LLMClient | None = None
+    rules: CritiqueRules = CritiqueRules()
+    runner_options: dict[str, Any] = field(default_factory=dict)
+
+
+def build_analyst_graph(
+    deps: AnalystDeps, checkpointer: BaseCheckpointSaver[Any] | None = None
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    nodes = _Nodes(deps)
+    graph = StateGraph(AnalystState)
+    graph.add_node("load", _guarded("load", nodes.load))
+    graph.add_node("analyze", _guarded("analyze", nodes.analyze))
+    graph.add_node("build", _guarded("build", nodes.build))
+    graph.add_node("backtest_in_sample", _guarded("backtest_in_sample", nodes.backtest_in_sample))
+    graph.add_node("critique", _guarded("critique", nodes.critique))
+    graph.add_node("revise", _guarded("revise", nodes.revise))
+    graph.add_node("held_back", _guarded("held_back", nodes.held_back))
+    graph.add_edge(START, "load")
+    for before, after in (
+        ("load", "analyze"),
+        ("analyze", "build"),
+        ("build", "backtest_in_sample"),
+        ("backtest_in_sample", "critique"),
+    ):
+        graph.add_conditional_edges(before, _unless_error(after), [after, END])
+    graph.add_conditional_edges("critique", _after_critique, ["revise", "held_back", END])
+    graph.add_conditional_edges("revise", _after_revise, ["build", "held_back", END])
+    graph.add_edge("held_back", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def run_analyst(
+    request: AnalystRequest,
+    deps: AnalystDeps,
+    *,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    thread_id: str | None = None,
+) -> AnalystOutcome:
+    """Run the whole graph once; errors end up in the outcome (with their stable code), not as exceptions."""
+    graph = build_analyst_graph(deps, checkpointer)
+    config = {"configurable": {"thread_id": thread_id or f"analyst:{uuid.uuid4().hex}"}}
+    final = graph.invoke({"request": request.model_dump(mode="json"), "revisions": 0, "rounds": []}, config)
+    return outcome_of(final)
+
+
+def outcome_of(state: dict[str, Any]) -> AnalystOutcome:
+    return AnalystOutcome(
+        request=AnalystRequest.model_validate(state["request"]),
+        source=state.get("source"),
+        snapshot=state.get("snapshot"),
+        signal=state.get("signal"),
+        spec=parse_spec(state["spec"]) if state.get("spec") else None,
+        strategy_file=state.get("strategy_file"),
+        rounds=state.get("rounds", []),
+        held_back=state.get("held_back"),
+        notes=state.get("notes", []),
+        error=state.get("error"),
+    )
+
+
+def _guarded(name: str, node: Node) -> Node:
+    """Expected failures (bad model output, audit, missing data, a failed backtest) end the run as a
+    reported error with its stable code; anything else is a bug and propagates."""
+
+    def run(state: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return node(state)
+        except GenTradeError as exc:
+            return {"error": {**exc.to_dict(), "node": name}}
+
+    return run
+
+
+def _unless_error(target: str) -> Callable[[dict[str, Any]], str]:
+    def route(state: dict[str, Any]) -> str:
+        return END if state.get("error") else target
+
+    return route
+
+
+def _after_critique(state: dict[str, Any]) -> str:
+    if state.get("error"):
+        return END
+    findings = state["rounds"][-1]["findings"]
+    budget = AnalystRequest.model_validate(state["request"]).max_revisions
+    return "revise" if findings and state["revisions"] < budget else "held_back"
+
+
+def _after_revise(state: dict[str, Any]) -> str:
+    if state.get("error"):
+        return END
+    return "build" if state["changes"] else "held_back"
+
+
+class _Nodes:
+    def __init__(self, deps: AnalystDeps) -> None:
+        self.deps = deps
+
+    def _candles(self, request: AnalystRequest) -> pd.DataFrame:
+        """Candles the analyst may read: only those before the in-sample range ends."""
+        candles = load_candles(self.deps.datadir, request.pair, request.timeframe)
+        stop = store.TimeRange.parse(request.in_sample).stop
+        return candles[candles["date"] < stop].reset_index(drop=True)
+
+    def load(self, state: dict[str, Any]) -> dict[str, Any]:
+        request = AnalystRequest.model_validate(state["request"])
+        snapshot = take_snapshot(self._candles(request), request.pair, request.timeframe)
+        return {"snapshot": snapshot.model_dump(mode="json"), "backtest_datadir": str(self._datadir(request))}
+
+    def _datadir(self, request: AnalystRequest) -> Path:
+        """freqtrade cannot resample: when only finer candles are stored, write the resampled series (all
+        of it, the held-back range included) into the work folder for the backtests to read."""
+        if request.timeframe in store.list_timeframes(self.deps.datadir, request.pair):
+            return self.deps.datadir
+        derived = self.deps.workdir / "data"
+        coarse = load_candles(self.deps.datadir, request.pair, request.timeframe)
+        store.save_candles(derived, request.pair, request.timeframe, coarse)
+        return derived
+
+    def analyze(self, state: dict[str, Any]) -> dict[str, Any]:
+        request = AnalystRequest.model_validate(state["request"])
+        notes: list[str] = []
+        if self.deps.llm is None:
+            analysis = analyze(self._candles(request), request.pair, request.timeframe)
+            signal, spec, source = analysis.signal, analysis.spec, "offline"
+            if request.news:
+                notes.append("news ignored: the offline analyst reads candles only")
+        else:
+            snapshot = Snapshot.model_validate(state["snapshot"])
+            signal, spec = analyze_with_llm(self.deps.llm, snapshot, request.news)
+            source = "llm"
+        return {
+            "source": source,
+            "signal": parse_signal(signal.model_dump(mode="json")).model_dump(mode="json"),
+            "spec": spec_json(parse_spec(spec.model_dump(mode="json"))),
+            "base_name": spec.name,
+            "changes": [],
+            "notes": notes,
+        }
+
+    def build(self, state: dict[str, Any]) -> dict[str, Any]:
+        built = build_strategy(parse_spec(state["spec"]), self.deps.workdir / "strategies")
+        return {"strategy_file": str(built.path)}
+
+    def _backtest(self, state: dict[str, Any], timerange: str) -> BacktestSummary:
+        request = AnalystRequest.model_validate(state["request"])
+        result = run_backtest(
+            Path(state["strategy_file"]),
+            Path(state["backtest_datadir"]),
+            timerange,
+            [request.pair],
+            request.timeframe,
+            results_dir=self.deps.workdir / "runs",
+            **self.deps.runner_options,
+        )
+        return BacktestSummary.of(result)
+
+    def backtest_in_sample(self, state: dict[str, Any]) -> dict[str, Any]:
+        timerange = AnalystRequest.model_validate(state["request"]).in_sample
+        return {"in_sample": self._backtest(state, timerange).model_dump(mode="json")}
+
+    def critique(self, state: dict[str, Any]) -> dict[str, Any]:
+        summary = BacktestSummary.model_validate(state["in_sample"])
+        findings = critique(summary, self.deps.rules)
+        round_ = Round(
+            spec_name=parse_spec(state["spec"]).name,
+            changes=state.get("changes", []),
+            in_sample=summary,
+            findings=findings,
+        )
+        return {"rounds": [*state["rounds"], round_.model_dump(mode="json")]}
+
+    def revise(self, state: dict[str, Any]) -> dict[str, Any]:
+        spec = parse_spec(state["spec"])
+        last = Round.model_validate(state["rounds"][-1])
+        revision = state["revisions"] + 1
+        name = revised_name(state["base_name"], revision)
+        if self.deps.llm is None:
+            revised, changes = revise(spec, last.findings, name)
+            if not changes:
+                return {"changes": [], "notes": [f"no offline move for: {_codes(last.findings)}"]}
+        else:
+            proposal = revise_with_llm(self.deps.llm, spec, last.in_sample, last.findings)
+            revised = parse_spec({**proposal.model_dump(mode="json"), "name": name})
+            changes = [f"model revision for: {_codes(last.findings)}"]
+        return {"spec": spec_json(revised), "revisions": revision, "changes": changes}
+
+    def held_back(self, state: dict[str, Any]) -> dict[str, Any]:
+        timerange = AnalystRequest.model_validate(state["request"]).held_back
+        summary = self._backtest(state, timerange)
+        findings = critique(summary, self.deps.rules, held_back=True)
+        return {"held_back": HeldBack(summary=summary, findings=findings).model_dump(mode="json")}
+
+
+def _codes(findings: list[Finding]) -> str:
+    return ", ".join(finding.code for finding in findings)

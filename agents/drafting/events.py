@@ -1,0 +1,76 @@
+"""Typed progress events of a chat thread: what the HTTP layer will send as SSE, one JSON object each.
+
+Every event is also kept in the thread's state, so a client that reconnects (or a restarted server) can
+replay the conversation from the checkpoint.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from agents.analyst.summary import BacktestSummary
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class MessageEvent(_Event):
+    type: Literal["message"] = "message"
+    text: str
+
+
+class DraftEvent(_Event):
+    """A new or changed draft; `spec` is the whole validated spec as JSON data."""
+
+    type: Literal["draft"] = "draft"
+    spec: dict[str, Any]
+    changed: bool = Field(description="True when an earlier draft was changed rather than replaced.")
+    model_id: str
+    understood: list[str] = Field(default_factory=list)
+    not_understood: list[str] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+
+
+class ApprovalNeededEvent(_Event):
+    """A backtest waits for the person: answer with `resume(thread_id, approved=...)`."""
+
+    type: Literal["approval_needed"] = "approval_needed"
+    strategy: str
+    pairs: list[str]
+    timeframe: str
+    timerange: str | None
+
+
+class BacktestStartedEvent(_Event):
+    type: Literal["backtest_started"] = "backtest_started"
+    strategy: str
+    timerange: str | None
+
+
+class BacktestDoneEvent(_Event):
+    type: Literal["backtest_done"] = "backtest_done"
+    summary: BacktestSummary
+
+
+class ErrorEvent(_Event):
+    """An expected failure, with GenTrade's stable error code; the thread stays usable."""
+
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    details: Any = None
+
+
+ChatEvent = Annotated[
+    MessageEvent | DraftEvent | ApprovalNeededEvent | BacktestStartedEvent | BacktestDoneEvent | ErrorEvent,
+    Field(discriminator="type"),
+]
+EVENTS: TypeAdapter[list[ChatEvent]] = TypeAdapter(list[ChatEvent])
+
+
+def as_state(*events: _Event) -> list[dict[str, Any]]:
+    """Events as the JSON data the checkpoint stores."""
+    return [event.model_dump(mode="json") for event in events]

@@ -1,0 +1,308 @@
+"""``BotManager``: start, find, watch and stop freqtrade processes that keep running after the caller returns.
+
+Everything the manager knows lives in its state dir, so any number of managers (a CLI call, the API process,
+a Celery worker, a restarted server) see the same bots.  Each bot directory holds::
+
+    bot.json            registry record (pid + process start time, port, files)
+    credentials.json    api_server login (0600)
+    config.json         the exact freqtrade config (0600: it carries the password)
+    strategies/         the audited copy of the strategy the bot runs
+    user_data/          the bot's freqtrade user dir
+    tradesv3.sqlite     the bot's own database
+    freqtrade.log       stdout and stderr of the process
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from gentrade.engine.bots import processes
+from gentrade.engine.bots.config import (
+    DEFAULT_CORS_ORIGINS,
+    bot_config,
+    guard_live,
+    load_base,
+    new_credentials,
+    webserver_config,
+)
+from gentrade.engine.bots.models import BotInfo, BotKind, BotRecord, BotStatus, Credentials
+from gentrade.engine.bots.registry import Registry, write_json
+from gentrade.engine.webserver import collect_results
+from gentrade.errors import BotStartFailedError, ConflictError, StrategyLoadError
+
+DEFAULT_GRACE_S = 20.0
+CRASH_LOG_LINES = 30
+_PING_TIMEOUT_S = 1.0
+_POLL_S = 0.25
+_CHILD_ENV = {"PYTHONUNBUFFERED": "1", "COLUMNS": "200", "MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1"}
+
+
+#: Fills a bot directory for one process kind: (bot dir, port, credentials) -> (freqtrade argv, config).
+Prepare = Callable[[Path, int, Credentials], tuple[list[str], dict[str, Any]]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/api/v1/ping", timeout=_PING_TIMEOUT_S).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class BotManager:
+    """Supervises freqtrade ``trade`` bots and ``webserver`` processes recorded under ``state_dir``.
+
+    ``freqtrade_command`` is how freqtrade is launched (default: this interpreter's ``-m freqtrade``).
+    """
+
+    def __init__(self, state_dir: Path, *, freqtrade_command: Sequence[str] | None = None) -> None:
+        self.registry = Registry(state_dir)
+        self.command = list(freqtrade_command or (sys.executable, "-m", "freqtrade"))
+        # Children this manager spawned: polled so an exited one is reaped instead of lingering as a zombie.
+        self._children: dict[int, psutil.Popen] = {}
+
+    # ------------------------------------------------------------------ start
+    def start(
+        self,
+        strategy_file: Path,
+        *,
+        name: str | None = None,
+        config: Mapping[str, Any] | Path | None = None,
+        dry_run: bool = True,
+        confirm_real_money: bool = False,
+        exchange_key: str | None = None,
+        exchange_secret: str | None = None,
+        port: int | None = None,
+        cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS,
+    ) -> BotInfo:
+        """Audit ``strategy_file`` and start a bot trading it; returns at once (status ``starting``).
+
+        ``dry_run`` wins over the config's own value.  Exchange keys go to the child's environment
+        (``FREQTRADE__EXCHANGE__KEY``/``SECRET``), never into a file.
+        """
+        from gentrade.freqtrade_config import FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV, freqtrade_env
+        from gentrade.safety import require_clean
+
+        strategy_file = Path(strategy_file)
+        try:
+            source = strategy_file.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StrategyLoadError(f"cannot read strategy file {strategy_file}: {exc}") from exc
+        class_name = require_clean(source, filename=strategy_file.name).class_name
+        if not class_name:
+            raise StrategyLoadError(f"{strategy_file.name} defines no IStrategy subclass")
+        base = load_base(config)
+        guard_live(base, dry_run=dry_run, confirm_real_money=confirm_real_money)
+        env = freqtrade_env()
+        if exchange_key is not None:
+            env[FREQTRADE_KEY_ENV] = exchange_key
+        if exchange_secret is not None:
+            env[FREQTRADE_SECRET_ENV] = exchange_secret
+        name = name or class_name.lower()
+
+        def prepare(bot_dir: Path, chosen_port: int, creds: Credentials) -> tuple[list[str], dict[str, Any]]:
+            strategies = bot_dir / "strategies"
+            shutil.rmtree(strategies, ignore_errors=True)
+            strategies.mkdir(parents=True)
+            (strategies / strategy_file.name).write_text(source)
+            db_file = bot_dir / "tradesv3.sqlite"
+            cfg = bot_config(
+                base,
+                name=name,
+                strategy=class_name,
+                dry_run=dry_run,
+                port=chosen_port,
+                creds=creds,
+                db_file=db_file,
+                cors_origins=cors_origins,
+            )
+            argv = ["trade", "--strategy-path", str(strategies), "--strategy", class_name]
+            argv += ["--db-url", cfg["db_url"]]
+            return argv, cfg
+
+        return self._launch(
+            name,
+            BotKind.TRADE,
+            prepare,
+            strategy=class_name,
+            dry_run=dry_run,
+            db_file=self.registry.bot_dir(name) / "tradesv3.sqlite",
+            port=port,
+            env=env,
+        )
+
+    def start_webserver(
+        self,
+        user_dir: Path,
+        *,
+        name: str = "webserver",
+        port: int | None = None,
+        cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS,
+    ) -> BotInfo:
+        """Start a ``freqtrade webserver`` showing the GenTrade backtests of ``user_dir`` to FreqUI."""
+
+        def prepare(bot_dir: Path, chosen_port: int, creds: Credentials) -> tuple[list[str], dict[str, Any]]:
+            collect_results(user_dir, bot_dir / "user_data" / "backtest_results")
+            return ["webserver"], webserver_config(port=chosen_port, creds=creds, cors_origins=cors_origins)
+
+        return self._launch(
+            name, BotKind.WEBSERVER, prepare, strategy=None, dry_run=True, db_file=None, port=port, env={}
+        )
+
+    def refresh_webserver(self, name: str, user_dir: Path) -> list[Path]:
+        """Link backtests finished since the webserver started (freqtrade re-reads the folder per request)."""
+        return collect_results(user_dir, self.registry.bot_dir(name) / "user_data" / "backtest_results")
+
+    def _launch(
+        self,
+        name: str,
+        kind: BotKind,
+        prepare: Prepare,
+        *,
+        strategy: str | None,
+        dry_run: bool,
+        db_file: Path | None,
+        port: int | None,
+        env: Mapping[str, str],
+    ) -> BotInfo:
+        bot_dir = self.registry.bot_dir(name)
+        with self.registry.locked():
+            live = [r for r in self.registry.records() if self._alive(r)]
+            if any(r.name == name for r in live):
+                raise ConflictError(f"bot {name!r} is already running; stop it or choose another name")
+            taken = {r.port for r in live}
+            if port is None:
+                port = processes.free_port(taken)
+            elif port in taken or not processes.port_is_free(port):
+                raise ConflictError(f"port {port} is in use")
+            creds = new_credentials()
+            (bot_dir / "user_data").mkdir(mode=0o700, parents=True, exist_ok=True)
+            argv, cfg = prepare(bot_dir, port, creds)
+            config_file = bot_dir / "config.json"
+            write_json(config_file, cfg)
+            self.registry.save_credentials(name, creds)
+            log_file = bot_dir / "freqtrade.log"
+            command = [*self.command, *argv[:1], "--config", str(config_file)]
+            command += ["--userdir", str(bot_dir / "user_data"), *argv[1:]]
+            proc = processes.spawn(
+                command, cwd=bot_dir, log_file=log_file, env={**os.environ, **_CHILD_ENV, **env}
+            )
+            self._children[proc.pid] = proc
+            record = BotRecord(
+                name=name,
+                kind=kind,
+                strategy=strategy,
+                dry_run=dry_run,
+                port=port,
+                username=creds.username,
+                pid=proc.pid,
+                create_time=proc.create_time(),
+                started_at=_now(),
+                config_file=config_file,
+                log_file=log_file,
+                db_file=db_file,
+            )
+            self.registry.save(record)
+        return self._info(record)
+
+    # ---------------------------------------------------------------- observe
+    def _alive(self, record: BotRecord) -> bool:
+        if record.stopped_at is not None:
+            return False
+        child = self._children.get(record.pid)
+        if child is not None and child.poll() is not None:
+            del self._children[record.pid]
+        return processes.find(record.pid, record.create_time) is not None
+
+    def _info(self, record: BotRecord) -> BotInfo:
+        last_log = None
+        if record.stopped_at is not None:
+            status = BotStatus.STOPPED
+        elif not self._alive(record):
+            status = BotStatus.CRASHED
+            last_log = processes.tail(record.log_file, CRASH_LOG_LINES)
+        else:
+            status = BotStatus.RUNNING if _answers(record.api_url) else BotStatus.STARTING
+        return BotInfo(
+            name=record.name,
+            kind=record.kind,
+            status=status,
+            pid=record.pid if status in (BotStatus.RUNNING, BotStatus.STARTING) else None,
+            api_url=record.api_url,
+            username=record.username,
+            strategy=record.strategy,
+            dry_run=record.dry_run,
+            started_at=record.started_at,
+            stopped_at=record.stopped_at,
+            log_path=record.log_file,
+            db_path=record.db_file,
+            last_log=last_log,
+        )
+
+    def status(self, name: str) -> BotInfo:
+        return self._info(self.registry.load(name))
+
+    def list(self) -> list[BotInfo]:
+        return [self._info(r) for r in self.registry.records()]
+
+    def logs(self, name: str, lines: int = 100) -> str:
+        return processes.tail(self.registry.load(name).log_file, lines)
+
+    def credentials(self, name: str) -> Credentials:
+        """The api_server login of a bot, for a caller that must log in to it (never logged by us)."""
+        self.registry.load(name)
+        return self.registry.credentials(name)
+
+    def wait_running(self, name: str, timeout_s: float = 90.0) -> BotInfo:
+        """Block until the bot's api_server answers; raises if the process exits or time runs out."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            info = self.status(name)
+            if info.status is BotStatus.RUNNING:
+                return info
+            if info.status in (BotStatus.CRASHED, BotStatus.STOPPED):
+                raise BotStartFailedError(
+                    f"bot {name!r} exited while starting (log {info.log_path})",
+                    details={"log_tail": info.last_log or ""},
+                )
+            if time.monotonic() > deadline:
+                raise BotStartFailedError(
+                    f"bot {name!r} did not answer on {info.api_url} within {timeout_s:g} s",
+                    details={"log_tail": self.logs(name, CRASH_LOG_LINES)},
+                )
+            time.sleep(_POLL_S)
+
+    # ------------------------------------------------------------------- stop
+    def stop(self, name: str, grace_s: float = DEFAULT_GRACE_S) -> BotInfo:
+        """SIGTERM the bot's whole session, SIGKILL it after ``grace_s``; idempotent.
+
+        A crashed bot is stopped too: that clears anything its session left running and records that
+        someone has seen the crash.
+        """
+        record = self.registry.load(name)
+        if record.stopped_at is None:
+            processes.terminate_session(record.pid, record.create_time, grace_s)
+            child = self._children.pop(record.pid, None)
+            if child is not None:
+                with contextlib.suppress(psutil.TimeoutExpired):
+                    child.wait(timeout=5)
+            record.stopped_at = _now()
+            self.registry.save(record)
+        return self._info(record)
+
+    def stop_all(self, grace_s: float = DEFAULT_GRACE_S) -> list[BotInfo]:
+        return [self.stop(r.name, grace_s) for r in self.registry.records() if r.stopped_at is None]
