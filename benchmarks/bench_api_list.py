@@ -44,8 +44,13 @@ def load(url: str, rows: int) -> str:
         session.execute(
             insert(Strategy),
             [
-                {"owner_id": owner.id, "name": f"Bench{i:06d}", "current_version": 1,
-                 "created_at": start + timedelta(seconds=i), "updated_at": start + timedelta(seconds=i)}
+                {
+                    "owner_id": owner.id,
+                    "name": f"Bench{i:06d}",
+                    "current_version": 1,
+                    "created_at": start + timedelta(seconds=i),
+                    "updated_at": start + timedelta(seconds=i),
+                }
                 for i in range(rows)
             ],
         )
@@ -65,8 +70,20 @@ def free_port() -> int:
 
 def start_server(url: str, port: int, user_dir: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "GENTRADE_DATABASE_URL": url, "GENTRADE_USER_DIR": str(user_dir)}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "gentrade.api.app:create_app", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "gentrade.api.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     server = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -79,7 +96,9 @@ def start_server(url: str, port: int, user_dir: Path) -> subprocess.Popen[bytes]
     raise SystemExit("uvicorn did not come up within 30 s")
 
 
-async def drive(base: str, path: str, headers: dict[str, str], clients: int, requests: int) -> tuple[float, list[float]]:
+async def drive(
+    base: str, path: str, headers: dict[str, str], clients: int, requests: int
+) -> tuple[float, list[float]]:
     """``clients`` independent keep-alive clients (one connection each) share ``requests`` requests."""
     latencies: list[float] = []
     remaining = requests
@@ -135,13 +154,19 @@ def main() -> None:
             assert len(first["items"]) == 50 and first["next_cursor"], first
             print(f"{args.clients} clients, {args.requests} requests each route")
             _, _, ref_p99 = report(
-                "GET /health (reference)", *asyncio.run(drive(base, "/api/v1/health", {}, args.clients, args.requests))
+                "GET /health (reference)",
+                *asyncio.run(drive(base, "/api/v1/health", {}, args.clients, args.requests)),
             )
             rps, _, p99 = report(
                 "GET /strategies?limit=50",
-                *asyncio.run(drive(base, "/api/v1/strategies?limit=50", headers, args.clients, args.requests)),
+                *asyncio.run(
+                    drive(base, "/api/v1/strategies?limit=50", headers, args.clients, args.requests)
+                ),
             )
-            print(f"list p99 / reference p99 = {p99 / ref_p99:.2f}x;  target p99 < 50 ms: {'met' if p99 < 50 else 'MISSED'}")
+            print(
+                f"list p99 / reference p99 = {p99 / ref_p99:.2f}x; "
+                f"target p99 < 50 ms: {'met' if p99 < 50 else 'MISSED'}"
+            )
         finally:
             server.terminate()
             server.wait(timeout=10)

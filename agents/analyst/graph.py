@@ -44,7 +44,7 @@ Node = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class AnalystRequest(BaseModel):
-    """One analysis: a market, an in-sample range and a later, held-back range (freqtrade timerange syntax)."""
+    """One analysis: a market, an in-sample range and a later held-back range (freqtrade timeranges)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -57,6 +57,7 @@ class BacktestSummary(BaseModel):
         factor = "n/a" if self.profit_factor is None or self.losses == 0 else f"{self.profit_factor:.2f}"
         return (
             f"{self.strategy} {self.timeframe} {self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M}: "
-            f"{self.trades} trades, win rate {self.win_rate * 100:.0f}%, profit {self.profit_total_pct:+.2f}%, "
+            f"{self.trades} trades, win rate {self.win_rate * 100:.0f}%, "
+            f"profit {self.profit_total_pct:+.2f}%, "
             f"max drawdown {self.max_drawdown_pct:.2f}%, profit factor {factor}"
         )

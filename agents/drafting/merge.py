@@ -16,10 +16,21 @@ from agents.offline.drafter import _condition, _rule_words
 from agents.offline.frame_phrases import read_frame, time_stop_candles
 from agents.offline.rule_parser import parse_rules
 from agents.offline.text import Text
+from gentrade.errors import SpecValidationError
 from gentrade.spec import StrategySpec, parse_spec
 from gentrade.spec.rules import iter_comparisons
 
 _RULE_FIELDS = ("entry_long", "exit_long", "entry_short", "exit_short")
+
+
+def names_a_change(text: str) -> bool:
+    """Whether `text` holds anything the drafter's vocabulary can read (a rule, a stop, a pair, …)."""
+    try:
+        source = Text.of(text)
+    except SpecValidationError:
+        return False
+    frame = read_frame(source)
+    return bool(frame.understood or frame.name or parse_rules(source).fields)
 
 
 def merge_change(previous: StrategySpec, text: str) -> DraftResult:
@@ -64,7 +75,7 @@ def _merge_rules(
     for name, groups in fields.items():
         document[name] = _condition(groups)
     by_id = {indicator["id"]: indicator for indicator in document["indicators"]}
-    by_id.update({key: {"id": key, **value} for key, value in indicators.items()})
+    by_id.update(indicators)
     document["indicators"] = list(by_id.values())
     sides = {side for side in ("long", "short") if document[f"entry_{side}"] is not None}
     document["direction"] = "both" if sides == {"long", "short"} else sides.pop()

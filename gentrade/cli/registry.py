@@ -14,6 +14,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "signal",
     "exchange",
     "config",
+    "bot",
+    "webserver",
     "draft",
     "serve",
     "db",

@@ -151,7 +151,12 @@ def _url(host: str, port: int) -> str:
 
 
 def start_testnet(datadir: Path, *, port: int = 0, **options: object) -> TestnetHandle:
-    """Start a testnet on a background thread and return once it accepts connections."""
+    """Start a testnet on a background thread and return once it accepts connections.
+
+    ``options`` are ``ServeOptions`` fields: ``replay_start`` (a datetime; omit for the historical clock),
+    ``warmup_ms``, ``speed``, ``accounts`` (list of ``{"api_key", "api_secret", "balances"}``), ``fee_rate``,
+    ``scripts`` and ``host``.  Use the handle as a context manager or call ``stop()``.
+    """
     opts = ServeOptions.model_validate({"datadir": datadir, "port": port, **options})
     testnet = build_testnet(opts)
     sock = _bind(opts.host, opts.port)

@@ -3,11 +3,12 @@
 Pure functions over typed inputs, so the CLI, the API and Celery tasks all call the same code.
 """
 
+from gentrade.signals.batch import BatchOutcomes, SignalArrays, evaluate_batch
 from gentrade.signals.candles import Candles, candles_from_frame, load_candles
 from gentrade.signals.evaluate import evaluate, evaluate_many
 from gentrade.signals.outcome import DataQuality, EvaluationSettings, Fill, Gap, SignalOutcome
 
 __all__ = [
-    "Candles", "DataQuality", "EvaluationSettings", "Fill", "Gap", "SignalOutcome", "candles_from_frame",
-    "evaluate", "evaluate_many", "load_candles",
+    "BatchOutcomes", "Candles", "DataQuality", "EvaluationSettings", "Fill", "Gap", "SignalArrays",
+    "SignalOutcome", "candles_from_frame", "evaluate", "evaluate_batch", "evaluate_many", "load_candles",
 ]

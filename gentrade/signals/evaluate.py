@@ -264,18 +264,29 @@ def evaluate(signal: TradeSignal, candles: Candles, *, detail: Candles | None = 
 def evaluate_many(signals: Iterable[TradeSignal], candles_by_symbol_tf: Mapping[tuple[str, str], Candles], *,
                   candle_timeframe: str | None = None, detail_timeframe: str | None = None,
                   settings: EvaluationSettings = DEFAULT_SETTINGS) -> list[SignalOutcome]:
-    """Outcomes of many signals, each one vectorized over its own window.
+    """Outcomes of many signals, in their order: one ``evaluate_batch`` per (symbol, candle timeframe).
 
     Each signal reads ``(symbol, candle_timeframe or signal.timeframe)``; detail candles
     ``(symbol, detail_timeframe)`` are used when present (otherwise the pessimistic rule applies).
     """
-    outcomes: list[SignalOutcome] = []
-    for signal in signals:
-        timeframe = candle_timeframe or signal.timeframe
-        candles = candles_by_symbol_tf.get((signal.symbol, timeframe))
+    from gentrade.signals.batch import evaluate_batch
+
+    groups: dict[tuple[str, str], list[int]] = {}
+    signals = list(signals)
+    for i, signal in enumerate(signals):
+        key = (signal.symbol, candle_timeframe or signal.timeframe)
+        candles = candles_by_symbol_tf.get(key)
         if candles is None:
-            raise DataMissingError(f"no {timeframe} candles for {signal.symbol}",
-                                   details={"pair": signal.symbol, "timeframe": timeframe})
+            raise DataMissingError(f"no {key[1]} candles for {signal.symbol}",
+                                   details={"pair": signal.symbol, "timeframe": key[1]})
         detail = candles_by_symbol_tf.get((signal.symbol, detail_timeframe)) if detail_timeframe else None
-        outcomes.append(evaluate(signal, candles, detail=detail, settings=settings))
-    return outcomes
+        _check_inputs(signal, candles, detail)
+        groups.setdefault(key, []).append(i)
+    outcomes: list[SignalOutcome | None] = [None] * len(signals)
+    for (symbol, timeframe), members in groups.items():
+        detail = candles_by_symbol_tf.get((symbol, detail_timeframe)) if detail_timeframe else None
+        batch = evaluate_batch([signals[i] for i in members], candles_by_symbol_tf[(symbol, timeframe)],
+                               detail=detail, settings=settings)
+        for j, i in enumerate(members):
+            outcomes[i] = batch.outcome(j)
+    return [outcome for outcome in outcomes if outcome is not None]

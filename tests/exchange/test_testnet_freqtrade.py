@@ -108,6 +108,18 @@ def test_plain_freqtrade_download_data_reproduces_the_source(
     assert np.array_equal(downloaded[columns].to_numpy(), expected[columns].to_numpy())
 
 
+@pytest.mark.slow
+def test_plain_freqtrade_sees_the_testnet_markets(local_config: Path, tmp_path: Path) -> None:
+    """UNITTEST/BTC exists only in the local data dir: listing it proves ccxt talked to the testnet."""
+    run = _freqtrade(
+        ["list-pairs", "-c", str(local_config), "--userdir", str(tmp_path / "user_data"), "--print-json"],
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    pairs = json.loads(run.stdout.strip().splitlines()[-1])
+    assert {"UNITTEST/BTC", "ETH/BTC", "LTC/BTC"} <= set(pairs)
+
+
 def test_freqtrade_reads_keys_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from freqtrade.configuration import Configuration
 

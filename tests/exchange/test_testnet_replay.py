@@ -68,6 +68,7 @@ def test_replay_starts_with_warmup_history_only(replay: TestnetHandle) -> None:
 def test_speed_runs_history_faster(synthetic_data_dir: Path) -> None:
     with start_testnet(synthetic_data_dir, replay_start=SYNTHETIC_REPLAY_START, speed=600) as handle:
         first = _clock(handle.url)
+        assert first["intervals"][:2] == ["1s", "1m"]
         seconds = _klines(handle.url, interval="1s", limit=5)  # one served second = two stored 5m candles
         time.sleep(1.5)
         second = _clock(handle.url)
@@ -86,6 +87,7 @@ def test_intervals_must_hold_whole_stored_candles(replay: TestnetHandle) -> None
     assert reply.status_code == 400 and reply.json()["code"] == -1120
     hourly = _klines(replay.url, interval="1h", limit=2)
     assert hourly[1][0] - hourly[0][0] == 3_600_000
+    assert _clock(replay.url)["intervals"][:3] == ["5m", "15m", "30m"]
 
 
 def test_scripted_prices_drive_ticker_and_candles(replay: TestnetHandle, set_prices) -> None:

@@ -1,0 +1,300 @@
+"""The chat graph: one user message in, typed events out, the thread's draft kept by the checkpointer.
+
+```
+START → route ─┬─► answer ───────────────────────────────────────────► END
+               ├─► draft ────────────────────────────────────────────► END
+               ├─► change ───────────────────────────────────────────► END
+               ├─► explain ──────────────────────────────────────────► END
+               └─► propose_backtest ─► approve ─┬─► backtest_start ─► backtest_run ─► END
+                        (no draft) ─► END        └─ (rejected) ─────────────────────► END
+```
+
+`approve` pauses the run with LangGraph's `interrupt` until a person answers `{"approved": true|false}`;
+nothing is backtested without that answer. Starting and running a backtest are two nodes so the
+`backtest_started` event is checkpointed and streamed before the long part begins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import interrupt
+from pydantic import BaseModel
+
+from agents.analyst.critique import CritiqueRules, critique
+from agents.analyst.summary import BacktestSummary
+from agents.drafting.events import (
+    ApprovalNeededEvent,
+    BacktestDoneEvent,
+    BacktestStartedEvent,
+    DraftEvent,
+    ErrorEvent,
+    MessageEvent,
+    as_state,
+)
+from agents.drafting.merge import merge_change
+from agents.drafting.router import Route, route_offline, route_with_llm
+from agents.llm import LLMClient
+from agents.offline import DraftResult, draft
+from gentrade.errors import GenTradeError
+from gentrade.pipeline import backtest_spec
+from gentrade.spec import StrategySpec, parse_spec, spec_json
+
+Update = dict[str, Any]
+Node = Callable[[dict[str, Any], RunnableConfig], Update]
+RECENT_MESSAGES = 10
+LLM_MODEL_ID = "llm"
+DRAFT_TOOL = "strategy_draft"
+DRAFT_TOOL_DESCRIPTION = "Emit the complete trading strategy spec for the user's idea."
+DRAFT_SYSTEM = (
+    "You turn trading ideas into a strategy spec. Always answer by calling the strategy_draft tool with the "
+    "complete spec; never write code. Use only indicators and fields the schema allows."
+)
+CHAT_SYSTEM = (
+    "You are GenTrade's assistant for drafting and testing trading strategies. Answer briefly. You cannot "
+    "place trades or run code; strategies change only through drafts."
+)
+HELP = (
+    "I can draft a strategy from a description (e.g. 'buy ETH/BTC when RSI(14) is under 30, stop 2 ATR'), "
+    "change the draft ('use a 3% stop instead'), backtest it (after you approve) and explain the result."
+)
+
+
+class ChatState(TypedDict, total=False):
+    """JSON-only values, so SQLite and PostgreSQL checkpointers store a thread the same way."""
+
+    messages: Annotated[list[dict[str, str]], operator.add]
+    events: Annotated[list[dict[str, Any]], operator.add]
+    draft: str | None
+    route: dict[str, Any]
+    approved: bool
+    last_backtest: dict[str, Any] | None
+
+
+class Approval(BaseModel):
+    """The only answer `approve` accepts when the run is resumed."""
+
+    approved: bool
+
+
+@dataclass(frozen=True)
+class ChatDeps:
+    datadir: Path
+    strategies_dir: Path
+    llm: LLMClient | None = None
+    timerange: str | None = None
+    runner_options: dict[str, Any] = field(default_factory=dict)
+
+
+def build_chat_graph(
+    deps: ChatDeps, checkpointer: BaseCheckpointSaver[Any] | None
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    nodes = _Nodes(deps)
+    graph = StateGraph(ChatState)
+    # A failed route must not leave the previous turn's route in place for the edge below to follow.
+    graph.add_node("route", _guarded(nodes.route, on_error={"route": None}))
+    for name in ("answer", "draft", "change", "explain", "propose_backtest", "backtest_start"):
+        graph.add_node(name, _guarded(getattr(nodes, name)))
+    graph.add_node("backtest_run", _guarded(nodes.backtest_run))
+    graph.add_node("approve", nodes.approve)  # never guarded: its interrupt must reach LangGraph
+    graph.add_edge(START, "route")
+    graph.add_conditional_edges("route", _after_route, [*_INTENT_NODES.values(), END])
+    graph.add_conditional_edges(
+        "propose_backtest", lambda state: "approve" if state.get("draft") else END, ["approve", END]
+    )
+    graph.add_conditional_edges(
+        "approve", lambda state: "backtest_start" if state["approved"] else END, ["backtest_start", END]
+    )
+    graph.add_edge("backtest_start", "backtest_run")
+    for name in ("answer", "draft", "change", "explain", "backtest_run"):
+        graph.add_edge(name, END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+_INTENT_NODES = {
+    "question": "answer",
+    "draft": "draft",
+    "change": "change",
+    "explain": "explain",
+    "backtest": "propose_backtest",
+}
+
+
+def _after_route(state: dict[str, Any]) -> str:
+    route = state.get("route")
+    return END if route is None else _INTENT_NODES[route["intent"]]
+
+
+def thread_folder(thread_id: str) -> str:
+    """A folder name per thread: readable, and unique even when two ids slug the same."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", thread_id)[:80]
+    return f"{slug}-{hashlib.sha256(thread_id.encode()).hexdigest()[:10]}"
+
+
+def _guarded(node: Node, on_error: Update | None = None) -> Node:
+    """Expected failures become an error event and the thread stays usable; bugs propagate."""
+
+    def run(state: dict[str, Any], config: RunnableConfig) -> Update:
+        try:
+            return node(state, config)
+        except GenTradeError as exc:
+            event = ErrorEvent(code=exc.code, message=exc.message, details=exc.details)
+            return {
+                **(on_error or {}),
+                "events": as_state(event),
+                "messages": [_assistant(f"Error: {exc.message}")],
+            }
+
+    return run
+
+
+def _assistant(text: str) -> dict[str, str]:
+    return {"role": "assistant", "content": text}
+
+
+def _say(text: str) -> Update:
+    return {"events": as_state(MessageEvent(text=text)), "messages": [_assistant(text)]}
+
+
+def _recent(state: dict[str, Any]) -> list[dict[str, str]]:
+    return state["messages"][-RECENT_MESSAGES:]
+
+
+def _user_text(state: dict[str, Any]) -> str:
+    return next(m["content"] for m in reversed(state["messages"]) if m["role"] == "user")
+
+
+def _drafted(result: DraftResult, *, changed: bool) -> Update:
+    spec = result.spec
+    event = DraftEvent(
+        spec=json.loads(spec_json(spec)),
+        changed=changed,
+        model_id=result.model_id,
+        understood=result.understood,
+        not_understood=result.not_understood,
+        assumptions=result.assumptions,
+    )
+    verb = "Changed" if changed else "Drafted"
+    text = f"{verb} {spec.name}: {spec.timeframe} {', '.join(spec.pairs)} {spec.direction}."
+    if result.not_understood:
+        text += f" Not understood: {'; '.join(result.not_understood)}."
+    return {
+        "draft": spec_json(spec),
+        "events": as_state(event),
+        "messages": [_assistant(text)],
+    }
+
+
+class _Nodes:
+    def __init__(self, deps: ChatDeps) -> None:
+        self.deps = deps
+
+    def route(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+        has_draft, has_result = bool(state.get("draft")), bool(state.get("last_backtest"))
+        if self.deps.llm is None:
+            route = route_offline(_user_text(state), has_draft=has_draft, has_result=has_result)
+        else:
+            route = route_with_llm(self.deps.llm, _recent(state), has_draft=has_draft, has_result=has_result)
+        return {"route": route.model_dump()}
+
+    def answer(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+        if self.deps.llm is None:
+            status = f" The current draft is {parse_spec(state['draft']).name}." if state.get("draft") else ""
+            return _say(HELP + status)
+        return _say(self.deps.llm.complete([{"role": "system", "content": CHAT_SYSTEM}, *_recent(state)]))
+
+    def draft(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+        if self.deps.llm is None:
+            return _drafted(draft(_user_text(state)), changed=False)
+        return _drafted(self._llm_draft(state, None), changed=False)
+
+    def change(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+        if not state.get("draft"):
+            return _say("There is no draft to change yet: describe a strategy first.")
+        previous = parse_spec(state["draft"])
+        if self.deps.llm is None:
+            return _drafted(merge_change(previous, _user_text(state)), changed=True)
+        return _drafted(self._llm_draft(state, previous), changed=True)
+
+    def _llm_draft(self, state: dict[str, Any], previous: StrategySpec | None) -> DraftResult:
+        """The model's tool call, validated against the spec schema; its words never become code."""
+        system = DRAFT_SYSTEM
+        if previous is not None:
+            system += f"\nThe current draft, to change as the user asks:\n{spec_json(previous)}"
+        spec = self.deps.llm.call_tool(  # type: ignore[union-attr]
+            [{"role": "system", "content": system}, *_recent(state)],
+            StrategySpec,
+            name=DRAFT_TOOL,
+            description=DRAFT_TOOL_DESCRIPTION,
+        )
+        return DraftResult(spec=spec, model_id=LLM_MODEL_ID, understood=[], not_understood=[], assumptions=[])
+
+    def explain(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+        if not state.get("last_backtest"):
+            return _say("There is no backtest result yet: ask me to backtest the draft first.")
+        summary = BacktestSummary.model_validate(state["last_backtest"])
+        if self.deps.llm is not None:
+            context = f"{CHAT_SYSTEM}\nThe last backtest:\n{summary.model_dump_json(indent=2)}"
+            return _say(self.deps.llm.complete([{"role": "system", "content": context}, *_recent(state)]))
+        exits = ", ".join(f"{reason} {count}" for reason, count in summary.exit_reasons.items()) or "none"
+        findings = critique(summary, CritiqueRules())
+        verdict = (
+            "The critic's rules flag: " + "; ".join(f.message for f in findings) + "."
+            if findings
+            else "It passes the critic's rules (enough trades, profitable, drawdown within limits)."
+        )
+        return _say(f"{summary.line()}. Exits: {exits}. {verdict}")
+
+    def propose_backtest(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+        if not state.get("draft"):
+            return _say("There is no draft to backtest yet: describe a strategy first.")
+        spec = parse_spec(state["draft"])
+        event = ApprovalNeededEvent(
+            strategy=spec.name, pairs=spec.pairs, timeframe=spec.timeframe, timerange=self._timerange(state)
+        )
+        return {"events": as_state(event)}
+
+    def approve(self, state: dict[str, Any]) -> Update:
+        """Pauses until resumed; LangGraph re-runs this node on resume, so it has no side effects."""
+        pending = ApprovalNeededEvent.model_validate(state["events"][-1])
+        reply = interrupt(pending.model_dump(mode="json"), response_schema=Approval)
+        if reply.approved:
+            return {"approved": True}
+        return {"approved": False, **_say("Backtest not started: it was not approved.")}
+
+    def backtest_start(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+        spec = parse_spec(state["draft"])
+        event = BacktestStartedEvent(strategy=spec.name, timerange=self._timerange(state))
+        return {"events": as_state(event)}
+
+    def backtest_run(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+        """Builds through the pipeline, so the audit runs on the exact file freqtrade loads."""
+        folder = self.deps.strategies_dir / thread_folder(config["configurable"]["thread_id"])
+        _, result = backtest_spec(
+            parse_spec(state["draft"]),
+            strategies_dir=folder,
+            datadir=self.deps.datadir,
+            timerange=self._timerange(state),
+            results_dir=folder / "runs",
+            **self.deps.runner_options,
+        )
+        summary = BacktestSummary.of(result)
+        return {
+            "last_backtest": summary.model_dump(mode="json"),
+            "events": as_state(BacktestDoneEvent(summary=summary)),
+            "messages": [_assistant(summary.line())],
+        }
+
+    def _timerange(self, state: dict[str, Any]) -> str | None:
+        return Route.model_validate(state["route"]).timerange or self.deps.timerange

@@ -1,0 +1,72 @@
+"""Which of five things a chat message asks for: a question, a new draft, a change to the draft, a
+backtest of it, or an explanation of the last result.
+
+Offline, fixed keywords decide (checked in that order: backtest, explain, change, draft); with a model,
+the model picks one of the same five through a schema, so either way the graph only ever sees one of them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agents.drafting.merge import names_a_change
+from agents.errors import DraftNotUnderstoodError
+from agents.llm import LLMClient
+from agents.offline import draft
+from gentrade.errors import SpecValidationError
+
+Intent = Literal["question", "draft", "change", "backtest", "explain"]
+_TIMERANGE = r"\d{8}-\d{8}|\d{8}-|-\d{8}"
+TIMERANGE = re.compile(rf"(?<![\d-])({_TIMERANGE})(?![\d-])")
+_BACKTEST = re.compile(r"\b(back-?test|test (?:it|this|the draft)|run (?:it|the backtest)|simulate)\b", re.I)
+_EXPLAIN = re.compile(r"\b(explain|why|what happened|how did it (?:do|go)|results?)\b", re.I)
+_CHANGE = re.compile(
+    r"\b(change|instead|make it|switch|replace|tighten|widen|modify|update|adjust|rather|set the|use an?)\b",
+    re.I,
+)
+
+ROUTER_SYSTEM = (
+    "Classify the user's last message in a trading-strategy chat. intent is one of: question (asks about "
+    "trading or this tool), draft (describes a new strategy idea), change (modifies the current draft), "
+    "backtest (asks to test the current draft), explain (asks about the last backtest result). timerange is "
+    "a freqtrade timerange like 20180110-20180120 if the user named dates, else null. Reply with JSON only."
+)
+
+
+class Route(BaseModel):
+    intent: Intent
+    timerange: str | None = Field(None, pattern=rf"^({_TIMERANGE})$")
+
+
+def route_offline(text: str, *, has_draft: bool, has_result: bool) -> Route:
+    timerange = match.group(1) if (match := TIMERANGE.search(text)) else None
+    if _BACKTEST.search(text):
+        return Route(intent="backtest", timerange=timerange)
+    if has_result and _EXPLAIN.search(text):
+        return Route(intent="explain")
+    if has_draft and _CHANGE.search(text):
+        return Route(intent="change")
+    if _draftable(text):
+        return Route(intent="draft")
+    return Route(intent="change" if has_draft and names_a_change(text) else "question")
+
+
+def route_with_llm(
+    llm: LLMClient, recent: list[dict[str, Any]], *, has_draft: bool, has_result: bool
+) -> Route:
+    context = f"A draft exists: {has_draft}. A backtest result exists: {has_result}."
+    return llm.structured(
+        [{"role": "system", "content": f"{ROUTER_SYSTEM}\n{context}"}, *recent], Route
+    )
+
+
+def _draftable(text: str) -> bool:
+    """Whether the drafter finds an entry rule: the same test the draft node will apply."""
+    try:
+        draft(text)
+    except (DraftNotUnderstoodError, SpecValidationError):
+        return False
+    return True

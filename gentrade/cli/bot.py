@@ -1,0 +1,146 @@
+"""``gentrade bot``: start, watch and stop freqtrade bots (dry-run unless told twice to trade real money)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gentrade.cli.errors import cli_errors
+from gentrade.settings import get_settings
+
+if TYPE_CHECKING:
+    from gentrade.engine.bots import BotInfo, BotManager
+
+bot_app = typer.Typer(help="Run strategies as freqtrade bots (dry-run by default).", no_args_is_help=True)
+console = Console()
+
+StateDir = Annotated[
+    Path | None, typer.Option(help="Where bots are recorded (default: <user_dir>/bots).", show_default=False)
+]
+_COLOURS = {"running": "green", "starting": "yellow", "stopped": "dim", "crashed": "red"}
+
+
+def manager(state_dir: Path | None) -> BotManager:
+    from gentrade.engine.bots import BotManager
+
+    return BotManager(state_dir or get_settings().user_dir / "bots")
+
+
+def print_info(info: BotInfo, *, password: str | None = None) -> None:
+    table = Table(show_header=False, title=f"{info.kind.value} {info.name}")
+    colour = _COLOURS[info.status.value]
+    rows = [
+        ("state", f"[{colour}]{info.status.value}[/{colour}]"),
+        ("api_server", info.api_url),
+        ("username", info.username),
+        ("pid", str(info.pid or "-")),
+        ("strategy", info.strategy or "-"),
+        ("mode", "dry-run" if info.dry_run else "[bold red]LIVE[/bold red]"),
+        ("started", f"{info.started_at:%Y-%m-%d %H:%M:%S} UTC"),
+        ("log", str(info.log_path)),
+    ]
+    if password is not None:
+        rows.insert(3, ("password", password))
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if info.last_log:
+        console.print(f"[red]last log lines[/red]\n{info.last_log}", highlight=False, markup=False)
+
+
+@bot_app.command("start")
+@cli_errors
+def start(
+    strategy: Annotated[Path, typer.Option(help="Strategy file (audited before the bot starts).")],
+    config: Annotated[
+        Path | None, typer.Option(help="freqtrade config (default: local testnet, see `gentrade config`).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Bot name (default: the strategy class, lowercased).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="api_server port (default: a free one).")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Place real orders (dry_run false).")] = False,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--i-understand-this-uses-real-money", help="Second confirmation for --live off the testnet."
+        ),
+    ] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the api_server (0: do not wait).")] = 90.0,
+    state_dir: StateDir = None,
+) -> None:
+    """Start a bot; exchange keys come from GENTRADE_EXCHANGE_KEY / GENTRADE_EXCHANGE_SECRET."""
+    bots = manager(state_dir)
+    info = bots.start(
+        strategy, name=name, config=config, dry_run=not live, confirm_real_money=confirm, port=port
+    )
+    if wait > 0:
+        info = bots.wait_running(info.name, timeout_s=wait)
+    print_info(info)
+    console.print(
+        f"password: {bots.registry.bot_dir(info.name) / 'credentials.json'} "
+        f"(or `gentrade bot status {info.name} --show-password`)",
+        highlight=False,
+    )
+
+
+@bot_app.command("status")
+@cli_errors
+def status(
+    name: str,
+    show_password: Annotated[bool, typer.Option(help="Print the api_server password too.")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """A bot's state and its api_server URL."""
+    bots = manager(state_dir)
+    info = bots.status(name)
+    print_info(info, password=bots.credentials(name).password if show_password else None)
+
+
+@bot_app.command("stop")
+@cli_errors
+def stop(
+    name: str,
+    grace: Annotated[float, typer.Option(help="Seconds between SIGTERM and SIGKILL.")] = 20.0,
+    state_dir: StateDir = None,
+) -> None:
+    """Stop a bot: SIGTERM, then SIGKILL after the grace period."""
+    print_info(manager(state_dir).stop(name, grace_s=grace))
+
+
+@bot_app.command("logs")
+@cli_errors
+def logs(
+    name: str,
+    lines: Annotated[int, typer.Option("-n", "--lines", min=1, max=100_000)] = 100,
+    state_dir: StateDir = None,
+) -> None:
+    """The last lines of a bot's log."""
+    typer.echo(manager(state_dir).logs(name, lines))
+
+
+@bot_app.command("list")
+@cli_errors
+def list_bots(state_dir: StateDir = None) -> None:
+    """Every recorded bot and webserver."""
+    table = Table("name", "kind", "state", "api_server", "strategy", "mode", "started (UTC)")
+    for info in manager(state_dir).list():
+        colour = _COLOURS[info.status.value]
+        table.add_row(
+            info.name,
+            info.kind.value,
+            f"[{colour}]{info.status.value}[/{colour}]",
+            info.api_url,
+            info.strategy or "-",
+            "dry-run" if info.dry_run else "LIVE",
+            f"{info.started_at:%Y-%m-%d %H:%M:%S}",
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bot_app, name="bot")

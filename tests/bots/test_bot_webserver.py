@@ -1,0 +1,61 @@
+"""FreqUI for backtests: a GenTrade backtest appears in ``freqtrade webserver``'s history endpoints."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gentrade.engine import run_backtest
+from gentrade.engine.bots import BotKind, BotManager, BotStatus
+from gentrade.engine.webserver import collect_results
+from gentrade.examples import load_example
+from gentrade.pipeline import build_strategy
+
+
+@pytest.fixture(scope="module")
+def user_dir(tmp_path_factory: pytest.TempPathFactory, synthetic_data_dir: Path) -> Path:
+    """A user dir holding one finished GenTrade backtest, laid out as the runner writes it."""
+    root = tmp_path_factory.mktemp("user")
+    built = build_strategy(load_example("trend_following"), root / "strategies")
+    run_backtest(built.path, synthetic_data_dir, "20240105-20240125", results_dir=root / "backtests")
+    return root
+
+
+def test_collect_links_zip_and_metadata_once(user_dir: Path, tmp_path: Path) -> None:
+    own = shutil.copytree(user_dir, tmp_path / "user")
+    target = tmp_path / "backtest_results"
+    first = collect_results(own, target)
+    assert len(first) == 1 and first[0].is_symlink()
+    assert (target / f"{first[0].stem}.meta.json").is_symlink()
+    assert collect_results(own, target) == first
+    first[0].resolve().unlink()
+    assert collect_results(own, target) == [] and not first[0].is_symlink()
+
+
+def test_webserver_lists_and_serves_the_backtest(manager: BotManager, user_dir: Path) -> None:
+    info = manager.start_webserver(user_dir, name="frequi")
+    assert info.kind is BotKind.WEBSERVER
+    running = manager.wait_running("frequi", timeout_s=90)
+    creds = manager.credentials("frequi")
+    api = f"{running.api_url}/api/v1"
+
+    login = httpx.post(f"{api}/token/login", auth=(creds.username, creds.password), timeout=10)
+    login.raise_for_status()
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    history = httpx.get(f"{api}/backtest/history", headers=headers, timeout=10).json()
+    assert [h["strategy"] for h in history] == ["TrendFollower"]
+    result = httpx.get(
+        f"{api}/backtest/history/result",
+        params={"filename": history[0]["filename"], "strategy": "TrendFollower"},
+        headers=headers,
+        timeout=30,
+    ).json()
+    stats = result["backtest_result"]["strategy"]["TrendFollower"]
+    assert stats["total_trades"] == len(stats["trades"]) > 0
+    assert httpx.get(f"{api}/show_config", headers=headers, timeout=10).json()["runmode"] == "webserver"
+    assert httpx.get(f"{api}/backtest/history", timeout=10).status_code == 401
+
+    assert manager.stop("frequi").status is BotStatus.STOPPED

@@ -1,0 +1,184 @@
+"""The batch evaluator against the single-signal one: identical outcomes, field for field, float for float.
+
+Random signals (longs and shorts, 1-5 targets, break-even on and off, windows starting off the candle grid,
+before the data and past its end) over random paths with missing candles, with and without detail candles
+that have holes of their own; plus chunking forced down to a few signals, and ``evaluate_many``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gentrade.signals.batch as batch_module
+from gentrade.errors import ConfigError, SpecValidationError
+from gentrade.signals import (
+    BatchOutcomes,
+    Candles,
+    EvaluationSettings,
+    SignalArrays,
+    evaluate,
+    evaluate_batch,
+    evaluate_many,
+)
+from gentrade.signals.batch import STATUSES
+from gentrade.signals.candles import to_ns
+from gentrade.spec import parse_signal
+from gentrade.spec.signal import TradeSignal
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+MINUTE = 60_000_000_000
+costs = st.builds(EvaluationSettings, size=st.floats(10, 10_000), fee=st.floats(0, 0.01),
+                  slippage=st.floats(0, 0.01))
+
+
+def random_path(seed: int, count: int, minutes: int, volatility: float) -> Candles:
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, volatility, count)))
+    open_ = np.concatenate(([100.0], close[:-1]))
+    wick = np.abs(rng.normal(0, volatility * 100, (2, count)))
+    time = to_ns(T0) + np.arange(count, dtype=np.int64) * minutes * MINUTE
+    return Candles("ABC/USDT", f"{minutes}m", time, open_, np.maximum(open_, close) + wick[0],
+                   np.maximum(np.minimum(open_, close) - wick[1], 1e-6), close)
+
+
+def aggregate(fine: Candles, factor: int, timeframe: str) -> Candles:
+    n = len(fine.time) // factor * factor
+    shape = (n // factor, factor)
+    return Candles(fine.pair, timeframe, fine.time[:n:factor].copy(), fine.open[:n:factor].copy(),
+                   fine.high[:n].reshape(shape).max(axis=1), fine.low[:n].reshape(shape).min(axis=1),
+                   fine.close[factor - 1:n:factor].copy())
+
+
+def drop(candles: Candles, keep: np.ndarray) -> Candles:
+    return Candles(candles.pair, candles.timeframe, candles.time[keep], candles.open[keep],
+                   candles.high[keep], candles.low[keep], candles.close[keep])
+
+
+@st.composite
+def signal_lists(draw: st.DrawFn) -> list[TradeSignal]:
+    count = draw(st.integers(1, 12))
+    out = []
+    for _ in range(count):
+        direction = draw(st.sampled_from(["long", "short"]))
+        s = 1 if direction == "long" else -1
+        entry = draw(st.floats(97, 103))
+        steps = draw(st.lists(st.floats(0.02, 2), min_size=1, max_size=5))
+        weights = draw(st.lists(st.integers(1, 10), min_size=len(steps), max_size=len(steps)))
+        prices = entry + s * np.cumsum(steps)
+        out.append(parse_signal({
+            "symbol": "ABC/USDT", "direction": direction, "timeframe": draw(st.sampled_from(["1h", "4h"])),
+            "entry": entry, "stop_loss": entry - s * draw(st.floats(0.02, 3)),
+            "take_profits": [{"price": float(p), "allocation": w / sum(weights)}
+                             for p, w in zip(prices, weights, strict=True)],
+            "breakeven_after_tp1": draw(st.booleans()), "confidence": 50, "model_id": "prop",
+            "generated_at": T0 + timedelta(minutes=draw(st.integers(-90, 1500)),
+                                           seconds=draw(st.sampled_from([0, 0, 0, 30]))),
+            "valid_for_candles": draw(st.integers(1, 4)),
+        }))
+    return out
+
+
+def check_same(batch: BatchOutcomes, signals: list[TradeSignal], candles: Candles, detail: Candles | None,
+               cost: EvaluationSettings) -> None:
+    assert len(batch) == len(signals)
+    for i, signal in enumerate(signals):
+        expected = evaluate(signal, candles, detail=detail, settings=cost)
+        assert batch.outcome(i) == expected, i
+        # The arrays themselves (what the hot path returns) carry the same numbers.
+        assert STATUSES[batch.status[i]] == expected.status
+        assert batch.net_pnl[i] == expected.net_pnl and batch.gross_pnl[i] == expected.gross_pnl
+        assert batch.fees[i] == expected.fees and batch.targets_hit[i] == expected.targets_hit
+        quality = expected.data_quality
+        assert (batch.coverage[i], batch.score[i]) == (quality.coverage, quality.score)
+        assert (batch.expected_candles[i], batch.present_candles[i], batch.largest_gap_candles[i]) == (
+            quality.expected_candles, quality.present_candles, quality.largest_gap_candles)
+        assert batch.duration_ns[i] == expected.duration // timedelta(microseconds=1) * 1_000
+        assert [(kind, t, price, fraction) for kind, _, t, price, fraction, _ in batch.raw_fills(i)] == [
+            (f.kind, to_ns(f.time), f.price, f.fraction) for f in expected.fills]
+
+
+@settings(max_examples=250, deadline=None)
+@given(signal_lists(), costs, st.integers(0, 2**32), st.integers(1, 400), st.floats(0.001, 0.02),
+       st.floats(0, 0.3))
+def test_batch_equals_single_on_gappy_paths(signals: list[TradeSignal], cost: EvaluationSettings, seed: int,
+                                            count: int, volatility: float, missing: float) -> None:
+    candles = random_path(seed, count, 5, volatility)
+    candles = drop(candles, np.random.default_rng(seed + 1).random(count) >= missing)
+    check_same(evaluate_batch(signals, candles, settings=cost), signals, candles, None, cost)
+
+
+@settings(max_examples=200, deadline=None)
+@given(signal_lists(), costs, st.integers(0, 2**32), st.floats(0.002, 0.02), st.floats(0, 0.2),
+       st.floats(0, 0.05))
+def test_batch_equals_single_with_detail_candles(signals: list[TradeSignal], cost: EvaluationSettings,
+                                                 seed: int, volatility: float, coarse_missing: float,
+                                                 fine_missing: float) -> None:
+    fine = random_path(seed, 5 * 300, 1, volatility)
+    coarse = aggregate(fine, 5, "5m")
+    rng = np.random.default_rng(seed + 2)
+    coarse = drop(coarse, rng.random(len(coarse.time)) >= coarse_missing)
+    fine = drop(fine, rng.random(len(fine.time)) >= fine_missing)
+    batch = evaluate_batch(signals, coarse, detail=fine, settings=cost)
+    check_same(batch, signals, coarse, fine, cost)
+    assert not (batch.pessimistic & batch.detail_resolved).any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(signal_lists(), st.integers(0, 2**32), st.floats(0.002, 0.02))
+def test_chunked_batches_agree(signals: list[TradeSignal], seed: int, volatility: float) -> None:
+    candles = random_path(seed, 300, 5, volatility)
+    whole = evaluate_batch(signals, candles)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch_module, "_CHUNK_SIGNALS", 2)
+        patch.setattr(batch_module, "_TABLE_BYTES", 4_000)
+        chunked = evaluate_batch(signals, candles)
+    assert chunked.to_outcomes() == whole.to_outcomes()
+    check_same(chunked, signals, candles, None, EvaluationSettings())
+
+
+def test_batch_on_real_candles_and_prepared_arrays(real_datadir, make_signal) -> None:
+    from gentrade.signals import load_candles
+
+    candles = load_candles(real_datadir, "ETH/BTC", "5m")
+    rng = np.random.default_rng(3)
+    picks = rng.integers(0, len(candles.time) - 50, 300)
+    signals = []
+    for n, j in enumerate(picks):
+        entry = float(candles.open[j])
+        s = 1 if n % 2 else -1
+        signals.append(make_signal(
+            "ETH/BTC", f"{np.datetime64(int(candles.time[j]), 'ns').astype('datetime64[s]')}+00:00", entry,
+            entry * (1 - s * 0.01), [(entry * (1 + s * 0.004), 0.5), (entry * (1 + s * 0.01), 0.5)],
+            direction="long" if s == 1 else "short", breakeven_after_tp1=bool(n % 3)))
+    prepared = SignalArrays.from_signals(signals)
+    batch = evaluate_batch(prepared, candles)
+    check_same(batch, signals, candles, None, EvaluationSettings())
+    assert set(batch.status_names()) >= {"completed_success", "completed_failure"}
+
+
+def test_evaluate_many_groups_and_keeps_order(make_signal) -> None:
+    fine = random_path(5, 600, 5, 0.004)
+    other = Candles("XYZ/USDT", "5m", fine.time, fine.open, fine.high, fine.low, fine.close)
+    signals = [make_signal(pair, (T0 + timedelta(minutes=35 * k)).isoformat(), 100, 98.5, [(101, 1.0)])
+               for k in range(6) for pair in ("ABC/USDT", "XYZ/USDT")]
+    by_key = {("ABC/USDT", "5m"): fine, ("XYZ/USDT", "5m"): other}
+    outcomes = evaluate_many(signals, by_key, candle_timeframe="5m")
+    assert outcomes == [evaluate(s, by_key[(s.symbol, "5m")]) for s in signals]
+
+
+def test_batch_input_errors(make_signal) -> None:
+    candles = random_path(1, 50, 5, 0.01)
+    good = make_signal("ABC/USDT", T0.isoformat(), 100, 99, [(101, 1.0)])
+    with pytest.raises(ConfigError, match="signals are for XYZ/USDT"):
+        evaluate_batch([good, make_signal("XYZ/USDT", T0.isoformat(), 100, 99, [(101, 1.0)])], candles)
+    undated = make_signal("ABC/USDT", T0.isoformat(), 100, 99, [(101, 1.0)]).model_copy(
+        update={"generated_at": None})
+    with pytest.raises(SpecValidationError, match="generated_at"):
+        evaluate_batch([good, undated], candles)
+    empty = evaluate_batch([], candles)
+    assert len(empty) == 0 and empty.to_outcomes() == []
