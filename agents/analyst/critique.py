@@ -30,10 +30,10 @@ class CritiqueRules(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    min_trades: int = Field(3, ge=1)
-    held_back_min_trades: int = Field(1, ge=1)
-    max_drawdown_pct: float = Field(20.0, gt=0)
-    max_stop_share: float = Field(0.6, gt=0, le=1, description="Share of trades that may end at the stop.")
+    min_trades: int = Field(default=3, ge=1)
+    held_back_min_trades: int = Field(default=1, ge=1)
+    max_drawdown_pct: float = Field(default=20.0, gt=0)
+    max_stop_share: float = Field(default=0.6, gt=0, le=1, description="Share of trades that may end at the stop.")
 
 
 def critique(summary: BacktestSummary, rules: CritiqueRules, *, held_back: bool = False) -> list[Finding]:

@@ -40,7 +40,7 @@ from gentrade.spec import StrategySpec, TradeSignal, parse_signal, parse_spec, s
 from gentrade.spec.common import Pair
 from gentrade.spec.signal import SignalTimeframe
 
-Node = Callable[[dict[str, Any]], dict[str, Any]]
+Node = Callable[["AnalystState"], dict[str, Any]]
 
 
 class AnalystRequest(BaseModel):
@@ -177,7 +177,7 @@ def run_analyst(
     return outcome_of(final)
 
 
-def outcome_of(state: dict[str, Any]) -> AnalystOutcome:
+def outcome_of(state: AnalystState) -> AnalystOutcome:
     return AnalystOutcome(
         request=AnalystRequest.model_validate(state["request"]),
         source=state.get("source"),
@@ -196,7 +196,7 @@ def _guarded(name: str, node: Node) -> Node:
     """Expected failures (bad model output, audit, missing data, a failed backtest) end the run as a
     reported error with its stable code; anything else is a bug and propagates."""
 
-    def run(state: dict[str, Any]) -> dict[str, Any]:
+    def run(state: AnalystState) -> dict[str, Any]:
         try:
             return node(state)
         except GenTradeError as exc:
@@ -205,14 +205,14 @@ def _guarded(name: str, node: Node) -> Node:
     return run
 
 
-def _unless_error(target: str) -> Callable[[dict[str, Any]], str]:
-    def route(state: dict[str, Any]) -> str:
+def _unless_error(target: str) -> Callable[[AnalystState], str]:
+    def route(state: AnalystState) -> str:
         return END if state.get("error") else target
 
     return route
 
 
-def _after_critique(state: dict[str, Any]) -> str:
+def _after_critique(state: AnalystState) -> str:
     if state.get("error"):
         return END
     findings = state["rounds"][-1]["findings"]
@@ -220,7 +220,7 @@ def _after_critique(state: dict[str, Any]) -> str:
     return "revise" if findings and state["revisions"] < budget else "held_back"
 
 
-def _after_revise(state: dict[str, Any]) -> str:
+def _after_revise(state: AnalystState) -> str:
     if state.get("error"):
         return END
     return "build" if state["changes"] else "held_back"
@@ -236,7 +236,7 @@ class _Nodes:
         stop = store.TimeRange.parse(request.in_sample).stop
         return candles[candles["date"] < stop].reset_index(drop=True)
 
-    def load(self, state: dict[str, Any]) -> dict[str, Any]:
+    def load(self, state: AnalystState) -> dict[str, Any]:
         request = AnalystRequest.model_validate(state["request"])
         snapshot = take_snapshot(self._candles(request), request.pair, request.timeframe)
         return {"snapshot": snapshot.model_dump(mode="json"), "backtest_datadir": str(self._datadir(request))}
@@ -251,7 +251,7 @@ class _Nodes:
         store.save_candles(derived, request.pair, request.timeframe, coarse)
         return derived
 
-    def analyze(self, state: dict[str, Any]) -> dict[str, Any]:
+    def analyze(self, state: AnalystState) -> dict[str, Any]:
         request = AnalystRequest.model_validate(state["request"])
         notes: list[str] = []
         if self.deps.llm is None:
@@ -272,11 +272,11 @@ class _Nodes:
             "notes": notes,
         }
 
-    def build(self, state: dict[str, Any]) -> dict[str, Any]:
+    def build(self, state: AnalystState) -> dict[str, Any]:
         built = build_strategy(parse_spec(state["spec"]), self.deps.workdir / "strategies")
         return {"strategy_file": str(built.path)}
 
-    def _backtest(self, state: dict[str, Any], timerange: str) -> BacktestSummary:
+    def _backtest(self, state: AnalystState, timerange: str) -> BacktestSummary:
         request = AnalystRequest.model_validate(state["request"])
         result = run_backtest(
             Path(state["strategy_file"]),
@@ -289,11 +289,11 @@ class _Nodes:
         )
         return BacktestSummary.of(result)
 
-    def backtest_in_sample(self, state: dict[str, Any]) -> dict[str, Any]:
+    def backtest_in_sample(self, state: AnalystState) -> dict[str, Any]:
         timerange = AnalystRequest.model_validate(state["request"]).in_sample
         return {"in_sample": self._backtest(state, timerange).model_dump(mode="json")}
 
-    def critique(self, state: dict[str, Any]) -> dict[str, Any]:
+    def critique(self, state: AnalystState) -> dict[str, Any]:
         summary = BacktestSummary.model_validate(state["in_sample"])
         findings = critique(summary, self.deps.rules)
         round_ = Round(
@@ -304,7 +304,7 @@ class _Nodes:
         )
         return {"rounds": [*state["rounds"], round_.model_dump(mode="json")]}
 
-    def revise(self, state: dict[str, Any]) -> dict[str, Any]:
+    def revise(self, state: AnalystState) -> dict[str, Any]:
         spec = parse_spec(state["spec"])
         last = Round.model_validate(state["rounds"][-1])
         revision = state["revisions"] + 1
@@ -319,7 +319,7 @@ class _Nodes:
             changes = [f"model revision for: {_codes(last.findings)}"]
         return {"spec": spec_json(revised), "revisions": revision, "changes": changes}
 
-    def held_back(self, state: dict[str, Any]) -> dict[str, Any]:
+    def held_back(self, state: AnalystState) -> dict[str, Any]:
         timerange = AnalystRequest.model_validate(state["request"]).held_back
         summary = self._backtest(state, timerange)
         findings = critique(summary, self.deps.rules, held_back=True)

@@ -61,7 +61,7 @@ def analyze_with_llm(
 ) -> tuple[TradeSignal, StrategySpec]:
     user = f"Indicator snapshot (last closed candle):\n{snapshot.model_dump_json(indent=2)}"
     if news:
-        user += f"\n\n<market_news untrusted=\"true\">\n{news}\n</market_news>"
+        user += f'\n\n<market_news untrusted="true">\n{news}\n</market_news>'
     reply = llm.structured(
         [{"role": "system", "content": ANALYST_SYSTEM}, {"role": "user", "content": user}], AnalystReply
     )

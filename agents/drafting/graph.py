@@ -52,7 +52,7 @@ from gentrade.pipeline import backtest_spec
 from gentrade.spec import StrategySpec, parse_spec, spec_json
 
 Update = dict[str, Any]
-Node = Callable[[dict[str, Any], RunnableConfig], Update]
+Node = Callable[["ChatState", RunnableConfig], Update]
 RECENT_MESSAGES = 10
 LLM_MODEL_ID = "llm"
 DRAFT_TOOL = "strategy_draft"
@@ -131,7 +131,7 @@ _INTENT_NODES = {
 }
 
 
-def _after_route(state: dict[str, Any]) -> str:
+def _after_route(state: ChatState) -> str:
     route = state.get("route")
     return END if route is None else _INTENT_NODES[route["intent"]]
 
@@ -145,7 +145,7 @@ def thread_folder(thread_id: str) -> str:
 def _guarded(node: Node, on_error: Update | None = None) -> Node:
     """Expected failures become an error event and the thread stays usable; bugs propagate."""
 
-    def run(state: dict[str, Any], config: RunnableConfig) -> Update:
+    def run(state: ChatState, config: RunnableConfig) -> Update:
         try:
             return node(state, config)
         except GenTradeError as exc:
@@ -167,11 +167,11 @@ def _say(text: str) -> Update:
     return {"events": as_state(MessageEvent(text=text)), "messages": [_assistant(text)]}
 
 
-def _recent(state: dict[str, Any]) -> list[dict[str, str]]:
+def _recent(state: ChatState) -> list[dict[str, str]]:
     return state["messages"][-RECENT_MESSAGES:]
 
 
-def _user_text(state: dict[str, Any]) -> str:
+def _user_text(state: ChatState) -> str:
     return next(m["content"] for m in reversed(state["messages"]) if m["role"] == "user")
 
 
@@ -196,11 +196,25 @@ def _drafted(result: DraftResult, *, changed: bool) -> Update:
     }
 
 
+def _llm_draft(llm: LLMClient, state: ChatState, previous: StrategySpec | None) -> DraftResult:
+    """The model's tool call, validated against the spec schema; its words never become code."""
+    system = DRAFT_SYSTEM
+    if previous is not None:
+        system += f"\nThe current draft, to change as the user asks:\n{spec_json(previous)}"
+    spec = llm.call_tool(
+        [{"role": "system", "content": system}, *_recent(state)],
+        StrategySpec,
+        name=DRAFT_TOOL,
+        description=DRAFT_TOOL_DESCRIPTION,
+    )
+    return DraftResult(spec=spec, model_id=LLM_MODEL_ID, understood=[], not_understood=[], assumptions=[])
+
+
 class _Nodes:
     def __init__(self, deps: ChatDeps) -> None:
         self.deps = deps
 
-    def route(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+    def route(self, state: ChatState, config: RunnableConfig) -> Update:
         has_draft, has_result = bool(state.get("draft")), bool(state.get("last_backtest"))
         if self.deps.llm is None:
             route = route_offline(_user_text(state), has_draft=has_draft, has_result=has_result)
@@ -208,39 +222,26 @@ class _Nodes:
             route = route_with_llm(self.deps.llm, _recent(state), has_draft=has_draft, has_result=has_result)
         return {"route": route.model_dump()}
 
-    def answer(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+    def answer(self, state: ChatState, config: RunnableConfig) -> Update:
         if self.deps.llm is None:
             status = f" The current draft is {parse_spec(state['draft']).name}." if state.get("draft") else ""
             return _say(HELP + status)
         return _say(self.deps.llm.complete([{"role": "system", "content": CHAT_SYSTEM}, *_recent(state)]))
 
-    def draft(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+    def draft(self, state: ChatState, config: RunnableConfig) -> Update:
         if self.deps.llm is None:
             return _drafted(draft(_user_text(state)), changed=False)
-        return _drafted(self._llm_draft(state, None), changed=False)
+        return _drafted(_llm_draft(self.deps.llm, state, None), changed=False)
 
-    def change(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+    def change(self, state: ChatState, config: RunnableConfig) -> Update:
         if not state.get("draft"):
             return _say("There is no draft to change yet: describe a strategy first.")
         previous = parse_spec(state["draft"])
         if self.deps.llm is None:
             return _drafted(merge_change(previous, _user_text(state)), changed=True)
-        return _drafted(self._llm_draft(state, previous), changed=True)
+        return _drafted(_llm_draft(self.deps.llm, state, previous), changed=True)
 
-    def _llm_draft(self, state: dict[str, Any], previous: StrategySpec | None) -> DraftResult:
-        """The model's tool call, validated against the spec schema; its words never become code."""
-        system = DRAFT_SYSTEM
-        if previous is not None:
-            system += f"\nThe current draft, to change as the user asks:\n{spec_json(previous)}"
-        spec = self.deps.llm.call_tool(  # type: ignore[union-attr]
-            [{"role": "system", "content": system}, *_recent(state)],
-            StrategySpec,
-            name=DRAFT_TOOL,
-            description=DRAFT_TOOL_DESCRIPTION,
-        )
-        return DraftResult(spec=spec, model_id=LLM_MODEL_ID, understood=[], not_understood=[], assumptions=[])
-
-    def explain(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+    def explain(self, state: ChatState, config: RunnableConfig) -> Update:
         if not state.get("last_backtest"):
             return _say("There is no backtest result yet: ask me to backtest the draft first.")
         summary = BacktestSummary.model_validate(state["last_backtest"])
@@ -256,7 +257,7 @@ class _Nodes:
         )
         return _say(f"{summary.line()}. Exits: {exits}. {verdict}")
 
-    def propose_backtest(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+    def propose_backtest(self, state: ChatState, config: RunnableConfig) -> Update:
         if not state.get("draft"):
             return _say("There is no draft to backtest yet: describe a strategy first.")
         spec = parse_spec(state["draft"])
@@ -265,7 +266,7 @@ class _Nodes:
         )
         return {"events": as_state(event)}
 
-    def approve(self, state: dict[str, Any]) -> Update:
+    def approve(self, state: ChatState) -> Update:
         """Pauses until resumed; LangGraph re-runs this node on resume, so it has no side effects."""
         pending = ApprovalNeededEvent.model_validate(state["events"][-1])
         reply = interrupt(pending.model_dump(mode="json"), response_schema=Approval)
@@ -273,12 +274,12 @@ class _Nodes:
             return {"approved": True}
         return {"approved": False, **_say("Backtest not started: it was not approved.")}
 
-    def backtest_start(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+    def backtest_start(self, state: ChatState, config: RunnableConfig) -> Update:
         spec = parse_spec(state["draft"])
         event = BacktestStartedEvent(strategy=spec.name, timerange=self._timerange(state))
         return {"events": as_state(event)}
 
-    def backtest_run(self, state: dict[str, Any], config: RunnableConfig) -> Update:
+    def backtest_run(self, state: ChatState, config: RunnableConfig) -> Update:
         """Builds through the pipeline, so the audit runs on the exact file freqtrade loads."""
         folder = self.deps.strategies_dir / thread_folder(config["configurable"]["thread_id"])
         _, result = backtest_spec(
@@ -296,5 +297,5 @@ class _Nodes:
             "messages": [_assistant(summary.line())],
         }
 
-    def _timerange(self, state: dict[str, Any]) -> str | None:
+    def _timerange(self, state: ChatState) -> str | None:
         return Route.model_validate(state["route"]).timerange or self.deps.timerange

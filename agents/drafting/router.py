@@ -38,7 +38,7 @@ ROUTER_SYSTEM = (
 
 class Route(BaseModel):
     intent: Intent
-    timerange: str | None = Field(None, pattern=rf"^({_TIMERANGE})$")
+    timerange: str | None = Field(default=None, pattern=rf"^({_TIMERANGE})$")
 
 
 def route_offline(text: str, *, has_draft: bool, has_result: bool) -> Route:
@@ -58,9 +58,7 @@ def route_with_llm(
     llm: LLMClient, recent: list[dict[str, Any]], *, has_draft: bool, has_result: bool
 ) -> Route:
     context = f"A draft exists: {has_draft}. A backtest result exists: {has_result}."
-    return llm.structured(
-        [{"role": "system", "content": f"{ROUTER_SYSTEM}\n{context}"}, *recent], Route
-    )
+    return llm.structured([{"role": "system", "content": f"{ROUTER_SYSTEM}\n{context}"}, *recent], Route)
 
 
 def _draftable(text: str) -> bool:

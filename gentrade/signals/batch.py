@@ -33,7 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -92,11 +93,12 @@ class SignalArrays:
         """Columns of ``signals``; fractions are ``allocation / Σ allocation`` summed as in ``evaluate``."""
         signals = tuple(signals)
         n = len(signals)
+        fields_ = list(map(vars, signals))  # pydantic keeps the field values in the instance dict
 
-        def column(name: str, dtype: type) -> NDArray:
-            return np.fromiter(map(attrgetter(name), signals), dtype=dtype, count=n)
+        def column(name: str, dtype: type, rows: Sequence[Any] = fields_) -> NDArray:
+            return np.fromiter(map(itemgetter(name), rows), dtype=dtype, count=len(rows))
 
-        generated = list(map(attrgetter("generated_at"), signals))
+        generated = list(map(itemgetter("generated_at"), fields_))
         if None in generated:
             raise SpecValidationError(
                 "generated_at: a signal needs its generation time to be evaluated",
@@ -106,30 +108,30 @@ class SignalArrays:
             start = np.rint(seconds * 1e6).astype(np.int64) * 1_000
         else:
             start = np.fromiter(map(to_ns, generated), dtype=np.int64, count=n)
-        per_candle = np.fromiter(map(TIMEFRAME_MINUTES.__getitem__, map(attrgetter("timeframe"), signals)),
+        per_candle = np.fromiter(map(TIMEFRAME_MINUTES.__getitem__, map(itemgetter("timeframe"), fields_)),
                                  dtype=np.int64, count=n)
-        ladders = list(map(attrgetter("take_profits"), signals))
+        ladders = list(map(itemgetter("take_profits"), fields_))
         n_targets = np.fromiter(map(len, ladders), dtype=np.int64, count=n)
         width = int(n_targets.max()) if n else 1
         rows = np.repeat(np.arange(n), n_targets)
         cols = np.arange(len(rows)) - np.repeat(np.cumsum(n_targets) - n_targets, n_targets)
         prices = np.full((n, width), np.nan)
         allocations = np.zeros((n, width))
-        targets = list(chain.from_iterable(ladders))
-        prices[rows, cols] = np.fromiter(map(attrgetter("price"), targets), np.float64, len(targets))
-        allocations[rows, cols] = np.fromiter(map(attrgetter("allocation"), targets), np.float64,
-                                              len(targets))
+        targets = list(map(vars, chain.from_iterable(ladders)))
+        prices[rows, cols] = column("price", np.float64, targets)
+        allocations[rows, cols] = column("allocation", np.float64, targets)
         total = np.zeros(n)
         for k in range(width):  # left to right, as Python's sum()
             total = total + allocations[:, k]
         return cls(
             signals=signals,
-            long=np.fromiter(map("long".__eq__, map(attrgetter("direction"), signals)), dtype=bool, count=n),
+            long=np.fromiter(map("long".__eq__, map(itemgetter("direction"), fields_)), dtype=bool, count=n),
             start=start, expires=start + per_candle * column("valid_for_candles", np.int64) * _NS_PER_MINUTE,
             entry=column("entry", np.float64), stop=column("stop_loss", np.float64), prices=prices,
             fractions=allocations / total[:, None], n_targets=n_targets,
             breakeven=column("breakeven_after_tp1", bool),
         )
+
 
 
 @dataclass(eq=False)

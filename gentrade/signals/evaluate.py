@@ -44,6 +44,9 @@ Status, first rule that applies
 Duration
     From ``generated_at`` to the open time of the candle that closed the position, else to the end of the
     observed window.
+
+Many signals at once: ``gentrade.signals.batch.evaluate_batch`` applies these rules to every signal of a pair
+in a few numpy passes and returns exactly the same results (``evaluate_many`` uses it).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from botkit import local_bot_config
 from typer.testing import CliRunner
 
@@ -16,6 +17,7 @@ from gentrade.freqtrade_config import ConfigRequest, Target, build_config
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_bot_commands_start_report_and_stop_a_bot(
     tmp_path: Path, testnet: TestnetHandle, ladder_strategy: Path
 ) -> None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 from botkit import local_bot_config, set_price, wait_for
 from freqtrade_client import FtRestClient
 
 from gentrade.engine.bots import BotManager, BotStatus
 from gentrade.engine.bots.processes import find, session_members
 from gentrade.exchange.server import TestnetHandle
+
+pytestmark = pytest.mark.slow  # real freqtrade processes
 
 
 def _filled_entry(client: FtRestClient) -> dict | None:

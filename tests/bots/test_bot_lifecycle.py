@@ -118,6 +118,7 @@ def test_a_bot_that_exits_while_starting_fails_with_its_log(tmp_path: Path, ladd
         bots.status("nobody")
 
 
+@pytest.mark.slow
 def test_registry_survives_a_manager_restart_and_a_kill_is_a_crash(
     manager: BotManager, testnet: TestnetHandle, ladder_strategy
 ) -> None:

@@ -7,6 +7,7 @@ is a loopback address; the testnet account is its default one (10 000 USDT).
 from __future__ import annotations
 
 import ccxt
+import pytest
 from botkit import PAIR, local_bot_config, set_price, wait_for
 from freqtrade_client import FtRestClient
 
@@ -14,6 +15,8 @@ from gentrade.engine.bots import BotManager, BotStatus
 from gentrade.exchange.accounts import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from gentrade.exchange.server import TestnetHandle
 from gentrade.freqtrade_config import local_ccxt_config
+
+pytestmark = pytest.mark.slow  # real freqtrade processes
 
 
 def test_live_bot_places_real_orders_on_the_testnet(

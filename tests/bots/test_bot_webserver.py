@@ -7,12 +7,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from gentrade.cli.main import app
 from gentrade.engine import run_backtest
 from gentrade.engine.bots import BotKind, BotManager, BotStatus
 from gentrade.engine.webserver import collect_results
 from gentrade.examples import load_example
 from gentrade.pipeline import build_strategy
+
+pytestmark = pytest.mark.slow  # real freqtrade processes
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +63,16 @@ def test_webserver_lists_and_serves_the_backtest(manager: BotManager, user_dir: 
     assert httpx.get(f"{api}/backtest/history", timeout=10).status_code == 401
 
     assert manager.stop("frequi").status is BotStatus.STOPPED
+
+
+def test_webserver_command_starts_once_then_refreshes(user_dir: Path, tmp_path: Path) -> None:
+    args = ["webserver", "--user-dir", str(user_dir), "--state-dir", str(tmp_path / "bots")]
+    try:
+        first = CliRunner().invoke(app, args)
+        assert first.exit_code == 0, first.output
+        assert "running" in first.output and "1 backtest result(s)" in first.output
+        again = CliRunner().invoke(app, args)
+        assert again.exit_code == 0 and "1 backtest result(s)" in again.output
+        assert len(BotManager(tmp_path / "bots").list()) == 1
+    finally:
+        BotManager(tmp_path / "bots").stop_all(grace_s=5)

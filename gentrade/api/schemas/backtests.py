@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from gentrade.api.schemas.common import Out
+from gentrade.api.schemas.common import MAX_ID, Out
 from gentrade.engine.result import BacktestResult
 from gentrade.spec.common import Pair, Timeframe
 
@@ -14,8 +14,8 @@ TIMERANGE = r"^(\d{8})?-(\d{8})?$"
 
 
 class BacktestIn(BaseModel):
-    strategy_id: int = Field(ge=1)
-    version: int | None = Field(None, ge=1, description="Strategy version; default the current one.")
+    strategy_id: int = Field(ge=1, le=MAX_ID)
+    version: int | None = Field(None, ge=1, le=MAX_ID, description="Default: the current version.")
     timerange: str = Field(pattern=TIMERANGE, description="freqtrade timerange, e.g. 20180115-20180120.")
     pairs: list[Pair] | None = Field(
         None, min_length=1, max_length=100, description="Default: the spec's pairs."
