@@ -33,7 +33,9 @@ class CritiqueRules(BaseModel):
     min_trades: int = Field(default=3, ge=1)
     held_back_min_trades: int = Field(default=1, ge=1)
     max_drawdown_pct: float = Field(default=20.0, gt=0)
-    max_stop_share: float = Field(default=0.6, gt=0, le=1, description="Share of trades that may end at the stop.")
+    max_stop_share: float = Field(
+        default=0.6, gt=0, le=1, description="Share of trades that may end at the stop."
+    )
 
 
 def critique(summary: BacktestSummary, rules: CritiqueRules, *, held_back: bool = False) -> list[Finding]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypedDict
 
 import pandas as pd
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -172,24 +173,17 @@ def run_analyst(
 ) -> AnalystOutcome:
     """Run the whole graph once; errors end up in the outcome (with their stable code), not as exceptions."""
     graph = build_analyst_graph(deps, checkpointer)
-    config = {"configurable": {"thread_id": thread_id or f"analyst:{uuid.uuid4().hex}"}}
-    final = graph.invoke({"request": request.model_dump(mode="json"), "revisions": 0, "rounds": []}, config)
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id or f"analyst:{uuid.uuid4().hex}"}}
+    start: AnalystState = {"request": request.model_dump(mode="json"), "revisions": 0, "rounds": []}
+    final = graph.invoke(start, config)
     return outcome_of(final)
 
 
-def outcome_of(state: AnalystState) -> AnalystOutcome:
-    return AnalystOutcome(
-        request=AnalystRequest.model_validate(state["request"]),
-        source=state.get("source"),
-        snapshot=state.get("snapshot"),
-        signal=state.get("signal"),
-        spec=parse_spec(state["spec"]) if state.get("spec") else None,
-        strategy_file=state.get("strategy_file"),
-        rounds=state.get("rounds", []),
-        held_back=state.get("held_back"),
-        notes=state.get("notes", []),
-        error=state.get("error"),
-    )
+def outcome_of(state: dict[str, Any]) -> AnalystOutcome:
+    """The final state as a typed outcome; the spec goes through `parse_spec` once more on the way out."""
+    fields = {key: state[key] for key in AnalystOutcome.model_fields if key in state and key != "spec"}
+    spec = parse_spec(state["spec"]) if state.get("spec") else None
+    return AnalystOutcome.model_validate({**fields, "spec": spec})
 
 
 def _guarded(name: str, node: Node) -> Node:

@@ -32,7 +32,7 @@ def revise(spec: StrategySpec, findings: list[Finding], name: str) -> tuple[Stra
     the spec."""
     document = spec.model_dump(mode="json")
     codes = {finding.code for finding in findings}
-    kinds = {indicator.id: indicator.kind for indicator in spec.indicators}
+    kinds: dict[str, str] = {indicator.id: indicator.kind for indicator in spec.indicators}
     changes: list[str] = []
     if "too_few_trades" in codes:
         changes += _loosen_entries(document, kinds)
