@@ -97,23 +97,28 @@ _MIRROR = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "crosses_above": "crosses
            "crosses_below": "crosses_above"}
 
 
-def comparison_code(comparison: Comparison) -> str:
+def comparison_lines(comparison: Comparison) -> list[str]:
     left, op, right = comparison.left, comparison.op, comparison.right
     if isinstance(left, Const):
-        # A series must come first for qtpylib's crossings; `30 < rsi` reads the same as `rsi > 30`.
+        # A series comes first: `30 < rsi` reads the same as `rsi > 30`.
         left, op, right = right, _MIRROR[op], left
     lhs, rhs = operand_code(left), operand_code(right)
-    if op == "crosses_above":
-        return f"qtpylib.crossed_above({lhs}, {rhs})"
-    if op == "crosses_below":
-        return f"qtpylib.crossed_below({lhs}, {rhs})"
-    return f"({lhs} {op} {rhs})"
+    if op in ("crosses_above", "crosses_below"):
+        # Above (below) now, and not above (not below) on the previous candle: qtpylib's definition,
+        # written out because freqtrade deprecates its vendored qtpylib.
+        now, before = (">", "<=") if op == "crosses_above" else ("<", ">=")
+        previous_left = operand_code(left.model_copy(update={"shift": left.shift + 1}))
+        previous_right = rhs if isinstance(right, Const) else operand_code(
+            right.model_copy(update={"shift": right.shift + 1})
+        )
+        return ["(", f"    ({lhs} {now} {rhs})", f"    & ({previous_left} {before} {previous_right})", ")"]
+    return [f"({lhs} {op} {rhs})"]
 
 
 def condition_lines(condition: Comparison | AllOf | AnyOf) -> list[str]:
     """A boolean Series expression, one operand per line inside parentheses, four-space indents."""
     if isinstance(condition, Comparison):
-        return [comparison_code(condition)]
+        return comparison_lines(condition)
     children, joiner = (condition.all, "&") if isinstance(condition, AllOf) else (condition.any, "|")
     if len(children) == 1:
         return condition_lines(children[0])

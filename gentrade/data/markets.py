@@ -12,6 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gentrade.data import store
 from gentrade.errors import ConfigError, DataMissingError
 
@@ -43,6 +45,28 @@ def price_tick(price: float) -> float:
     return max(float(f"1e{exponent}"), _MIN_TICK)
 
 
+def grid_tick(prices: np.ndarray) -> float:
+    """The largest power-of-ten tick on which every price lies (one satoshi at the finest).
+
+    Real candles carry the exchange's own price grid (2018 ETH/BTC: 8 decimals); a tick coarser than that
+    would round order prices at a candle's open or close off the candle, and freqtrade would never fill them.
+    """
+    values = np.asarray(prices, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    for decimals in range(0, 9):
+        scaled = values * 10.0**decimals
+        tolerance = np.maximum(1e-6, np.abs(scaled) * 4e-16)
+        if np.all(np.abs(scaled - np.round(scaled)) <= tolerance):
+            return float(f"1e-{decimals}")
+    return _MIN_TICK
+
+
+def market_tick(prices: np.ndarray) -> float:
+    """About five significant digits at the median price, never coarser than the prices' own grid."""
+    values = np.asarray(prices, dtype=float)
+    return min(price_tick(float(np.median(values[values > 0]))), grid_tick(values))
+
+
 def min_cost(quote: str) -> float:
     return _MIN_COST_BY_QUOTE.get(quote, _DEFAULT_MIN_COST)
 
@@ -53,10 +77,12 @@ def amount_step(price: float, quote: str) -> float:
     return min(max(float(f"1e{exponent}"), _MIN_TICK), 1.0)
 
 
-def spot_market(pair: str, price: float, *, fee: float = BINANCE_SPOT_FEE) -> dict[str, Any]:
+def spot_market(
+    pair: str, price: float, *, tick: float | None = None, fee: float = BINANCE_SPOT_FEE
+) -> dict[str, Any]:
     """One market entry shaped like ccxt binance's ``parse_market`` output for a spot pair."""
     base, quote = pair.split("/")
-    tick, step = price_tick(price), amount_step(price, quote)
+    tick, step = tick or price_tick(price), amount_step(price, quote)
     return {
         "id": f"{base}{quote}",
         "lowercaseId": f"{base}{quote}".lower(),
@@ -100,21 +126,22 @@ def spot_market(pair: str, price: float, *, fee: float = BINANCE_SPOT_FEE) -> di
     }
 
 
-def _reference_price(datadir: Path, pair: str) -> float:
+def _market_from_candles(datadir: Path, pair: str) -> dict[str, Any]:
     timeframes = store.list_timeframes(datadir, pair)
     if not timeframes:
         raise DataMissingError(f"no candles for {pair} in {datadir}", details={"pair": pair})
-    closes = store.load_candles(datadir, pair, timeframes[0])["close"]
-    closes = closes[closes > 0]
+    candles = store.load_candles(datadir, pair, timeframes[0])
+    closes = candles["close"][candles["close"] > 0]
     if closes.empty:
         raise DataMissingError(f"no positive prices for {pair} {timeframes[0]} in {datadir}")
-    return float(closes.median())
+    prices = np.concatenate([candles["open"].to_numpy(), closes.to_numpy()])
+    return spot_market(pair, float(closes.median()), tick=market_tick(prices))
 
 
 def snapshot_for_datadir(datadir: Path, pairs: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Markets for ``pairs`` (default: every pair with candles), keyed by symbol like ccxt's ``markets``."""
     chosen = sorted(pairs) if pairs is not None else store.list_pairs(datadir)
-    return {pair: spot_market(pair, _reference_price(datadir, pair)) for pair in chosen}
+    return {pair: _market_from_candles(datadir, pair) for pair in chosen}
 
 
 def load_snapshot(path: Path) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from gentrade.data.markets import amount_step, min_cost, price_tick
+from gentrade.data.markets import amount_step, market_tick, min_cost
 from gentrade.exchange.candles import PairData
 from gentrade.exchange.numbers import fmt
 
@@ -110,7 +110,8 @@ def derive_rules(pair: PairData) -> SymbolRules:
     closes = pair.finest.close[pair.finest.close > 0]
     reference = float(np.median(closes)) if closes.size else 1.0
     highest = float(closes.max()) if closes.size else 1.0
-    tick = _decimal(price_tick(reference))
+    opens = pair.finest.open[pair.finest.open > 0]
+    tick = _decimal(market_tick(np.concatenate([opens, closes])) if closes.size else 1.0)
     step = _decimal(amount_step(reference, pair.quote))
     min_notional = _decimal(min_cost(pair.quote))
     return SymbolRules(
