@@ -163,6 +163,7 @@ def _because(reason: str, *names: str) -> dict[str, str]:
 
 FORBIDDEN_ATTRIBUTES: Mapping[str, str] = MappingProxyType(
     {
+        **_because("reaches pyarrow (file systems, IPC and dataset I/O)", "pyarrow", "feather", "parquet"),
         **_because(
             "writes files",
             "to_csv",

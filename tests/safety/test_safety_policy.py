@@ -48,7 +48,11 @@ HARMLESS_CALLABLES = {
 WALKED_DESPITE_DENIAL = {"numpy.lib.format"}
 ALLOWED_PACKAGES = {"numpy", "pandas", "talib", "technical", "pandas_ta", "scipy", "freqtrade"}
 # freqtrade imports these at startup, which makes them attributes of ``logging`` inside a running bot.
-LOADED_BY_FREQTRADE = ["logging.config", "logging.handlers"]
+# Modules a freqtrade process has loaded by the time a strategy runs (reading feather candles pulls in
+# pyarrow and pandas' arrow extension types), so the walk sees what a strategy would see.
+LOADED_BY_FREQTRADE = [
+    "logging.config", "logging.handlers", "pyarrow", "pyarrow.feather", "pandas.core.arrays.arrow.extension_types",
+]
 ROOTS = [
     "numpy", "pandas", "talib", "talib.abstract", "technical", "technical.qtpylib", "technical.indicators",
     "technical.util", "freqtrade.vendor.qtpylib.indicators", "freqtrade.enums", "freqtrade.constants",
