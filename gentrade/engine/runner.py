@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from gentrade.data import markets as market_snapshots
 from gentrade.data import store
 from gentrade.engine.config import Costs, build_config, stake_currency
-from gentrade.engine.result import BacktestResult, RunInfo, parse_result_zip
+from gentrade.engine.result import BacktestResult, RunInfo
 from gentrade.engine.worker import WorkerJob, WorkerStatus
 from gentrade.errors import (
     BacktestFailedError,
@@ -300,7 +300,7 @@ def run_backtest(
             details={"run_dir": str(run_dir)},
         )
     status = WorkerStatus.model_validate_json(job.status_file.read_text())
-    if not status.ok or status.result_zip is None:
+    if not status.ok or status.result_zip is None or status.result_file is None:
         raise _error_for(status, run_dir, f"{tf} candles for {', '.join(chosen)} in {datadir}")
     run = RunInfo(
         run_dir=run_dir,
@@ -313,4 +313,5 @@ def run_backtest(
         freqtrade_run_id=status.run_id,
         warnings=status.warnings,
     )
-    return parse_result_zip(status.result_zip, class_name, run=run)
+    parsed = BacktestResult.model_validate_json(status.result_file.read_text())
+    return parsed.model_copy(update={"run": run})

@@ -41,6 +41,7 @@ class WorkerStatus(BaseModel):
     error_kind: ErrorKind | None = None
     message: str | None = None
     result_zip: Path | None = None
+    result_file: Path | None = None
     import_s: float | None = None
     backtest_s: float | None = None
     run_id: str | None = None
@@ -118,6 +119,7 @@ def _backtest(job: WorkerJob, status: WorkerStatus, collector: _WarningCollector
 
     from gentrade.data.markets import load_snapshot
     from gentrade.engine.offline_exchange import build_offline_exchange
+    from gentrade.engine.result import parse_result_zip
 
     status.import_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -139,6 +141,10 @@ def _backtest(job: WorkerJob, status: WorkerStatus, collector: _WarningCollector
         raise RuntimeError(f"expected one result zip in {config['exportdirectory']}, found {len(zips)}")
     status.result_zip = zips[0]
     status.run_id = backtesting.run_ids.get(job.strategy)
+    # Parsed here, where freqtrade is already loaded, so the parent never has to import it.
+    result = parse_result_zip(zips[0], job.strategy)
+    status.result_file = job.status_file.with_name("result.json")
+    status.result_file.write_text(result.model_dump_json())
     status.ok = True
 
 
