@@ -10,6 +10,8 @@ Each variant runs in its own child process (freqtrade keeps process-wide state) 
 exchange and backtest config. Two times are reported, medians of --repeat runs: freqtrade's candle loop
 (`Backtesting.backtest`, where callbacks cost) and the whole backtest (data load, indicators, loop).
 (b) and (d) must make identical trades; the script checks that. Targets: b/c ≤ 1.5 and d/b ≥ 2 (loop).
+Then (b) and (d) run once more through the plain `freqtrade backtesting` command against GenTrade's local
+exchange testnet, timed by wall clock, to show the gain holds for a person's own freqtrade too.
 
     .venv/bin/python benchmarks/bench_ladder_overhead.py [--spec trend_following] [--repeat 3]
 """
@@ -117,6 +119,45 @@ def run_child(path: Path, datadir: Path, workdir: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def plain_cli(paths: dict[str, Path], datadir: Path, workdir: Path) -> dict[str, tuple[float, list]]:
+    """Wall time and trades of `freqtrade backtesting` for (b) and (d), offline through the local testnet."""
+    import os
+    import zipfile
+
+    from gentrade.engine.config import Costs, build_config
+    from gentrade.exchange.server import start_testnet
+    from gentrade.freqtrade_config import local_ccxt_config
+
+    out: dict[str, tuple[float, list]] = {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE__")}
+    with start_testnet(datadir) as testnet:
+        for key in ("b", "d"):
+            path = paths[key]
+            config = build_config(strategy=path.stem, pairs=PAIRS, datadir=datadir, user_data_dir=workdir,
+                                  timerange=TIMERANGE, timeframe="5m", costs=Costs())
+            config["exchange"].update(ccxt_config=local_ccxt_config(testnet.url), enable_ws=False)
+            config_file = workdir / f"cli-{key}.json"
+            config_file.write_text(json.dumps(config, default=str))
+            results = workdir / f"cli-{key}"
+            results.mkdir()
+            started = time.perf_counter()
+            run = subprocess.run(
+                [str(Path(sys.executable).parent / "freqtrade"), "backtesting", "-c", str(config_file),
+                 "--strategy", path.stem, "--strategy-path", str(path.parent), "--datadir", str(datadir),
+                 "--cache", "none", "--export", "trades", "--backtest-directory", str(results)],
+                capture_output=True, text=True, env=env, check=False,
+            )
+            wall = time.perf_counter() - started
+            if run.returncode != 0:
+                raise SystemExit(f"freqtrade backtesting {path.stem} failed:\n{run.stderr[-3000:]}")
+            [archive] = results.glob("*.zip")
+            with zipfile.ZipFile(archive) as zipped:
+                [name] = [n for n in zipped.namelist() if n.endswith(".json") and "_config" not in n]
+                trades = json.loads(zipped.read(name))["strategy"][path.stem]["trades"]
+            out[key] = (wall, [[t["pair"], t["open_date"], t["close_date"], round(t["profit_abs"], 10)] for t in trades])
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", default="trend_following")
@@ -147,7 +188,11 @@ def main() -> int:
         print(f"d/b = {loop['d'] / loop['b']:.2f} loop, {total['d'] / total['b']:.2f} total  (target >= 2)")
         print(f"b/a = {loop['b'] / loop['a']:.2f} loop, {total['b'] / total['a']:.2f} total  (vs SampleStrategy)")
         print(f"(b) and (d) make identical trades: {identical}")
-        return 0 if identical else 1
+        cli = plain_cli(paths, args.datadir, workdir)
+        cli_identical = cli["b"][1] == cli["d"][1]
+        print(f"plain `freqtrade backtesting` wall time: (b) {cli['b'][0]:.2f} s, (d) {cli['d'][0]:.2f} s, "
+              f"d/b = {cli['d'][0] / cli['b'][0]:.2f}; identical trades: {cli_identical}")
+        return 0 if identical and cli_identical else 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
