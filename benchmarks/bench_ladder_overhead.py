@@ -71,11 +71,11 @@ def write_variants(spec_name: str, workdir: Path) -> dict[str, Path]:
 
 def child(strategy_file: Path, datadir: Path, workdir: Path) -> None:
     """One backtest in this process; prints a JSON line with the timings and the trades."""
-    from freqtrade.data.history import get_timerange
+    from freqtrade.configuration import Configuration
     from freqtrade.data.converter import trim_dataframes
+    from freqtrade.data.history import get_timerange
     from freqtrade.enums import RunMode
     from freqtrade.optimize.backtesting import Backtesting
-    from freqtrade.configuration import Configuration
 
     from gentrade.data.markets import snapshot_for_datadir
     from gentrade.engine.config import Costs, build_config
@@ -84,15 +84,26 @@ def child(strategy_file: Path, datadir: Path, workdir: Path) -> None:
 
     require_clean(strategy_file.read_text(), filename=strategy_file.name)
     config = build_config(
-        strategy=strategy_file.stem, pairs=PAIRS, datadir=datadir, user_data_dir=workdir, timerange=TIMERANGE,
-        timeframe="5m", costs=Costs(),
+        strategy=strategy_file.stem,
+        pairs=PAIRS,
+        datadir=datadir,
+        user_data_dir=workdir,
+        timerange=TIMERANGE,
+        timeframe="5m",
+        costs=Costs(),
     )
     config_file = workdir / f"{strategy_file.stem}.json"
     config_file.write_text(json.dumps(config, default=str))
-    args = {"config": [str(config_file)], "strategy": strategy_file.stem, "strategy_path": str(strategy_file.parent),
-            "datadir": str(datadir)}
+    args = {
+        "config": [str(config_file)],
+        "strategy": strategy_file.stem,
+        "strategy_path": str(strategy_file.parent),
+        "datadir": str(datadir),
+    }
     config = Configuration(args, RunMode.BACKTEST).get_config()
-    backtesting = Backtesting(config, exchange=build_offline_exchange(config, snapshot_for_datadir(datadir, PAIRS)))
+    backtesting = Backtesting(
+        config, exchange=build_offline_exchange(config, snapshot_for_datadir(datadir, PAIRS))
+    )
     started = time.perf_counter()
     data, timerange = backtesting.load_bt_data()
     backtesting._set_strategy(backtesting.strategylist[0])
@@ -111,8 +122,19 @@ def child(strategy_file: Path, datadir: Path, workdir: Path) -> None:
 
 def run_child(path: Path, datadir: Path, workdir: Path) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(path), "--datadir", str(datadir), "--workdir", str(workdir)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            str(path),
+            "--datadir",
+            str(datadir),
+            "--workdir",
+            str(workdir),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise SystemExit(f"backtest of {path.name} failed:\n{out.stderr[-3000:]}")
@@ -133,8 +155,15 @@ def plain_cli(paths: dict[str, Path], datadir: Path, workdir: Path) -> dict[str,
     with start_testnet(datadir) as testnet:
         for key in ("b", "d"):
             path = paths[key]
-            config = build_config(strategy=path.stem, pairs=PAIRS, datadir=datadir, user_data_dir=workdir,
-                                  timerange=TIMERANGE, timeframe="5m", costs=Costs())
+            config = build_config(
+                strategy=path.stem,
+                pairs=PAIRS,
+                datadir=datadir,
+                user_data_dir=workdir,
+                timerange=TIMERANGE,
+                timeframe="5m",
+                costs=Costs(),
+            )
             config["exchange"].update(ccxt_config=local_ccxt_config(testnet.url), enable_ws=False)
             config_file = workdir / f"cli-{key}.json"
             config_file.write_text(json.dumps(config, default=str))
@@ -142,10 +171,28 @@ def plain_cli(paths: dict[str, Path], datadir: Path, workdir: Path) -> dict[str,
             results.mkdir()
             started = time.perf_counter()
             run = subprocess.run(
-                [str(Path(sys.executable).parent / "freqtrade"), "backtesting", "-c", str(config_file),
-                 "--strategy", path.stem, "--strategy-path", str(path.parent), "--datadir", str(datadir),
-                 "--cache", "none", "--export", "trades", "--backtest-directory", str(results)],
-                capture_output=True, text=True, env=env, check=False,
+                [
+                    str(Path(sys.executable).parent / "freqtrade"),
+                    "backtesting",
+                    "-c",
+                    str(config_file),
+                    "--strategy",
+                    path.stem,
+                    "--strategy-path",
+                    str(path.parent),
+                    "--datadir",
+                    str(datadir),
+                    "--cache",
+                    "none",
+                    "--export",
+                    "trades",
+                    "--backtest-directory",
+                    str(results),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
             )
             wall = time.perf_counter() - started
             if run.returncode != 0:
@@ -154,12 +201,17 @@ def plain_cli(paths: dict[str, Path], datadir: Path, workdir: Path) -> dict[str,
             with zipfile.ZipFile(archive) as zipped:
                 [name] = [n for n in zipped.namelist() if n.endswith(".json") and "_config" not in n]
                 trades = json.loads(zipped.read(name))["strategy"][path.stem]["trades"]
-            out[key] = (wall, [[t["pair"], t["open_date"], t["close_date"], round(t["profit_abs"], 10)] for t in trades])
+            out[key] = (
+                wall,
+                [[t["pair"], t["open_date"], t["close_date"], round(t["profit_abs"], 10)] for t in trades],
+            )
     return out
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--spec", default="trend_following")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--datadir", type=Path, default=DATA)
@@ -186,12 +238,16 @@ def main() -> int:
         identical = runs["b"][-1]["trades"] == runs["d"][-1]["trades"]
         print(f"b/c = {loop['b'] / loop['c']:.2f} loop, {total['b'] / total['c']:.2f} total  (target <= 1.5)")
         print(f"d/b = {loop['d'] / loop['b']:.2f} loop, {total['d'] / total['b']:.2f} total  (target >= 2)")
-        print(f"b/a = {loop['b'] / loop['a']:.2f} loop, {total['b'] / total['a']:.2f} total  (vs SampleStrategy)")
+        print(
+            f"b/a = {loop['b'] / loop['a']:.2f} loop, {total['b'] / total['a']:.2f} total (vs SampleStrategy)"
+        )
         print(f"(b) and (d) make identical trades: {identical}")
         cli = plain_cli(paths, args.datadir, workdir)
         cli_identical = cli["b"][1] == cli["d"][1]
-        print(f"plain `freqtrade backtesting` wall time: (b) {cli['b'][0]:.2f} s, (d) {cli['d'][0]:.2f} s, "
-              f"d/b = {cli['d'][0] / cli['b'][0]:.2f}; identical trades: {cli_identical}")
+        print(
+            f"plain `freqtrade backtesting` wall time: (b) {cli['b'][0]:.2f} s, (d) {cli['d'][0]:.2f} s, "
+            f"d/b = {cli['d'][0] / cli['b'][0]:.2f}; identical trades: {cli_identical}"
+        )
         return 0 if identical and cli_identical else 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

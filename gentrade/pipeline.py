@@ -27,7 +27,7 @@ class BuiltStrategy:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader (a running bot, freqtrade) never sees half a file."""
+    """Write a temporary file and rename it, so a reader (a bot, freqtrade) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -60,5 +60,7 @@ def backtest_spec(
 ) -> tuple[BuiltStrategy, BacktestResult]:
     """Build the strategy for `spec` and backtest it; `pairs` defaults to the spec's own pairs."""
     built = build_strategy(spec, strategies_dir)
-    result = run_backtest(built.path, datadir, timerange, pairs or list(spec.pairs), spec.timeframe, **runner_options)
+    result = run_backtest(
+        built.path, datadir, timerange, pairs or list(spec.pairs), spec.timeframe, **runner_options
+    )
     return built, result

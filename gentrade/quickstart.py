@@ -115,5 +115,7 @@ def markdown(report: QuickstartReport) -> str:
     lines += ["", "Strategy files and freqtrade result zips:", ""]
     lines += [f"- `{row.strategy_file}` → `{row.result_zip}`" for row in report.rows]
     lines += ["", "Exit reasons (every take-profit partial exit counted by its tag):", ""]
-    lines += [f"- {row.strategy}: {json.dumps(row.result.exit_reasons, sort_keys=True)}" for row in report.rows]
+    lines += [
+        f"- {row.strategy}: {json.dumps(row.result.exit_reasons, sort_keys=True)}" for row in report.rows
+    ]
     return "\n".join(lines) + "\n"

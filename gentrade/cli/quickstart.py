@@ -34,8 +34,11 @@ def quickstart(
         table.add_row(name, *cells.values())
     console.print(table)
     for row in report.rows:
-        console.print(f"{row.strategy}: {row.strategy_file}\n  freqtrade result: {row.result_zip}",
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"{row.strategy}: {row.strategy_file}\n  freqtrade result: {row.result_zip}",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"report: {root / REPORT_MARKDOWN} and {root / REPORT_JSON}", highlight=False)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from gentrade.spec import AllOf, AnyOf, Comparison, Const, IndicatorRef, Price, StrategySpec
-from gentrade.spec.rules import iter_comparisons
 from gentrade.spec.indicators import (
     ADX,
     ATR,
@@ -19,6 +18,7 @@ from gentrade.spec.indicators import (
     Stochastic,
     VolumeSMA,
 )
+from gentrade.spec.rules import iter_comparisons
 
 RISK_ATR_COLUMN = "gt_risk_atr"
 _HLC = 'dataframe["high"], dataframe["low"], dataframe["close"]'
@@ -46,23 +46,32 @@ def indicator_lines(indicator: object) -> list[str]:
         case SMA(id=i, period=p, source=s):
             return [f"{_col(i)} = ta.SMA({_col(s)}, timeperiod={p})"]
         case MACD(id=i, fast=f, slow=sl, signal=sg, source=s):
-            return [f"{_targets(i, indicator.outputs)} = ta.MACD(",
-                    f"    {_col(s)}, fastperiod={f}, slowperiod={sl}, signalperiod={sg}",
-                    ")"]
+            return [
+                f"{_targets(i, indicator.outputs)} = ta.MACD(",
+                f"    {_col(s)}, fastperiod={f}, slowperiod={sl}, signalperiod={sg}",
+                ")",
+            ]
         case BollingerBands(id=i, period=p, std=d, source=s):
-            return [f"{_targets(i, indicator.outputs)} = ta.BBANDS(",
-                    f"    {_col(s)}, timeperiod={p}, nbdevup={d!r}, nbdevdn={d!r}",
-                    ")"]
+            return [
+                f"{_targets(i, indicator.outputs)} = ta.BBANDS(",
+                f"    {_col(s)}, timeperiod={p}, nbdevup={d!r}, nbdevdn={d!r}",
+                ")",
+            ]
         case ATR(id=i, period=p):
             return [f"{_col(i)} = ta.ATR({_HLC}, timeperiod={p})"]
         case ADX(id=i, period=p):
-            return [f"{_col(column_name(i, 'adx'))} = ta.ADX({_HLC}, timeperiod={p})",
-                    f"{_col(column_name(i, 'plus_di'))} = ta.PLUS_DI({_HLC}, timeperiod={p})",
-                    f"{_col(column_name(i, 'minus_di'))} = ta.MINUS_DI({_HLC}, timeperiod={p})"]
+            return [
+                f"{_col(column_name(i, 'adx'))} = ta.ADX({_HLC}, timeperiod={p})",
+                f"{_col(column_name(i, 'plus_di'))} = ta.PLUS_DI({_HLC}, timeperiod={p})",
+                f"{_col(column_name(i, 'minus_di'))} = ta.MINUS_DI({_HLC}, timeperiod={p})",
+            ]
         case Stochastic(id=i, fastk=k, slowk=sk, slowd=sd):
-            return [f"{_targets(i, indicator.outputs)} = ta.STOCH(",
-                    f"    {_HLC}, fastk_period={k}, slowk_period={sk}, slowk_matype=0, slowd_period={sd}, slowd_matype=0",
-                    ")"]
+            return [
+                f"{_targets(i, indicator.outputs)} = ta.STOCH(",
+                f"    {_HLC}, fastk_period={k}, slowk_period={sk}, slowk_matype=0,",
+                f"    slowd_period={sd}, slowd_matype=0,",
+                ")",
+            ]
         case MFI(id=i, period=p):
             return [f'{_col(i)} = ta.MFI({_HLC}, dataframe["volume"], timeperiod={p})']
         case CCI(id=i, period=p):
@@ -71,9 +80,11 @@ def indicator_lines(indicator: object) -> list[str]:
             return [f'{_col(i)} = ta.OBV(dataframe["close"], dataframe["volume"])']
         case Donchian(id=i, period=p):
             upper, lower, middle = (_col(column_name(i, out)) for out in ("upper", "lower", "middle"))
-            return [f'{upper} = dataframe["high"].rolling({p}).max()',
-                    f'{lower} = dataframe["low"].rolling({p}).min()',
-                    f"{middle} = ({upper} + {lower}) / 2"]
+            return [
+                f'{upper} = dataframe["high"].rolling({p}).max()',
+                f'{lower} = dataframe["low"].rolling({p}).min()',
+                f"{middle} = ({upper} + {lower}) / 2",
+            ]
         case VolumeSMA(id=i, period=p):
             return [f'{_col(i)} = ta.SMA(dataframe["volume"], timeperiod={p})']
     raise TypeError(f"no renderer for indicator {indicator!r}")
@@ -93,8 +104,14 @@ def operand_code(operand: Const | Price | IndicatorRef) -> str:
     return f"{series}.shift({shift})" if shift else series
 
 
-_MIRROR = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "crosses_above": "crosses_below",
-           "crosses_below": "crosses_above"}
+_MIRROR = {
+    ">": "<",
+    "<": ">",
+    ">=": "<=",
+    "<=": ">=",
+    "crosses_above": "crosses_below",
+    "crosses_below": "crosses_above",
+}
 
 
 def comparison_lines(comparison: Comparison) -> list[str]:
@@ -108,8 +125,10 @@ def comparison_lines(comparison: Comparison) -> list[str]:
         # written out because freqtrade deprecates its vendored qtpylib.
         now, before = (">", "<=") if op == "crosses_above" else ("<", ">=")
         previous_left = operand_code(left.model_copy(update={"shift": left.shift + 1}))
-        previous_right = rhs if isinstance(right, Const) else operand_code(
-            right.model_copy(update={"shift": right.shift + 1})
+        previous_right = (
+            rhs
+            if isinstance(right, Const)
+            else operand_code(right.model_copy(update={"shift": right.shift + 1}))
         )
         return ["(", f"    ({lhs} {now} {rhs})", f"    & ({previous_left} {before} {previous_right})", ")"]
     return [f"({lhs} {op} {rhs})"]
@@ -143,7 +162,7 @@ def signal_block(column: str, condition: Comparison | AllOf | AnyOf | None) -> l
 
 
 def startup_candles(spec: StrategySpec) -> int:
-    """Enough candles for every indicator (and the risk ATR) to settle, plus the deepest look-back in rules."""
+    """Enough candles for every indicator (and the risk ATR) to settle, plus the rules' deepest look-back."""
     warmups = [indicator.warmup for indicator in spec.indicators]
     if spec.uses_atr:
         warmups.append(3 * spec.atr_period)

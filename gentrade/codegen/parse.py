@@ -26,7 +26,9 @@ def embedded_spec(source: str) -> StrategySpec:
             try:
                 text = ast.literal_eval(node.value)
             except ValueError:
-                raise SpecValidationError(f"{SPEC_VARIABLE} (line {node.lineno}) is not a string literal") from None
+                raise SpecValidationError(
+                    f"{SPEC_VARIABLE} (line {node.lineno}) is not a string literal"
+                ) from None
             if not isinstance(text, str):
                 raise SpecValidationError(f"{SPEC_VARIABLE} (line {node.lineno}) is not a string literal")
             return parse_spec(text)

@@ -40,12 +40,16 @@ def render(spec: StrategySpec) -> str:
         stop=_literal(_distance(stop.initial)),
         stop_cap=repr(stop.max_percent / 100.0),
         breakeven_after=stop.breakeven_after_level or 0,
-        trailing=_literal(None if trailing is None else (trailing.after_level, *_distance(trailing.distance))),
+        trailing=_literal(
+            None if trailing is None else (trailing.after_level, *_distance(trailing.distance))
+        ),
         max_duration=_duration(spec),
         timeframe_minutes=spec.timeframe_minutes,
         plot_config=json.dumps(_plot_config(spec), indent=4).replace("\n", "\n    "),
         indicator_lines=_block(_indicator_code(spec)),
-        entry_lines=_block(signal_block("enter_long", spec.entry_long) + signal_block("enter_short", spec.entry_short)),
+        entry_lines=_block(
+            signal_block("enter_long", spec.entry_long) + signal_block("enter_short", spec.entry_short)
+        ),
         exit_lines=_block(_exit_code(spec)),
     )
 
@@ -71,7 +75,7 @@ def _spec_literal(spec: StrategySpec) -> str:
 
 
 def _literal(value: object) -> str:
-    """A Python literal of tuples, strings and numbers, with double-quoted strings like the rest of the file."""
+    """A Python literal of tuples, strings and numbers, double-quoted like the rest of the file."""
     if isinstance(value, tuple):
         items = ", ".join(_literal(item) for item in value)
         return f"({items},)" if len(value) == 1 else f"({items})"

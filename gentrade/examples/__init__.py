@@ -8,7 +8,9 @@ from gentrade.spec import StrategySpec, load_document, parse_spec
 
 
 def example_names() -> list[str]:
-    return sorted(p.name.removesuffix(".yaml") for p in resources.files(__name__).iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in resources.files(__name__).iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def load_example(name: str) -> StrategySpec:

@@ -15,8 +15,20 @@ from pydantic import Discriminator, Field, field_validator, model_validator
 from gentrade.spec.common import PriceColumn, Strict
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_RESERVED_IDS = {"open", "high", "low", "close", "volume", "date", "enter_long", "enter_short",
-                 "exit_long", "exit_short", "enter_tag", "exit_tag"}
+_RESERVED_IDS = {
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "date",
+    "enter_long",
+    "enter_short",
+    "exit_long",
+    "exit_short",
+    "enter_tag",
+    "exit_tag",
+}
 
 
 class _Indicator(Strict):
@@ -209,7 +221,19 @@ Indicator = Annotated[
 ]
 
 INDICATOR_KINDS: tuple[str, ...] = (
-    "rsi", "ema", "sma", "macd", "bbands", "atr", "adx", "stoch", "mfi", "cci", "obv", "donchian", "volume_sma",
+    "rsi",
+    "ema",
+    "sma",
+    "macd",
+    "bbands",
+    "atr",
+    "adx",
+    "stoch",
+    "mfi",
+    "cci",
+    "obv",
+    "donchian",
+    "volume_sma",
 )
 
 # Indicators whose absolute level depends on the first candle of the data set.

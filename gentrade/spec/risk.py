@@ -53,19 +53,26 @@ TargetDistance = Annotated[
 
 
 class Trailing(Strict):
-    after_level: int = Field(1, ge=0, le=5, description="Start trailing once this TP level has filled (0: at entry).")
+    after_level: int = Field(
+        1, ge=0, le=5, description="Start trailing once this TP level has filled (0: at entry)."
+    )
     distance: StopDistance
 
 
 class StopSpec(Strict):
     initial: StopDistance = Field(default_factory=lambda: Percent(percent=5.0))
     breakeven_after_level: int | None = Field(
-        None, ge=1, le=5, description="Move the stop to break-even (entry plus fees) once this TP level has filled."
+        None,
+        ge=1,
+        le=5,
+        description="Move the stop to break-even (entry plus fees) once this TP level has filled.",
     )
     trailing: Trailing | None = None
     max_percent: float = Field(
-        25.0, gt=0, le=90,
-        description="Widest stop allowed, in percent; an ATR stop is capped here and it is the hard fallback.",
+        25.0,
+        gt=0,
+        le=90,
+        description="Widest stop allowed, in percent: an ATR stop is capped here; also the hard fallback.",
     )
 
     @model_validator(mode="after")
@@ -79,7 +86,9 @@ class StopSpec(Strict):
 
 class TakeProfitLevel(Strict):
     target: TargetDistance
-    fraction: float = Field(gt=0, le=1, description="Share of the position closed at this level (0.4 = 40 %).")
+    fraction: float = Field(
+        gt=0, le=1, description="Share of the position closed at this level (0.4 = 40 %)."
+    )
 
 
 def default_ladder() -> list[TakeProfitLevel]:

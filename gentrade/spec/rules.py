@@ -53,7 +53,9 @@ def _operand_tag(value: Any) -> str | None:
 
 
 Operand = Annotated[
-    Annotated[Const, Tag("const")] | Annotated[Price, Tag("price")] | Annotated[IndicatorRef, Tag("indicator")],
+    Annotated[Const, Tag("const")]
+    | Annotated[Price, Tag("price")]
+    | Annotated[IndicatorRef, Tag("indicator")],
     Discriminator(
         _operand_tag,
         custom_error_type="operand_kind",
@@ -71,7 +73,9 @@ def expand_operand(value: Any) -> Any:
     if isinstance(value, str):
         match = _SHORTHAND_RE.match(value)
         if not match:
-            raise ValueError(f"'{value}' is not an operand (write a number, 'close', 'rsi', 'macd.hist' or 'rsi[1]')")
+            raise ValueError(
+                f"'{value}' is not an operand (write a number, 'close', 'rsi', 'macd.hist' or 'rsi[1]')"
+            )
         name, output, shift = match.group(1), match.group(2), int(match.group(3) or 0)
         if name in _PRICE_COLUMNS and output is None:
             return {"column": name, "shift": shift}

@@ -62,4 +62,6 @@ class TradeSignal(Strict):
     def expires_at(self) -> datetime | None:
         if self.generated_at is None:
             return None
-        return self.generated_at + timedelta(minutes=TIMEFRAME_MINUTES[self.timeframe] * self.valid_for_candles)
+        return self.generated_at + timedelta(
+            minutes=TIMEFRAME_MINUTES[self.timeframe] * self.valid_for_candles
+        )

@@ -52,7 +52,11 @@ class StrategySpec(Strict):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, value: str) -> str:
-        if not _NAME_RE.match(value) or keyword.iskeyword(value) or value in {"IStrategy", "None", "True", "False"}:
+        if (
+            not _NAME_RE.match(value)
+            or keyword.iskeyword(value)
+            or value in {"IStrategy", "None", "True", "False"}
+        ):
             raise ValueError(
                 f"'{value}' must be PascalCase letters and digits (3–64, starting with a capital), "
                 "usable as a Python class and file name"
@@ -115,7 +119,9 @@ class StrategySpec(Strict):
     def _check_rule(self, field: str, rule: Comparison | AllOf | AnyOf) -> None:
         depth, nodes = tree_shape(rule)
         if depth > MAX_DEPTH or nodes > MAX_NODES:
-            raise ValueError(f"{field}: rule too large ({depth} levels, {nodes} nodes; limits {MAX_DEPTH}, {MAX_NODES})")
+            raise ValueError(
+                f"{field}: rule too large ({depth} levels, {nodes} nodes; limits {MAX_DEPTH}, {MAX_NODES})"
+            )
         by_id = {ind.id: ind for ind in self.indicators}
         for comparison in iter_comparisons(rule):
             for operand in (comparison.left, comparison.right):
@@ -132,7 +138,9 @@ class StrategySpec(Strict):
         outputs = indicator.outputs
         if outputs == ("",):
             if ref.output not in (None, ""):
-                raise ValueError(f"{field}: indicator '{ref.indicator}' has a single output, not '{ref.output}'")
+                raise ValueError(
+                    f"{field}: indicator '{ref.indicator}' has a single output, not '{ref.output}'"
+                )
         elif ref.output not in outputs:
             raise ValueError(
                 f"{field}: indicator '{ref.indicator}' needs an output, one of {', '.join(outputs)}"
@@ -158,22 +166,22 @@ class StrategySpec(Strict):
         if abs(total - 1.0) > _FRACTION_TOLERANCE:
             raise ValueError(f"take_profit: fractions sum to {total * 100:g}%, they must sum to 100%")
         levels = len(self.take_profit)
-        if self.stop.breakeven_after_level is not None and self.stop.breakeven_after_level > levels:
+        breakeven = self.stop.breakeven_after_level
+        if breakeven is not None and breakeven > levels:
+            raise ValueError(f"stop.breakeven_after_level: {breakeven} but the ladder has {levels} level(s)")
+        trailing = self.stop.trailing
+        if trailing is not None and trailing.after_level > levels:
             raise ValueError(
-                f"stop.breakeven_after_level: {self.stop.breakeven_after_level} but the ladder has {levels} level(s)"
-            )
-        if self.stop.trailing is not None and self.stop.trailing.after_level > levels:
-            raise ValueError(
-                f"stop.trailing.after_level: {self.stop.trailing.after_level} but the ladder has {levels} level(s)"
+                f"stop.trailing.after_level: {trailing.after_level} but the ladder has {levels} level(s)"
             )
         previous = None
         for index, level in enumerate(self.take_profit):
             target = level.target
-            if previous is not None and type(previous) is type(target):
-                if _magnitude(target) <= _magnitude(previous):
-                    raise ValueError(
-                        f"take_profit[{index}].target: must be further than take_profit[{index - 1}].target"
-                    )
+            same_unit = previous is not None and type(previous) is type(target)
+            if same_unit and _magnitude(target) <= _magnitude(previous):
+                raise ValueError(
+                    f"take_profit[{index}].target: must be further than take_profit[{index - 1}].target"
+                )
             previous = target
 
     @property

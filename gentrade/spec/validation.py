@@ -14,11 +14,41 @@ from gentrade.errors import SpecValidationError
 M = TypeVar("M", bound=BaseModel)
 
 # Discriminator tags pydantic inserts into error locations; they are not field names.
-_UNION_TAGS = {"compare", "const", "price", "indicator", "percent", "atr", "r", "all", "any",
-               "rsi", "ema", "sma", "macd", "bbands", "adx", "stoch", "mfi", "cci", "obv", "donchian",
-               "volume_sma"}
-_TAGGED_PARENTS = {"entry_long", "exit_long", "entry_short", "exit_short", "left", "right", "initial",
-                   "target", "distance", "indicators"}
+_UNION_TAGS = {
+    "compare",
+    "const",
+    "price",
+    "indicator",
+    "percent",
+    "atr",
+    "r",
+    "all",
+    "any",
+    "rsi",
+    "ema",
+    "sma",
+    "macd",
+    "bbands",
+    "adx",
+    "stoch",
+    "mfi",
+    "cci",
+    "obv",
+    "donchian",
+    "volume_sma",
+}
+_TAGGED_PARENTS = {
+    "entry_long",
+    "exit_long",
+    "entry_short",
+    "exit_short",
+    "left",
+    "right",
+    "initial",
+    "target",
+    "distance",
+    "indicators",
+}
 
 
 def format_path(loc: tuple[int | str, ...]) -> str:
@@ -30,7 +60,9 @@ def format_path(loc: tuple[int | str, ...]) -> str:
             parts.append(f"[{item}]")
         elif isinstance(item, str) and item in _UNION_TAGS and _is_tag_position(previous):
             pass
-        elif not (isinstance(item, str) and (item.startswith("function-") or item.startswith("tagged-union"))):
+        elif not (
+            isinstance(item, str) and (item.startswith("function-") or item.startswith("tagged-union"))
+        ):
             parts.append(f".{item}" if parts else str(item))
         previous = item
     return "".join(parts)
@@ -80,4 +112,6 @@ def load_document(path: Path) -> Any:
             return yaml.safe_load(text)
         return json.loads(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise SpecValidationError(f"{path} is not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {exc}") from None
+        raise SpecValidationError(
+            f"{path} is not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {exc}"
+        ) from None

@@ -15,7 +15,9 @@ GENTRADE = [sys.executable, "-m", "gentrade.cli"]
 
 
 def gentrade(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*GENTRADE, *args], capture_output=True, text=True, cwd=cwd, check=False, timeout=300)
+    return subprocess.run(
+        [*GENTRADE, *args], capture_output=True, text=True, cwd=cwd, check=False, timeout=300
+    )
 
 
 def test_render_audit_and_spec_round_trip(tmp_path: Path) -> None:
@@ -52,10 +54,7 @@ def test_bad_spec_exits_1_with_the_field_named_and_no_traceback(tmp_path: Path) 
 def test_audit_rejects_a_hostile_file_with_its_line(tmp_path: Path) -> None:
     hostile = tmp_path / "Evil.py"
     hostile.write_text(
-        "from freqtrade.strategy import IStrategy\n"
-        "import os\n"
-        "class Evil(IStrategy):\n"
-        "    timeframe = '5m'\n"
+        "from freqtrade.strategy import IStrategy\nimport os\nclass Evil(IStrategy):\n    timeframe = '5m'\n"
     )
     result = gentrade("strategy", "audit", str(hostile))
     assert result.returncode == 1
@@ -73,7 +72,9 @@ def test_quickstart_renders_audits_and_backtests_the_examples(tmp_path: Path) ->
     for row in report["rows"]:
         assert row["audit_passed"] is True
         assert Path(row["result_zip"]).is_file()
-        assert row["result"]["trades"] == sum(p["trades"] for p in row["result"]["per_pair"] if p["pair"] != "TOTAL")
+        assert row["result"]["trades"] == sum(
+            p["trades"] for p in row["result"]["per_pair"] if p["pair"] != "TOTAL"
+        )
     assert (tmp_path / "ud" / "quickstart_report.md").read_text().startswith("# GenTrade quickstart report")
     for name in names:
         assert name in result.stdout

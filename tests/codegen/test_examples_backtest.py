@@ -25,8 +25,12 @@ def test_generated_sources_pass_the_audit(spec) -> None:
 @pytest.mark.parametrize("spec", load_examples(), ids=lambda s: s.name)
 def test_example_backtests_on_real_candles_with_trades(spec, shared_data_dir: Path, tmp_path: Path) -> None:
     built, result = backtest_spec(
-        spec, strategies_dir=tmp_path / "strategies", datadir=shared_data_dir, timerange="20180110-20180130",
-        pairs=REAL_PAIRS, results_dir=tmp_path / "results",
+        spec,
+        strategies_dir=tmp_path / "strategies",
+        datadir=shared_data_dir,
+        timerange="20180110-20180130",
+        pairs=REAL_PAIRS,
+        results_dir=tmp_path / "results",
     )
     assert built.path.read_text() == render(spec)
     assert result.trades >= 1

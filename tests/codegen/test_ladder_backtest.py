@@ -35,19 +35,25 @@ def write_series(datadir: Path, path: list[tuple[float, float, float, float]]) -
 
 
 def spec(**stop: object):
-    return parse_spec({
-        "name": "LadderProbe",
-        "pairs": [PAIR],
-        "entry_long": {"left": "close", "op": "crosses_above", "right": 100.5},
-        "stop": {"initial": {"percent": 2}, **stop},
-    })
+    return parse_spec(
+        {
+            "name": "LadderProbe",
+            "pairs": [PAIR],
+            "entry_long": {"left": "close", "op": "crosses_above", "right": 100.5},
+            "stop": {"initial": {"percent": 2}, **stop},
+        }
+    )
 
 
 def run(tmp_path: Path, probe, path: list[tuple[float, float, float, float]]) -> BacktestResult:
     write_series(tmp_path / "data", path)
     _built, result = backtest_spec(
-        probe, strategies_dir=tmp_path / "strategies", datadir=tmp_path / "data", timerange=None,
-        results_dir=tmp_path / "results", max_open_trades=1,
+        probe,
+        strategies_dir=tmp_path / "strategies",
+        datadir=tmp_path / "data",
+        timerange=None,
+        results_dir=tmp_path / "results",
+        max_open_trades=1,
     )
     return result
 
@@ -113,13 +119,20 @@ def test_gap_through_two_levels_sells_both_shares_in_one_order(tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_a_share_below_the_exchange_minimum_is_merged_into_the_next_level_never_dropped(tmp_path: Path) -> None:
+def test_a_share_below_the_exchange_minimum_is_merged_into_the_next_level_never_dropped(
+    tmp_path: Path,
+) -> None:
     """A 12 USDT position against a 5 USDT minimum order (about 5.8 with freqtrade's reserve): TP1's 40 %
-    cannot be sold alone, so it leaves with a later level, and a remainder too small to sell later goes too."""
+    cannot be sold alone, so it leaves with a later level; a remainder too small to sell later goes too."""
     write_series(tmp_path / "data", flat(ENTRY, 2) + flat(104.0) + flat(106.0) + flat(108.0))
     _built, result = backtest_spec(
-        spec(), strategies_dir=tmp_path / "strategies", datadir=tmp_path / "data", timerange=None,
-        results_dir=tmp_path / "results", max_open_trades=1, stake_amount=12.0,
+        spec(),
+        strategies_dir=tmp_path / "strategies",
+        datadir=tmp_path / "data",
+        timerange=None,
+        results_dir=tmp_path / "results",
+        max_open_trades=1,
+        stake_amount=12.0,
     )
     trade = result.trade_list[0]
     entry = next(o for o in trade.orders if o.is_entry)

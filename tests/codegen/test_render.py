@@ -22,24 +22,54 @@ EVERY_INDICATOR = {
     "pairs": ["ETH/BTC"],
     "direction": "both",
     "indicators": [
-        {"id": "rsi", "kind": "rsi"}, {"id": "ema", "kind": "ema", "period": 30}, {"id": "sma", "kind": "sma"},
-        {"id": "macd", "kind": "macd"}, {"id": "bb", "kind": "bbands"}, {"id": "atr", "kind": "atr"},
-        {"id": "adx", "kind": "adx"}, {"id": "stoch", "kind": "stoch"}, {"id": "mfi", "kind": "mfi"},
-        {"id": "cci", "kind": "cci"}, {"id": "obv", "kind": "obv"}, {"id": "don", "kind": "donchian"},
+        {"id": "rsi", "kind": "rsi"},
+        {"id": "ema", "kind": "ema", "period": 30},
+        {"id": "sma", "kind": "sma"},
+        {"id": "macd", "kind": "macd"},
+        {"id": "bb", "kind": "bbands"},
+        {"id": "atr", "kind": "atr"},
+        {"id": "adx", "kind": "adx"},
+        {"id": "stoch", "kind": "stoch"},
+        {"id": "mfi", "kind": "mfi"},
+        {"id": "cci", "kind": "cci"},
+        {"id": "obv", "kind": "obv"},
+        {"id": "don", "kind": "donchian"},
         {"id": "vol", "kind": "volume_sma"},
     ],
-    "entry_long": {"all": [
-        {"left": "rsi", "op": "<", "right": 30}, {"left": "close", "op": "<", "right": "bb.lower"},
-        {"any": [{"left": "macd.hist", "op": ">", "right": 0}, {"left": "stoch.k", "op": "crosses_above", "right": "stoch.d"}]},
-        {"left": "obv", "op": ">", "right": "obv[1]"},
-    ]},
+    "entry_long": {
+        "all": [
+            {"left": "rsi", "op": "<", "right": 30},
+            {"left": "close", "op": "<", "right": "bb.lower"},
+            {
+                "any": [
+                    {"left": "macd.hist", "op": ">", "right": 0},
+                    {"left": "stoch.k", "op": "crosses_above", "right": "stoch.d"},
+                ]
+            },
+            {"left": "obv", "op": ">", "right": "obv[1]"},
+        ]
+    },
     "exit_long": {"left": 70, "op": "crosses_below", "right": "rsi"},
-    "entry_short": {"all": [{"left": "close", "op": "crosses_below", "right": "don.lower[1]"},
-                            {"left": "adx.adx", "op": ">=", "right": 25}, {"left": "volume", "op": ">", "right": "vol"}]},
-    "exit_short": {"any": [{"left": "mfi", "op": "<=", "right": 20}, {"left": "cci", "op": "<", "right": -100}]},
-    "stop": {"initial": {"atr": 2}, "breakeven_after_level": 1, "trailing": {"after_level": 2, "distance": {"percent": 1.5}}},
-    "take_profit": [{"target": {"r": 1}, "fraction": 0.25}, {"target": {"atr": 3}, "fraction": 0.25},
-                    {"target": {"percent": 9}, "fraction": 0.5}],
+    "entry_short": {
+        "all": [
+            {"left": "close", "op": "crosses_below", "right": "don.lower[1]"},
+            {"left": "adx.adx", "op": ">=", "right": 25},
+            {"left": "volume", "op": ">", "right": "vol"},
+        ]
+    },
+    "exit_short": {
+        "any": [{"left": "mfi", "op": "<=", "right": 20}, {"left": "cci", "op": "<", "right": -100}]
+    },
+    "stop": {
+        "initial": {"atr": 2},
+        "breakeven_after_level": 1,
+        "trailing": {"after_level": 2, "distance": {"percent": 1.5}},
+    },
+    "take_profit": [
+        {"target": {"r": 1}, "fraction": 0.25},
+        {"target": {"atr": 3}, "fraction": 0.25},
+        {"target": {"percent": 9}, "fraction": 0.5},
+    ],
     "minimal_roi": {"0": 0.2, "120": 0.05},
     "max_candles_in_trade": 100,
 }
@@ -79,7 +109,9 @@ def test_generated_code_passes_the_linter(tmp_path: Path) -> None:
         (tmp_path / strategy_filename(spec)).write_text(render(spec))
     result = subprocess.run(
         [ruff, "check", "--no-cache", "--isolated", "--select", "E,F,W,B", "--ignore", "E501", str(tmp_path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

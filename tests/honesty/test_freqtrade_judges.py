@@ -64,8 +64,10 @@ def workdir(testnet: TestnetHandle, tmp_path_factory: pytest.TempPathFactory) ->
     (root / "strategies").mkdir()
     for spec in load_examples():
         (root / "strategies" / strategy_filename(spec)).write_text(render(spec))
-    write_config(ConfigRequest(target=Target.LOCAL, url=testnet.url, pairs=PAIRS, stake_currency="BTC"),
-                 root / "config.json")
+    write_config(
+        ConfigRequest(target=Target.LOCAL, url=testnet.url, pairs=PAIRS, stake_currency="BTC"),
+        root / "config.json",
+    )
     return root
 
 
@@ -73,7 +75,12 @@ def freqtrade(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE__")}
     result = subprocess.run(
         [FREQTRADE, *args, "-c", str(workdir / "config.json"), "--userdir", str(workdir / "user_data")],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
@@ -96,10 +103,34 @@ def test_plain_freqtrade_cli_makes_the_same_trades_as_the_runner(
     out.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE__")}
     run = subprocess.run(
-        [FREQTRADE, "backtesting", "-c", str(config), "--userdir", str(workdir / "user_data"),
-         "--strategy", spec.name, "--strategy-path", str(strategy.parent), "--datadir", str(clean_data),
-         "--timerange", TIMERANGE, "--cache", "none", "--export", "trades", "--backtest-directory", str(out)],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=900, check=False,
+        [
+            FREQTRADE,
+            "backtesting",
+            "-c",
+            str(config),
+            "--userdir",
+            str(workdir / "user_data"),
+            "--strategy",
+            spec.name,
+            "--strategy-path",
+            str(strategy.parent),
+            "--datadir",
+            str(clean_data),
+            "--timerange",
+            TIMERANGE,
+            "--cache",
+            "none",
+            "--export",
+            "trades",
+            "--backtest-directory",
+            str(out),
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     [archive] = out.glob("*.zip")
@@ -122,8 +153,18 @@ def test_plain_freqtrade_cli_makes_the_same_trades_as_the_runner(
 def test_lookahead_analysis_finds_no_bias(workdir: Path, clean_data: Path, name: str) -> None:
     report = workdir / f"lookahead-{name}.csv"
     freqtrade(
-        workdir, "lookahead-analysis", "--strategy", name, "--strategy-path", str(workdir / "strategies"),
-        "--datadir", str(clean_data), "--timerange", TIMERANGE, "--lookahead-analysis-exportfilename", str(report),
+        workdir,
+        "lookahead-analysis",
+        "--strategy",
+        name,
+        "--strategy-path",
+        str(workdir / "strategies"),
+        "--datadir",
+        str(clean_data),
+        "--timerange",
+        TIMERANGE,
+        "--lookahead-analysis-exportfilename",
+        str(report),
     )
     [row] = [r for r in csv.DictReader(report.open()) if r["strategy"] == name]
     assert int(row["total_signals"]) >= 10
@@ -135,8 +176,19 @@ def test_recursive_analysis_finds_indicators_settled(workdir: Path, clean_data: 
     spec = load_example("trend_following")
     startup = render(spec).split("startup_candle_count = ")[1].split("\n")[0]
     result = freqtrade(
-        workdir, "recursive-analysis", "--strategy", spec.name, "--strategy-path", str(workdir / "strategies"),
-        "--datadir", str(clean_data), "--timerange", "20180115-20180120", "--startup-candle", startup, "1000",
+        workdir,
+        "recursive-analysis",
+        "--strategy",
+        spec.name,
+        "--strategy-path",
+        str(workdir / "strategies"),
+        "--datadir",
+        str(clean_data),
+        "--timerange",
+        "20180115-20180120",
+        "--startup-candle",
+        startup,
+        "1000",
     )
     output = result.stdout + result.stderr
     # The table compares each indicator computed with the rendered startup against 1000 startup candles.

@@ -19,7 +19,9 @@ BASE: dict = {
         {"id": "macd", "kind": "macd"},
         {"id": "obv", "kind": "obv"},
     ],
-    "entry_long": {"all": [{"left": "rsi", "op": "<", "right": 30}, {"left": "macd.hist", "op": ">", "right": 0}]},
+    "entry_long": {
+        "all": [{"left": "rsi", "op": "<", "right": 30}, {"left": "macd.hist", "op": ">", "right": 0}]
+    },
     "exit_long": {"left": "rsi", "op": "crosses_above", "right": 70},
 }
 
@@ -39,35 +41,80 @@ BAD_SPECS: list[tuple[str, dict, str]] = [
     ("negative fraction", variant(take_profit=ladder(0.5, 0.4, -0.1, 0.2)), "take_profit[2].fraction"),
     ("empty ladder", variant(take_profit=[]), "take_profit"),
     ("six levels", variant(take_profit=ladder(*[1 / 6] * 6)), "take_profit"),
-    ("unknown indicator kind", variant(indicators=[{"id": "x", "kind": "supertrendz"}]), "indicators[0].kind"),
+    (
+        "unknown indicator kind",
+        variant(indicators=[{"id": "x", "kind": "supertrendz"}]),
+        "indicators[0].kind",
+    ),
     ("negative stop", variant(stop={"initial": {"percent": -2}}), "stop.initial.percent"),
     ("stop with two units", variant(stop={"initial": {"percent": 2, "atr": 1}}), "stop.initial"),
     ("two constants", variant(entry_long={"left": 1, "op": ">", "right": 2}), "entry_long"),
     ("invalid class name", variant(name="my strategy"), "name"),
     ("keyword name", variant(name="None"), "name"),
     ("unknown operator", variant(exit_long={"left": "rsi", "op": "=>", "right": 70}), "exit_long.op"),
-    ("reference to undeclared indicator", variant(exit_long={"left": "ema", "op": ">", "right": "close"}), "exit_long"),
+    (
+        "reference to undeclared indicator",
+        variant(exit_long={"left": "ema", "op": ">", "right": "close"}),
+        "exit_long",
+    ),
     ("multi-output without output", variant(exit_long={"left": "macd", "op": ">", "right": 0}), "exit_long"),
-    ("RSI period out of range", variant(indicators=[{"id": "rsi", "kind": "rsi", "period": 1}]), "indicators[0].period"),
-    ("MACD fast above slow", variant(indicators=[{"id": "macd", "kind": "macd", "fast": 30, "slow": 10}]), "indicators[0]"),
+    (
+        "RSI period out of range",
+        variant(indicators=[{"id": "rsi", "kind": "rsi", "period": 1}]),
+        "indicators[0].period",
+    ),
+    (
+        "MACD fast above slow",
+        variant(indicators=[{"id": "macd", "kind": "macd", "fast": 30, "slow": 10}]),
+        "indicators[0]",
+    ),
     ("bad pair", variant(pairs=["ethbtc"]), "pairs[0]"),
     ("no pairs", variant(pairs=[]), "pairs"),
     ("unknown timeframe", variant(timeframe="7m"), "timeframe"),
     ("long spec without entry", variant(entry_long=None), "entry_long"),
-    ("short rule on a long spec", variant(entry_short={"left": "rsi", "op": ">", "right": 70}), "entry_short"),
-    ("breakeven after a missing level", variant(stop={"breakeven_after_level": 4}), "stop.breakeven_after_level"),
-    ("targets not increasing", variant(take_profit=[{"target": {"r": 2}, "fraction": 0.5},
-                                                     {"target": {"r": 1}, "fraction": 0.5}]), "take_profit[1].target"),
+    (
+        "short rule on a long spec",
+        variant(entry_short={"left": "rsi", "op": ">", "right": 70}),
+        "entry_short",
+    ),
+    (
+        "breakeven after a missing level",
+        variant(stop={"breakeven_after_level": 4}),
+        "stop.breakeven_after_level",
+    ),
+    (
+        "targets not increasing",
+        variant(take_profit=[{"target": {"r": 2}, "fraction": 0.5}, {"target": {"r": 1}, "fraction": 0.5}]),
+        "take_profit[1].target",
+    ),
     ("unknown field (typo)", variant(stopp={"initial": {"percent": 2}}), "stopp"),
-    ("shift too deep", variant(exit_long={"left": "rsi[99]", "op": ">", "right": 50}), "exit_long.left.shift"),
+    (
+        "shift too deep",
+        variant(exit_long={"left": "rsi[99]", "op": ">", "right": 50}),
+        "exit_long.left.shift",
+    ),
     ("OBV against a constant", variant(exit_long={"left": "obv", "op": ">", "right": 1000}), "exit_long"),
-    ("duplicate indicator id", variant(indicators=[{"id": "rsi", "kind": "rsi"}, {"id": "rsi", "kind": "ema"}]),
-     "indicators"),
-    ("clashing columns", variant(indicators=[{"id": "bb", "kind": "bbands"}, {"id": "bb_upper", "kind": "ema"}]),
-     "indicators"),
+    (
+        "duplicate indicator id",
+        variant(indicators=[{"id": "rsi", "kind": "rsi"}, {"id": "rsi", "kind": "ema"}]),
+        "indicators",
+    ),
+    (
+        "clashing columns",
+        variant(indicators=[{"id": "bb", "kind": "bbands"}, {"id": "bb_upper", "kind": "ema"}]),
+        "indicators",
+    ),
     ("reserved indicator id", variant(indicators=[{"id": "close", "kind": "ema"}]), "indicators[0].id"),
-    ("percent stop wider than the cap", variant(stop={"initial": {"percent": 40}, "max_percent": 25}), "stop"),
-    ("nan constant", variant(exit_long={"left": "rsi", "op": ">", "right": float("nan")}), "exit_long.right.value"),
+    (
+        "percent stop wider than the cap",
+        variant(stop={"initial": {"percent": 40}, "max_percent": 25}),
+        "stop",
+    ),
+    (
+        "nan constant",
+        variant(exit_long={"left": "rsi", "op": ">", "right": float("nan")}),
+        "exit_long.right.value",
+    ),
 ]
 
 
