@@ -156,3 +156,10 @@ class DockerUnavailableError(ServiceUnavailableError):
     """No Docker engine is reachable, so a container runner cannot run anything."""
 
     code = "docker_unavailable"
+
+
+class LiveTradingRefusedError(GenTradeError):
+    """A bot with real money was asked for where only dry-run is allowed, or without the confirmation."""
+
+    code = "live_trading_refused"
+    http_status = 403

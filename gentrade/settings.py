@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,10 +38,65 @@ class Settings(BaseSettings):
     rate_backtests_per_minute: float = Field(default=10.0, gt=0)
     rate_backtests_burst: int = Field(default=5, gt=0)
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest accepted HTTP request body.")
+    task_backend: Literal["local", "celery"] = Field(
+        default="local", description="Where the API queues backtests: its own thread pool, or Celery workers."
+    )
+    task_broker_url: str | None = Field(
+        default=None,
+        description="Celery broker; default the embedded SQLite file user_dir/celery-broker.sqlite "
+        "(sqla+sqlite:///...). Production: redis://host:6379/0.",
+    )
+    task_queue: str = Field(default="gentrade", description="Queue the API publishes to and workers consume.")
+    task_time_margin_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Gap between backtest_timeout_s, the task's soft limit, its hard limit and the broker's "
+        "visibility timeout (each one margin above the previous).",
+    )
+    task_max_retries: int = Field(default=3, ge=0, description="Retries after infrastructure errors.")
+    task_retry_backoff_s: float = Field(default=10.0, gt=0, description="First retry delay; then doubled.")
+    task_retry_backoff_max_s: float = Field(default=300.0, gt=0)
+    bot_health_interval_s: float = Field(default=60.0, gt=0, description="How often beat checks bots.")
+    runner: Literal["local", "docker"] = Field(
+        default="local", description="Backtests run as a contained child process, or in a Docker container."
+    )
+    docker_image: str = Field(default="gentrade:latest", description="Built from the repo's Dockerfile.")
+    backtest_cpus: float = Field(default=1.0, gt=0, description="CPUs a backtest container may use.")
+    rate_signals_per_minute: float = Field(default=1.0, gt=0, description="Signal generations per user.")
+    rate_signals_burst: int = Field(default=1, gt=0)
+    rate_chat_per_minute: float = Field(default=20.0, gt=0, description="Chat turns per user.")
+    rate_chat_burst: int = Field(default=5, gt=0)
+    bot_exchange_url: str = Field(
+        default="http://127.0.0.1:8765",
+        description="Exchange the API's dry-run bots trade on: the local testnet (gentrade exchange serve).",
+    )
+    allow_live_bots: bool = Field(
+        default=False,
+        description="Let the API start bots with dry_run off (each request must still confirm real money).",
+    )
 
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.user_dir / 'gentrade.sqlite'}"
+
+    @property
+    def resolved_task_broker_url(self) -> str:
+        return self.task_broker_url or f"sqla+sqlite:///{(self.user_dir / 'celery-broker.sqlite').resolve()}"
+
+    @property
+    def task_soft_time_limit_s(self) -> float:
+        """Above the runner's own timeout, so a slow backtest fails as a timeout before Celery steps in."""
+        return self.backtest_timeout_s + self.task_time_margin_s
+
+    @property
+    def task_time_limit_s(self) -> float:
+        """The hard limit: no delivery of a backtest task outlives it, so it is also the claim's lease."""
+        return self.task_soft_time_limit_s + self.task_time_margin_s
+
+    @property
+    def task_visibility_timeout_s(self) -> float:
+        """Above the hard limit, so the broker redelivers only work whose holder is certainly gone."""
+        return self.task_time_limit_s + self.task_time_margin_s
 
     @property
     def resolved_data_dir(self) -> Path:

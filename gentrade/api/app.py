@@ -7,19 +7,29 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from gentrade.api import errors
 from gentrade.api.deps import Services
 from gentrade.api.executor import BacktestExecutor, LocalExecutor
 from gentrade.api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from gentrade.api.ratelimit import RateLimiter
-from gentrade.api.routers import auth, backtests, credentials, health, strategies, users
+from gentrade.api.routers import auth, backtests, bots, chat, credentials, health, signals, strategies, users
 from gentrade.db.engine import make_engine, make_session_factory
 from gentrade.db.keys import CredentialCipher, jwt_secret
 from gentrade.db.migrate import ensure_schema
 from gentrade.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+
+
+def default_executor(sessions: sessionmaker[Session], settings: Settings) -> BacktestExecutor:
+    """``task_backend``: the API's own thread pool, or Celery workers (imported only when chosen)."""
+    if settings.task_backend == "celery":
+        from gentrade.tasks.executor import CeleryExecutor
+
+        return CeleryExecutor(settings)
+    return LocalExecutor(sessions, settings)
 
 
 def build_services(
@@ -31,7 +41,7 @@ def build_services(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        executor=executor or LocalExecutor(sessions, settings),
+        executor=executor or default_executor(sessions, settings),
         cipher=CredentialCipher.from_settings(settings),
         jwt_secret=jwt_secret(settings),
         backtest_limiter=RateLimiter(
@@ -65,6 +75,6 @@ def create_app(
     errors.install(app)
     app.add_middleware(RequestGuardMiddleware, max_bytes=svc.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for module in (health, auth, users, strategies, backtests, credentials):
+    for module in (health, auth, users, strategies, backtests, credentials, bots, chat, signals):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from gentrade.api.executor import BacktestExecutor
 from gentrade.api.logging import request_id_var
@@ -42,9 +43,22 @@ async def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-def db_session(svc: ServicesDep) -> Iterator[Session]:
-    with svc.sessions() as session:
+async def db_session(svc: ServicesDep) -> AsyncIterator[Session]:
+    """A session per request, yielded to sync code that runs in the threadpool.
+
+    Async on purpose: making a ``Session`` does no I/O (it takes a connection on its first query), so it is
+    built on the event loop instead of costing a threadpool round trip. Closing one that still holds a
+    connection does I/O (the pool's reset-on-return rollback), so that happens in the threadpool; a session
+    that never touched the database, or that the endpoint already committed or closed, closes inline.
+    """
+    session = svc.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 DbSession = Annotated[Session, Depends(db_session)]
@@ -52,11 +66,11 @@ DbSession = Annotated[Session, Depends(db_session)]
 _bearer = HTTPBearer(auto_error=False, description="A JWT from /auth/login or a personal token (gtp_…).")
 
 
-def current_user(
-    svc: ServicesDep,
-    session: DbSession,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def authenticate(session: Session, svc: Services, credentials: HTTPAuthorizationCredentials | None) -> User:
+    """The user behind the bearer credentials (blocking: call it from sync code), else ``AuthError``."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError("missing bearer token")
     token = credentials.credentials
@@ -67,6 +81,11 @@ def current_user(
     if user is None:
         raise AuthError("invalid or expired token")
     return user
+
+
+def current_user(svc: ServicesDep, session: DbSession, credentials: BearerCredentials) -> User:
+    """Sync, so the token check and the user lookup share one threadpool hop."""
+    return authenticate(session, svc, credentials)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

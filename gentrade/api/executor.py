@@ -14,6 +14,7 @@ import math
 import os
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,12 +70,25 @@ def headline_metrics(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def execute_backtest(sessions: sessionmaker[Session], settings: Settings, backtest_id: int) -> None:
-    """Claim, run and record one backtest; safe to call twice for the same id."""
+def execute_backtest(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    backtest_id: int,
+    *,
+    claim: Callable[[Session, int], bool] = repo.claim,
+    passthrough: tuple[type[BaseException], ...] = (),
+) -> None:
+    """Claim, run and record one backtest; safe to call twice for the same id.
+
+    A Celery task passes its own ``claim`` (one that may take over a dead delivery's run) and the errors
+    it handles itself in ``passthrough`` (retried infrastructure errors, time limits): those leave the
+    row running for the caller to retry or fail.
+    """
     from gentrade.engine import run_backtest
+    from gentrade.engine.docker_runner import launcher_for
 
     with sessions() as session:
-        if not repo.claim(session, backtest_id):
+        if not claim(session, backtest_id):
             logger.info(
                 "backtest not claimable (cancelled, deleted or already run)", extra={"backtest": backtest_id}
             )
@@ -101,7 +115,11 @@ def execute_backtest(sessions: sessionmaker[Session], settings: Settings, backte
             memory_mb=settings.backtest_memory_mb,
             fee=params["fee"],
             slippage=params["slippage"],
+            env={"GENTRADE_REQUEST_ID": request_id_var.get() or ""},
+            launcher=launcher_for(settings),
         )
+    except passthrough:
+        raise
     except GenTradeError as exc:
         with sessions() as session:
             repo.fail(session, backtest_id, exc.code, exc.message)
@@ -117,6 +135,17 @@ def execute_backtest(sessions: sessionmaker[Session], settings: Settings, backte
     with sessions() as session:
         stored = repo.succeed(session, backtest_id, headline_metrics(result), result, zip_path)
     logger.info("backtest finished", extra={"backtest": backtest_id, "stored": stored})
+
+
+def kill_backtest_processes(backtest_id: int) -> None:
+    """Kill the freqtrade children this process spawned for a backtest (found by their working dir)."""
+    marker = f"{os.sep}backtest-{backtest_id}{os.sep}"
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if marker in child.cwd() + os.sep:
+                os.killpg(child.pid, signal.SIGKILL)
+        except (psutil.Error, ProcessLookupError, PermissionError):
+            continue
 
 
 class LocalExecutor:
@@ -156,13 +185,7 @@ class LocalExecutor:
             future = self._futures.get(backtest_id)
         if future is None or future.cancel():
             return
-        marker = f"{os.sep}backtest-{backtest_id}{os.sep}"
-        for child in psutil.Process().children(recursive=True):
-            try:
-                if marker in child.cwd() + os.sep:
-                    os.killpg(child.pid, signal.SIGKILL)
-            except (psutil.Error, ProcessLookupError, PermissionError):
-                continue
+        kill_backtest_processes(backtest_id)
 
     def wait(self, backtest_id: int, timeout: float | None = None) -> None:
         """Block until a submitted backtest's task has ended (tests and the CLI use it)."""

@@ -27,8 +27,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        request_id = accept_request_id(headers.get(b"x-request-id", b"").decode("latin-1"))
+        offered = b""
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                offered = value  # the last one wins, as with dict(headers)
+        request_id = accept_request_id(offered.decode("latin-1"))
+        id_header = (b"x-request-id", request_id.encode())
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
@@ -38,8 +42,7 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
@@ -72,9 +75,22 @@ class RequestGuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared: bytes | None = None
+        chunked = False
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                declared = value  # the last one wins, as with dict(headers)
+            elif key == b"transfer-encoding":
+                chunked = True
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(send, 413, PayloadTooLargeError.code, self._message())
+            return
+        if _bodyless(scope, declared, chunked):
+            # Most requests (every GET) carry no body: check the URL and pass ``receive`` through untouched.
+            if _has_nul(scope, b""):
+                await self._reject(send, 422, "validation_error", "NUL characters are not accepted in requests")
+                return
+            await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
         received = 0
@@ -112,6 +128,16 @@ class RequestGuardMiddleware:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _bodyless(scope: Scope, declared: bytes | None, chunked: bool) -> bool:
+    """True when HTTP/1.x framing says there is no body: ``Content-Length: 0``, or neither it nor
+    ``Transfer-Encoding`` (RFC 9112 §6.3). Other protocol versions always take the reading path."""
+    if chunked:
+        return False
+    if declared is not None:
+        return declared == b"0"
+    return scope.get("http_version") in ("1.0", "1.1")
 
 
 def _has_nul(scope: Scope, body: bytes) -> bool:

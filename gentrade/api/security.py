@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 from argon2 import PasswordHasher
@@ -19,6 +20,7 @@ from gentrade.errors import AuthError
 TOKEN_PREFIX = "gtp_"
 _ALGORITHM = "HS256"
 _hasher = PasswordHasher()
+_jwt = jwt.PyJWT(options={"require": ["exp", "sub"]})
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
@@ -40,9 +42,16 @@ def create_access_token(user_id: int, secret: str, minutes: int) -> str:
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
+@lru_cache(maxsize=8)
+def _hmac_key(secret: str) -> bytes:
+    """The verification key, prepared (and checked not to look like an asymmetric key) once per secret."""
+    return jwt.get_algorithm_by_name(_ALGORITHM).prepare_key(secret)  # type: ignore[no-any-return]
+
+
 def user_id_from_access_token(token: str, secret: str) -> int:
+    """Runs on every authenticated request, so the key is prepared once and the decoder reused."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]})
+        claims = _jwt.decode(token, _hmac_key(secret), algorithms=[_ALGORITHM])
     except jwt.PyJWTError:
         raise AuthError("invalid or expired access token") from None
     if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():

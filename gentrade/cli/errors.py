@@ -27,7 +27,9 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except GenTradeError as exc:
             err_console.print(
-                f"[red]error{escape(f'[{exc.code}]')}[/red]: {escape(exc.message)}", highlight=False, soft_wrap=True
+                f"[red]error{escape(f'[{exc.code}]')}[/red]: {escape(exc.message)}",
+                highlight=False,
+                soft_wrap=True,
             )
             raise typer.Exit(code=1) from None
 

@@ -1,20 +1,123 @@
-"""``gentrade signal``: judge a trade signal against the candles that followed it."""
+"""``gentrade signal``: judge a trade signal against the candles that followed it; generate, list and
+summarise the signals kept in the database (``GENTRADE_DATABASE_URL``, default the embedded SQLite file)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from gentrade.cli.errors import cli_errors
-from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate, load_candles
+from gentrade.db.engine import make_engine, make_session_factory
+from gentrade.db.migrate import ensure_schema
+from gentrade.db.models import User
+from gentrade.db.repositories import users as users_repo
+from gentrade.errors import NotFoundError
+from gentrade.settings import get_settings
+from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate, load_candles, service
+from gentrade.signals.stats import signal_stats
 from gentrade.spec import load_document, parse_signal, validate_model
+from gentrade.spec.common import Pair
+from gentrade.spec.signal import SignalTimeframe
 
-signal_app = typer.Typer(help="Trade signals: outcome against real candles.", no_args_is_help=True)
+
+class SignalRequest(BaseModel):
+    pair: Pair
+    timeframe: SignalTimeframe
+
+signal_app = typer.Typer(help="Trade signals: generate, keep, evaluate, summarise.", no_args_is_help=True)
 console = Console()
+UserOption = Annotated[str, typer.Option("--user", help="Email of the GenTrade user the signals belong to.")]
+
+
+@contextmanager
+def _user_session(email: str) -> Iterator[tuple[Session, User]]:
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        ensure_schema(engine)
+        with make_session_factory(engine)() as session:
+            user = users_repo.by_email(session, email)
+            if user is None:
+                raise NotFoundError(f"no user {email!r} (register through the API first)")
+            yield session, user
+    finally:
+        engine.dispose()
+
+
+@signal_app.command("generate")
+@cli_errors
+def generate_command(
+    pair: Annotated[str, typer.Argument(help="Pair, e.g. ETH/BTC.")],
+    user: UserOption,
+    timeframe: Annotated[str, typer.Option("--timeframe", help="1h, 4h, 1d or 1w.")] = "1h",
+    datadir: Annotated[Path | None, typer.Option("--datadir", help="Candle directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stored signal as JSON.")] = False,
+) -> None:
+    """Run the analyst on PAIR's candles and store the signal (active) for USER."""
+    request = validate_model(SignalRequest, {"pair": pair, "timeframe": timeframe}, what="signal request")
+    with _user_session(user) as (session, owner):
+        row = service.generate_signal(
+            session, owner, request.pair, request.timeframe,
+            datadir=datadir or get_settings().resolved_data_dir,
+        )
+        session.commit()
+        signal = service.signal_of(row)
+        if as_json:
+            stored = {"id": row.id, "status": row.status, "signal": signal.model_dump(mode="json"),
+                      "snapshots": row.snapshots}
+            typer.echo(json.dumps(stored, indent=2))
+        else:
+            targets = ", ".join(f"{t.price:.8g} ({t.allocation:.0%})" for t in signal.take_profits)
+            console.print(f"signal {row.id}: {signal.direction} {signal.symbol} {signal.timeframe} at "
+                          f"{signal.entry:.8g}, stop {signal.stop_loss:.8g}, targets {targets}, "
+                          f"confidence {signal.confidence}, expires {row.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+@signal_app.command("list")
+@cli_errors
+def list_command(
+    user: UserOption,
+    symbol: Annotated[str | None, typer.Option(help="Only this pair.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status (active, expired, ...).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """USER's newest signals."""
+    with _user_session(user) as (session, owner):
+        where = service.SignalFilter(symbol=symbol, status=status)
+        rows, _ = service.page(session, owner, where, limit=limit)
+        table = Table(title=f"signals of {owner.email}")
+        for column in ("id", "generated", "pair", "tf", "side", "entry", "stop", "conf", "status"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(str(row.id), f"{row.generated_at:%Y-%m-%d %H:%M}", row.symbol, row.timeframe,
+                          row.direction, f"{row.entry:.8g}", f"{row.stop:.8g}", f"{row.confidence or 0:.0f}",
+                          row.status)
+        console.print(table)
+
+
+@signal_app.command("stats")
+@cli_errors
+def stats_command(
+    user: UserOption,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+) -> None:
+    """Win rate, P/L and hit rates over USER's evaluated signals."""
+    with _user_session(user) as (session, owner):
+        stats = signal_stats(service.evaluated(session, owner))
+    if as_json:
+        typer.echo(stats.model_dump_json(indent=2))
+        return
+    win_rate = "-" if stats.win_rate is None else f"{stats.win_rate:.1%}"
+    console.print(f"{stats.total} signals, {stats.decided} decided, win rate {win_rate}, "
+                  f"net P/L {stats.total_net_pnl:.2f}; by status {stats.by_status}")
 
 
 @signal_app.command("evaluate")

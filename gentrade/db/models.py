@@ -172,13 +172,21 @@ class ExchangeCredential(Base):
 
 
 class ChatThread(Base):
+    """Who owns a chat thread; the conversation itself lives in the LangGraph checkpointer.
+
+    ``thread_key`` is the client's id for the thread, unique across users, so a key names one owner and the
+    API can answer 404 for someone else's key before the checkpointer is ever asked.
+    """
+
     __tablename__ = "chat_threads"
     __table_args__ = (Index("ix_chat_threads_owner_created", "owner_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    thread_key: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TradeSignal(Base):
@@ -186,6 +194,7 @@ class TradeSignal(Base):
     __table_args__ = (
         Index("ix_trade_signals_owner_generated", "owner_id", "generated_at"),
         Index("ix_trade_signals_owner_status", "owner_id", "status"),
+        Index("ix_trade_signals_status_expires", "status", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,7 +208,9 @@ class TradeSignal(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     market_condition: Mapped[str | None] = mapped_column(String(50))
     model_id: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    breakeven_after_tp1: Mapped[bool] = mapped_column(default=True)
+    reasoning: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(24), default="active")
     snapshots: Mapped[dict[str, Any] | None]
     generated_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import json
 import logging
+import math
 import os
 import shutil
 import signal
@@ -21,9 +22,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import psutil
 from pydantic import ValidationError
@@ -52,6 +54,7 @@ _ERRORS: dict[str, type[GenTradeError]] = {
     "data_missing": DataMissingError,
     "config": ConfigError,
     "memory": BacktestFailedError,
+    "cpu": BacktestTimeoutError,
     "failed": BacktestFailedError,
 }
 _LOG_TAIL_CHARS = 1500
@@ -152,11 +155,23 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     psutil.wait_procs(descendants, timeout=5)
 
 
-def _run_child(job_file: Path, run_dir: Path, log_file: Path, timeout_s: float) -> float:
+class ChildLauncher(Protocol):
+    """Runs ``python -m gentrade.engine.worker JOB`` to completion (or kills it at the deadline, raising
+    ``BacktestTimeoutError``) and returns the wall seconds; ``env`` is added to the child's environment.
+    The local child process is the default; ``gentrade.engine.docker_runner`` runs it in a container."""
+
+    def __call__(
+        self, job_file: Path, run_dir: Path, log_file: Path, timeout_s: float, env: Mapping[str, str]
+    ) -> float: ...
+
+
+def _run_child(
+    job_file: Path, run_dir: Path, log_file: Path, timeout_s: float, env: Mapping[str, str]
+) -> float:
     """Run the worker to completion or kill it at the deadline; returns wall seconds."""
     prefix, _ = network_isolation()
     command = [*prefix, sys.executable, "-m", "gentrade.engine.worker", str(job_file)]
-    env = {**os.environ, **_CHILD_ENV}
+    env = {**os.environ, **_CHILD_ENV, **env}
     started = time.perf_counter()
     with log_file.open("wb") as log:
         proc = subprocess.Popen(
@@ -197,6 +212,7 @@ def _write_job(
     config: dict[str, object],
     snapshot: dict[str, dict[str, object]],
     memory_mb: int,
+    cpu_s: int,
 ) -> WorkerJob:
     """Everything the child needs, as files in a new run dir, so a run can be inspected and repeated.
 
@@ -216,6 +232,7 @@ def _write_job(
         datadir=Path(str(config["datadir"])),
         status_file=run_dir / "status.json",
         memory_mb=memory_mb,
+        cpu_s=cpu_s,
     )
     (run_dir / "job.json").write_text(job.model_dump_json(indent=2))
     return job
@@ -245,13 +262,17 @@ def run_backtest(
     stake_amount: float | Literal["unlimited"] = "unlimited",
     max_open_trades: int = 3,
     markets_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    launcher: ChildLauncher = _run_child,
 ) -> BacktestResult:
     """Backtest ``strategy_file`` on the candles in ``datadir`` with freqtrade, offline and contained.
 
     ``fee`` is the exchange's per-side fee and ``slippage`` the assumed per-side slippage; freqtrade is
     charged their sum. ``pairs`` defaults to every pair with candles for the timeframe, and ``timeframe``
     to the strategy's own. ``markets_file`` is a captured ccxt markets snapshot; by default one is derived
-    from the candles.
+    from the candles. ``env`` reaches the child (``GENTRADE_REQUEST_ID`` tags its log lines); ``launcher``
+    chooses where the child runs. The child's CPU time is capped at ``timeout_s`` too, which only a
+    strategy that burns several cores at once can reach before the wall-clock limit.
     """
     strategy_file, datadir = Path(strategy_file), Path(datadir).resolve()
     source, class_name = _audited_class(strategy_file)
@@ -291,9 +312,11 @@ def run_backtest(
         stake_amount=stake_amount,
         max_open_trades=max_open_trades,
     )
-    job = _write_job(run_dir, strategy_file.name, source, config, snapshot, memory_mb)
+    job = _write_job(
+        run_dir, strategy_file.name, source, config, snapshot, memory_mb, math.ceil(timeout_s)
+    )
     log_file = run_dir / "worker.log"
-    wall_s = _run_child(run_dir / "job.json", run_dir, log_file, timeout_s)
+    wall_s = launcher(run_dir / "job.json", run_dir, log_file, timeout_s, env or {})
     if not job.status_file.is_file():
         raise BacktestFailedError(
             f"the backtest process died without a result (log {log_file}): {_log_tail(log_file)}",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -20,7 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-ErrorKind = Literal["strategy_load", "strategy_runtime", "data_missing", "config", "memory", "failed"]
+ErrorKind = Literal["strategy_load", "strategy_runtime", "data_missing", "config", "memory", "cpu", "failed"]
 
 _MAX_WARNINGS = 20
 _NO_DATA_MESSAGES = ("No data found", "No data left after adjusting for startup candles")
@@ -34,6 +35,7 @@ class WorkerJob(BaseModel):
     datadir: Path
     status_file: Path
     memory_mb: int
+    cpu_s: int | None = None
 
 
 class WorkerStatus(BaseModel):
@@ -61,9 +63,36 @@ class _WarningCollector(logging.Handler):
             self.messages.append(message)
 
 
-def _limit_memory(memory_mb: int) -> None:
+class CpuLimitExceeded(Exception):
+    """Raised from SIGXCPU, so a run over its CPU time says so instead of dying without a status."""
+
+
+def _on_cpu_limit(_signum: int, _frame: object) -> None:
+    raise CpuLimitExceeded
+
+
+def _limit_resources(memory_mb: int, cpu_s: int | None) -> None:
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if cpu_s is not None:
+        # SIGXCPU at the soft limit lets the status be written; the hard limit (SIGKILL) is the backstop.
+        signal.signal(signal.SIGXCPU, _on_cpu_limit)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
+
+
+class _RequestIdFormatter(logging.Formatter):
+    """freqtrade's own line format with the correlation id of the request that queued the run."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"%(asctime)s - %(name)s - %(levelname)s - request_id={request_id} - %(message)s")
+
+
+def _tag_log_lines() -> None:
+    request_id = os.environ.get("GENTRADE_REQUEST_ID")
+    if request_id:
+        for name in ("", "freqtrade"):
+            for handler in logging.getLogger(name).handlers:
+                handler.setFormatter(_RequestIdFormatter(request_id))
 
 
 def _strategy_frame(exc: BaseException, strategy_file: Path) -> traceback.FrameSummary | None:
@@ -88,6 +117,10 @@ def classify(exc: BaseException, job: WorkerJob, warnings: list[str]) -> WorkerS
     from freqtrade.exceptions import ConfigurationError, StrategyError
 
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, CpuLimitExceeded):
+        return WorkerStatus(
+            ok=False, error_kind="cpu", message=f"the backtest exceeded its CPU time limit of {job.cpu_s} s"
+        )
     if isinstance(exc, MemoryError):
         return WorkerStatus(
             ok=False,
@@ -131,6 +164,7 @@ def _backtest(job: WorkerJob, status: WorkerStatus, collector: _WarningCollector
     }
     config = setup_optimize_configuration(args, RunMode.BACKTEST)
     # After freqtrade's logging setup, which replaces the handlers of the loggers it configures.
+    _tag_log_lines()
     logging.getLogger().addHandler(collector)
     exchange = build_offline_exchange(config, load_snapshot(job.markets_file))
     backtesting = Backtesting(config, exchange=exchange)
@@ -157,7 +191,10 @@ def _write_status(path: Path, status: WorkerStatus) -> None:
 
 def main(argv: list[str]) -> int:
     job = WorkerJob.model_validate_json(Path(argv[0]).read_text())
-    _limit_memory(job.memory_mb)
+    if request_id := os.environ.get("GENTRADE_REQUEST_ID"):
+        # The log's first line joins this run to the request (and the task) that queued it.
+        print(f"request_id={request_id}", flush=True)
+    _limit_resources(job.memory_mb, job.cpu_s)
     collector = _WarningCollector()
     status = WorkerStatus(ok=False)
     try:

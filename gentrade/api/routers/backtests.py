@@ -22,7 +22,7 @@ from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
 from gentrade.db.repositories import backtests as repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import record
-from gentrade.errors import InvalidRequestError, NotFoundError
+from gentrade.errors import InvalidRequestError, NotFoundError, ServiceUnavailableError
 
 router = APIRouter(prefix="/backtests", tags=["backtests"], responses=problems(401))
 
@@ -31,7 +31,10 @@ MAX_COMPARE = 20
 
 
 @router.post(
-    "", status_code=status.HTTP_202_ACCEPTED, response_model=BacktestQueued, responses=problems(404, 422, 429)
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=BacktestQueued,
+    responses=problems(404, 422, 429, 503),
 )
 def create_backtest(
     body: BacktestIn, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
@@ -49,8 +52,15 @@ def create_backtest(
     }
     backtest = repo.create(session, user, strategy, version, parameters)
     record(session, user, "create", "backtest", backtest.id, request_id)
+    # Committed before queueing, so a worker never receives an id it cannot see yet; if the queue refuses
+    # the work (its broker is down: 503), the row goes again rather than waiting forever as "queued".
     session.commit()
-    svc.executor.submit(backtest.id, request_id=request_id)
+    try:
+        svc.executor.submit(backtest.id, request_id=request_id)
+    except ServiceUnavailableError:
+        repo.remove(session, backtest)
+        session.commit()
+        raise
     return BacktestQueued(id=backtest.id, status="queued")
 
 

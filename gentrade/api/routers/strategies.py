@@ -88,9 +88,16 @@ def list_strategies(
     sort: repo.StrategySort = "-created_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> StrategyPage:
+) -> Response:
+    """The hot read path. It validates the rows once (one pydantic call for the page), serializes here and
+    hands FastAPI a finished ``Response``, which skips a second validation of the page in the threadpool;
+    ``response_model`` still documents the shape. Closing the session here gives the connection back in
+    this thread, so the session dependency's teardown needs no threadpool hop of its own.
+    """
     rows, next_cursor = repo.page(session, user, name=name, sort=sort, limit=limit, cursor=cursor)
-    return StrategyPage(items=[StrategyRow.model_validate(row) for row in rows], next_cursor=next_cursor)
+    session.close()
+    page = StrategyPage.model_validate({"items": rows, "next_cursor": next_cursor}, from_attributes=True)
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/{strategy_id}", response_model=StrategyOut, responses=problems(404))

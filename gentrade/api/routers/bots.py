@@ -1,0 +1,290 @@
+"""Bots: run a stored strategy version as a freqtrade bot, dry-run on the configured exchange (the local
+testnet by default), and follow it: status, logs, stop, start again, delete.
+
+Each user's bots live in a ``BotManager`` state dir of their own (``user_dir/bots/<user_id>``), always the
+*owner's*, also when an admin acts on them. A row's status is what the manager sees in the process table
+when asked, written back to the row so lists show the last known state.
+
+Real orders are refused unless the server allows live bots (``GENTRADE_ALLOW_LIVE_BOTS``) *and* the request
+says ``live`` and ``confirm_real_money`` and names one of the caller's exchange credentials.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
+from gentrade.api.schemas.bots import BotIn, BotLogs, BotOut
+from gentrade.api.schemas.common import ObjectId, problems
+from gentrade.db.base import utcnow
+from gentrade.db.models import Bot, StrategyVersion, User
+from gentrade.db.repositories import credentials as credentials_repo
+from gentrade.db.repositories import strategies as strategies_repo
+from gentrade.db.repositories.scope import get_owned, record, scoped
+from gentrade.engine.bots import BotInfo, BotManager, BotStatus
+from gentrade.errors import InvalidRequestError, LiveTradingRefusedError, NotFoundError
+from gentrade.freqtrade_config import ConfigRequest, Target, build_config
+from gentrade.spec import parse_spec
+
+
+class _Managers:
+    """One ``BotManager`` per owner for the app's life: a manager reaps the children it spawned."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._managers: dict[int, BotManager] = {}
+        self._lock = threading.Lock()
+
+    def of(self, owner_id: int) -> BotManager:
+        with self._lock:
+            if owner_id not in self._managers:
+                self._managers[owner_id] = BotManager(self.root / str(owner_id))
+            return self._managers[owner_id]
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Bots are meant to outlive an API restart: nothing is stopped on the way out.
+    app.state.bot_managers = _Managers(app.state.services.settings.user_dir / "bots")
+    yield
+
+
+router = APIRouter(prefix="/bots", tags=["bots"], responses=problems(401), lifespan=_lifespan)
+
+
+def _managers(request: Request) -> _Managers:
+    return request.app.state.bot_managers  # type: ignore[no-any-return]
+
+
+def _process_name(bot: Bot) -> str:
+    """The manager's name for the bot: stable, unique per owner, and valid whatever the display name is."""
+    return f"bot-{bot.id}"
+
+
+def _keys(body: BotIn, user: User, session: Session, svc: Services) -> tuple[str, str] | None:
+    if not body.live:
+        if body.confirm_real_money or body.credential_id is not None:
+            raise InvalidRequestError("confirm_real_money and credential_id only make sense with live")
+        return None
+    if not svc.settings.allow_live_bots:
+        raise LiveTradingRefusedError("this server runs dry-run bots only (GENTRADE_ALLOW_LIVE_BOTS is off)")
+    if not body.confirm_real_money:
+        raise LiveTradingRefusedError("a live bot trades real money: send confirm_real_money=true to confirm")
+    if body.credential_id is None:
+        raise InvalidRequestError("a live bot needs credential_id: the exchange keys it trades with")
+    credential = credentials_repo.get(session, body.credential_id, user)
+    cipher = svc.cipher
+    return cipher.decrypt(credential.api_key_encrypted), cipher.decrypt(credential.api_secret_encrypted)
+
+
+def _freqtrade_config(svc: Services, spec_data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    spec = parse_spec(spec_data)
+    config, _warnings = build_config(
+        ConfigRequest(
+            target=Target.LOCAL,
+            url=svc.settings.bot_exchange_url,
+            pairs=tuple(spec.pairs),
+            timeframe=spec.timeframe,
+        )
+    )
+    throttle = overrides.get("process_throttle_secs")
+    if throttle is not None:
+        config["internals"]["process_throttle_secs"] = throttle
+    config.update({key: value for key, value in overrides.items() if key != "process_throttle_secs"})
+    return config
+
+
+def _launch(
+    bot: Bot, version: StrategyVersion, manager: BotManager, svc: Services, keys: tuple[str, str] | None
+) -> BotInfo:
+    source_file = manager.registry.root / "sources" / _process_name(bot) / f"{version.spec['name']}.py"
+    source_file.parent.mkdir(parents=True, exist_ok=True)
+    source_file.write_text(version.source)
+    live = keys is not None
+    info = manager.start(
+        source_file,
+        name=_process_name(bot),
+        config=_freqtrade_config(svc, version.spec, bot.config["overrides"]),
+        dry_run=not live,
+        confirm_real_money=live,
+        exchange_key=keys[0] if keys else None,
+        exchange_secret=keys[1] if keys else None,
+    )
+    bot.port = urlsplit(info.api_url).port
+    return info
+
+
+def _info(bot: Bot, manager: BotManager) -> BotInfo | None:
+    """What the process table says; None for a bot the manager has no record of (a start that never ran)."""
+    try:
+        return manager.status(_process_name(bot))
+    except NotFoundError:
+        return None
+
+
+def _out(session: Session, bot: Bot, info: BotInfo | None) -> BotOut:
+    bot_status = info.status if info is not None else BotStatus.STOPPED
+    if bot.status != bot_status:
+        bot.status = bot_status
+        bot.updated_at = utcnow()
+        session.commit()
+    version = session.get(StrategyVersion, bot.strategy_version_id)
+    assert version is not None  # the foreign key is RESTRICT: a bot's version cannot disappear
+    return BotOut(
+        id=bot.id,
+        owner_id=bot.owner_id,
+        name=bot.name,
+        strategy_id=version.strategy_id,
+        version_number=version.number,
+        strategy=info.strategy if info is not None else None,
+        status=bot_status,
+        dry_run=not bot.config.get("live", False),
+        port=bot.port,
+        api_url=info.api_url if info is not None else None,
+        config=bot.config["overrides"],
+        started_at=info.started_at if info is not None else None,
+        stopped_at=info.stopped_at if info is not None else None,
+        created_at=bot.created_at,
+        updated_at=bot.updated_at,
+        last_log=info.last_log if info is not None else None,
+    )
+
+
+def _bot(session: Session, bot_id: int, user: User) -> Bot:
+    return get_owned(session, Bot, bot_id, user)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BotOut,
+    responses=problems(400, 403, 404, 409, 422),
+)
+def create_bot(
+    body: BotIn,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+    svc: ServicesDep,
+    request_id: RequestId,
+) -> BotOut:
+    """Create the bot and start it (status ``starting`` until its api_server answers)."""
+    strategy = strategies_repo.get(session, body.strategy_id, user)
+    version = strategies_repo.version(session, strategy, body.version)
+    keys = _keys(body, user, session, svc)
+    bot = Bot(
+        owner_id=strategy.owner_id,
+        name=body.name or strategy.name,
+        strategy_version_id=version.id,
+        config={"overrides": body.config.overrides(), "live": body.live, "credential_id": body.credential_id},
+        status=BotStatus.STARTING,
+    )
+    session.add(bot)
+    session.flush()
+    manager = _managers(request).of(bot.owner_id)
+    info = _launch(bot, version, manager, svc, keys)
+    record(session, user, "create", "bot", bot.id, request_id)
+    session.commit()
+    return _out(session, bot, info)
+
+
+@router.get("", response_model=list[BotOut])
+def list_bots(
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> list[BotOut]:
+    newest_first = (Bot.created_at.desc(), Bot.id.desc())
+    rows = session.scalars(scoped(select(Bot), Bot, user).order_by(*newest_first).limit(limit))
+    managers = _managers(request)
+    return [_out(session, bot, _info(bot, managers.of(bot.owner_id))) for bot in rows]
+
+
+@router.get("/{bot_id}", response_model=BotOut, responses=problems(404))
+def get_bot(bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession) -> BotOut:
+    bot = _bot(session, bot_id, user)
+    return _out(session, bot, _info(bot, _managers(request).of(bot.owner_id)))
+
+
+@router.get("/{bot_id}/logs", response_model=BotLogs, responses=problems(404))
+def bot_logs(
+    bot_id: ObjectId,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+    lines: Annotated[int, Query(ge=1, le=5000)] = 100,
+) -> BotLogs:
+    """The last lines of the bot's freqtrade log."""
+    bot = _bot(session, bot_id, user)
+    manager = _managers(request).of(bot.owner_id)
+    text = manager.logs(_process_name(bot), lines) if _info(bot, manager) is not None else ""
+    return BotLogs(lines=lines, text=text)
+
+
+@router.post("/{bot_id}/start", response_model=BotOut, responses=problems(403, 404, 409))
+def start_bot(
+    bot_id: ObjectId,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+    svc: ServicesDep,
+    request_id: RequestId,
+) -> BotOut:
+    """Start a stopped (or crashed) bot again with the version and settings it was created with."""
+    bot = _bot(session, bot_id, user)
+    version = session.get(StrategyVersion, bot.strategy_version_id)
+    assert version is not None
+    body = BotIn(
+        strategy_id=version.strategy_id,
+        live=bot.config.get("live", False),
+        confirm_real_money=bot.config.get("live", False),
+        credential_id=bot.config.get("credential_id"),
+    )
+    keys = _keys(body, session.get(User, bot.owner_id) or user, session, svc)
+    info = _launch(bot, version, _managers(request).of(bot.owner_id), svc, keys)
+    record(session, user, "start", "bot", bot.id, request_id)
+    session.commit()
+    return _out(session, bot, info)
+
+
+@router.post("/{bot_id}/stop", response_model=BotOut, responses=problems(404))
+def stop_bot(
+    bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession, request_id: RequestId
+) -> BotOut:
+    """Stop the bot (SIGTERM, then SIGKILL after the grace period); stopping a stopped bot is a no-op."""
+    bot = _bot(session, bot_id, user)
+    manager = _managers(request).of(bot.owner_id)
+    info = manager.stop(_process_name(bot)) if _info(bot, manager) is not None else None
+    record(session, user, "stop", "bot", bot.id, request_id)
+    session.commit()
+    return _out(session, bot, info)
+
+
+@router.delete("/{bot_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
+def delete_bot(
+    bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession, request_id: RequestId
+) -> Response:
+    """Stop the bot, then forget it: its row, its registry entry and its files (trade database included)."""
+    bot = _bot(session, bot_id, user)
+    manager = _managers(request).of(bot.owner_id)
+    name = _process_name(bot)
+    if _info(bot, manager) is not None:
+        manager.stop(name)
+    for folder in (manager.registry.bot_dir(name), manager.registry.root / "sources" / name):
+        with suppress(FileNotFoundError):
+            shutil.rmtree(folder)
+    session.delete(bot)
+    record(session, user, "delete", "bot", bot_id, request_id)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,256 @@
+"""Chat: draft a strategy in conversation, with progress as server-sent events.
+
+Ownership is decided by the ``chat_threads`` table, always *before* the checkpointer is touched: a thread id
+names one row, the row names its owner, and someone else's id is a 404 exactly like a missing one. Only then
+is the checkpointer asked, under ``user:{owner_id}:{thread_id}``, so even a bug in that check could not make
+one user's id read another user's conversation.
+
+Streams are one SSE event per chat event: ``event:`` is the event's type (``message``, ``draft``,
+``approval_needed``, ``backtest_started``, ``backtest_done``, ``error``) and ``data:`` its JSON. Events
+arrive as each graph node finishes. The offline drafter and the LLM client answer whole messages, so there
+are no token events: a ``message`` event carries the full text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agents.drafting import ChatSession, NothingToApproveError
+from agents.drafting.events import DraftEvent, ErrorEvent
+from agents.llm import LLMClient, LLMSettings
+from gentrade.api.chat_store import ChatStore, open_chat_store
+from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
+from gentrade.api.ratelimit import RateLimiter
+from gentrade.api.schemas.chat import ApprovalIn, ChatMessageIn, ThreadId, ThreadOut, ThreadRow
+from gentrade.api.schemas.common import problems
+from gentrade.api.strategy_saving import SavedStrategy, save_agent_spec
+from gentrade.db.base import utcnow
+from gentrade.db.models import ChatThread, User
+from gentrade.db.repositories.scope import record, scoped
+from gentrade.errors import ConflictError, GenTradeError, NotFoundError
+from gentrade.settings import Settings
+
+logger = logging.getLogger("gentrade.api")
+SSE = {200: {"content": {"text/event-stream": {}}, "description": "Server-sent chat events."}}
+TITLE_CHARS = 80
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.services.settings
+    store = open_chat_store(settings.resolved_database_url)
+    app.state.chat_store = store
+    app.state.chat_limiter = RateLimiter("chat", settings.rate_chat_per_minute, settings.rate_chat_burst)
+    try:
+        yield
+    finally:
+        store.close()
+
+
+router = APIRouter(prefix="/chat", tags=["chat"], responses=problems(401), lifespan=_lifespan)
+
+
+def _store(request: Request) -> ChatStore:
+    return request.app.state.chat_store  # type: ignore[no-any-return]
+
+
+def _limiter(request: Request) -> RateLimiter:
+    return request.app.state.chat_limiter  # type: ignore[no-any-return]
+
+
+Store = Annotated[ChatStore, Depends(_store)]
+Limiter = Annotated[RateLimiter, Depends(_limiter)]
+
+
+def _chat(store: ChatStore, settings: Settings) -> ChatSession:
+    """A session per request: an LLM client carries one request's token budget (offline without providers)."""
+    llm_settings = LLMSettings()
+    llm = LLMClient.from_settings(llm_settings) if llm_settings.providers else None
+    return ChatSession(
+        store.checkpointer,
+        llm,
+        datadir=settings.resolved_data_dir,
+        strategies_dir=settings.user_dir / "chat" / "strategies",
+    )
+
+
+def _namespaced(thread: ChatThread) -> str:
+    return f"user:{thread.owner_id}:{thread.thread_key}"
+
+
+def _thread(session: Session, thread_id: str, user: User) -> ChatThread:
+    """The caller's thread row, or 404 — missing and foreign look the same."""
+    row = session.scalar(select(ChatThread).where(ChatThread.thread_key == thread_id))
+    if row is None or (row.owner_id != user.id and not user.is_admin):
+        raise NotFoundError(f"thread {thread_id} not found")
+    return row
+
+
+def _thread_or_new(session: Session, thread_id: str, user: User, first_message: str) -> ChatThread:
+    """The first message creates the row; the key is unique across users, so a taken key stays a 404."""
+    try:
+        return _thread(session, thread_id, user)
+    except NotFoundError:
+        if session.scalar(select(ChatThread.id).where(ChatThread.thread_key == thread_id)) is not None:
+            raise
+    row = ChatThread(owner_id=user.id, thread_key=thread_id, title=first_message[:TITLE_CHARS])
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:  # someone created the same key between the check and the insert
+        session.rollback()
+        return _thread(session, thread_id, user)
+    return row
+
+
+def _sse(events: Iterator[Any]) -> Iterator[str]:
+    """Chat events as SSE frames; a failure mid-stream becomes a final ``error`` event (the status line is
+    long gone by then)."""
+    try:
+        for event in events:
+            yield _frame(event)
+    except GenTradeError as exc:
+        yield _frame(ErrorEvent(code=exc.code, message=exc.message, details=exc.details))
+    except Exception:
+        logger.exception("chat stream failed")
+        yield _frame(ErrorEvent(code="internal_error", message="the chat failed; the thread is kept"))
+
+
+def _frame(event: Any) -> str:
+    return f"event: {event.type}\ndata: {json.dumps(event.model_dump(mode='json'))}\n\n"
+
+
+def _stream(events: Iterator[Any]) -> StreamingResponse:
+    return StreamingResponse(
+        _sse(events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("", response_model=list[ThreadRow])
+def list_threads(
+    user: CurrentUser,
+    session: DbSession,
+    svc: ServicesDep,
+    store: Store,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[ThreadRow]:
+    """The caller's threads, most recently used first, each with its current draft."""
+    rows = session.scalars(
+        scoped(select(ChatThread), ChatThread, user)
+        .order_by(ChatThread.updated_at.desc(), ChatThread.id.desc())
+        .limit(limit)
+    )
+    chat = _chat(store, svc.settings)
+    out = []
+    for row in rows:
+        view = chat.state(_namespaced(row))
+        out.append(
+            ThreadRow(
+                thread_id=row.thread_key,
+                title=row.title,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                draft=view.draft.model_dump(mode="json") if view.draft else None,
+                pending_approval=view.pending_approval is not None,
+            )
+        )
+    return out
+
+
+@router.get("/{thread_id}", response_model=ThreadOut, responses=problems(404))
+def get_thread(
+    thread_id: ThreadId, user: CurrentUser, session: DbSession, svc: ServicesDep, store: Store
+) -> ThreadOut:
+    """The thread after a reconnect or a restart: draft, last backtest, pending approval, every event."""
+    row = _thread(session, thread_id, user)
+    view = _chat(store, svc.settings).state(_namespaced(row))
+    return ThreadOut(
+        thread_id=row.thread_key,
+        title=row.title,
+        draft=view.draft.model_dump(mode="json") if view.draft else None,
+        last_backtest=view.last_backtest,
+        pending_approval=view.pending_approval,
+        events=view.events,
+        messages=view.messages,
+    )
+
+
+@router.post("/{thread_id}", response_class=StreamingResponse, responses={**SSE, **problems(404, 422, 429)})
+def send_message(
+    thread_id: ThreadId,
+    body: ChatMessageIn,
+    user: CurrentUser,
+    session: DbSession,
+    svc: ServicesDep,
+    store: Store,
+    limiter: Limiter,
+    request_id: RequestId,
+) -> StreamingResponse:
+    """Send a message (the first one creates the thread) and stream what it produces."""
+    limiter.take(user.id)
+    row = _thread_or_new(session, thread_id, user, body.message)
+    row.updated_at = utcnow()
+    record(session, user, "message", "chat_thread", row.id, request_id)
+    session.commit()
+    return _stream(_chat(store, svc.settings).stream(_namespaced(row), body.message))
+
+
+@router.post(
+    "/{thread_id}/approval", response_class=StreamingResponse, responses={**SSE, **problems(404, 409, 429)}
+)
+def answer_approval(
+    thread_id: ThreadId,
+    body: ApprovalIn,
+    user: CurrentUser,
+    session: DbSession,
+    svc: ServicesDep,
+    store: Store,
+    limiter: Limiter,
+    request_id: RequestId,
+) -> StreamingResponse:
+    """Approve or refuse the backtest the thread is waiting on; an approval streams the backtest's events."""
+    row = _thread(session, thread_id, user)
+    chat = _chat(store, svc.settings)
+    namespaced = _namespaced(row)
+    if chat.state(namespaced).pending_approval is None:  # a 409 now, not an error event in a 200 stream
+        raise NothingToApproveError(f"thread {thread_id} has no backtest waiting for approval")
+    limiter.take(user.id)
+    row.updated_at = utcnow()
+    record(session, user, "approve" if body.approved else "refuse", "chat_thread", row.id, request_id)
+    session.commit()
+    return _stream(chat.stream_resume(namespaced, body.approved))
+
+
+@router.post("/{thread_id}/save", status_code=201, response_model=SavedStrategy, responses=problems(404, 409))
+def save_draft(
+    thread_id: ThreadId,
+    user: CurrentUser,
+    session: DbSession,
+    svc: ServicesDep,
+    store: Store,
+    request_id: RequestId,
+) -> SavedStrategy:
+    """Save the thread's draft as a strategy (a new version when one of that name exists), created by the
+    agent with the model that drafted it."""
+    row = _thread(session, thread_id, user)
+    view = _chat(store, svc.settings).state(_namespaced(row))
+    if view.draft is None:
+        raise ConflictError(f"thread {thread_id} has no draft to save")
+    drafts = [event for event in view.events if isinstance(event, DraftEvent)]
+    model_id = drafts[-1].model_id if drafts else None
+    saved = save_agent_spec(session, user, view.draft, model_id)
+    record(session, user, "create" if saved.created else "update", "strategy", saved.strategy.id, request_id)
+    session.commit()
+    return saved

@@ -1,0 +1,305 @@
+"""Signals in the database: generate one with the analyst, store it with its snapshots, evaluate it, and
+sweep the expired ones. The API, the CLI and the Celery beat all call these functions.
+
+Generation runs the analyst's analysis step on the data dir's candles (``agents.offline.analyze``, or the
+LLM analyst when a client is given) — not the whole analyst graph, whose in-sample and held-back backtests
+take minutes and judge the *strategy*, while a signal is judged later by its outcome.
+
+``generated_at`` is the close of the last candle the analyst read, not its open: a signal is known only
+once that candle has closed, and the evaluator trusts candles that open at or after ``generated_at``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from agents.llm import LLMClient
+from agents.offline import Snapshot, analyze, load_candles, take_snapshot
+from gentrade.data import store
+from gentrade.db.base import utcnow
+from gentrade.db.models import SignalOutcome as OutcomeRow
+from gentrade.db.models import TradeSignal as SignalRow
+from gentrade.db.models import User
+from gentrade.db.repositories.scope import scoped
+from gentrade.errors import DataMissingError, GenTradeError, NotFoundError
+from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate
+from gentrade.signals import load_candles as load_signal_candles
+from gentrade.signals.stats import Evaluated
+from gentrade.spec import TIMEFRAME_MINUTES, TradeSignal, parse_signal
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = "active"
+SENTIMENT_FIELDS = ("fear_greed_index", "news_sentiment", "social_sentiment")
+"""Market-snapshot fields no offline source fills; kept (as null) so every stored snapshot has one shape."""
+
+
+def indicator_snapshot(snap: Snapshot) -> dict[str, Any]:
+    return {
+        "rsi": snap.rsi,
+        "macd": snap.macd,
+        "macd_signal": snap.macd_signal,
+        "macd_hist": snap.macd_hist,
+        "ema20": snap.ema20,
+        "ema50": snap.ema50,
+        "ema200": snap.ema200,
+        "bb_upper": snap.bb_upper,
+        "bb_middle": snap.bb_middle,
+        "bb_lower": snap.bb_lower,
+        "atr": snap.atr,
+        "atr_pct": snap.atr_pct,
+        "adx": snap.adx,
+        "volume_24h": snap.volume_24h,
+        "regime": snap.regime,
+    }
+
+
+def market_snapshot(candles: pd.DataFrame, closed_at: datetime) -> dict[str, Any]:
+    """Price and its 24 h change from the candles the analyst read (the change is null with < 24 h)."""
+    last = candles["date"].iloc[-1]
+    price = float(candles["close"].iloc[-1])
+    before = candles.loc[candles["date"] <= last - timedelta(hours=24), "close"]
+    change = (price / float(before.iloc[-1]) - 1) * 100 if len(before) else None
+    return {
+        "price": price,
+        "change_24h_pct": change,
+        "as_of": closed_at.isoformat(),
+        **dict.fromkeys(SENTIMENT_FIELDS),
+    }
+
+
+def _closed_candles(candles: pd.DataFrame, timeframe: str, as_of: datetime | None) -> pd.DataFrame:
+    if as_of is None:
+        return candles
+    length = pd.Timedelta(minutes=TIMEFRAME_MINUTES[timeframe])
+    return candles[candles["date"] + length <= as_of].reset_index(drop=True)
+
+
+def generate_signal(
+    session: Session,
+    owner: User,
+    pair: str,
+    timeframe: str,
+    *,
+    datadir: Path,
+    as_of: datetime | None = None,
+    llm: LLMClient | None = None,
+) -> SignalRow:
+    """Analyse the candles closed by ``as_of`` (default: all of them) and store the signal as ``active``."""
+    candles = _closed_candles(load_candles(datadir, pair, timeframe), timeframe, as_of)
+    if candles.empty:
+        raise DataMissingError(f"no {timeframe} candles for {pair} closed by {as_of}")
+    length = pd.Timedelta(minutes=TIMEFRAME_MINUTES[timeframe])
+    closed_at = (candles["date"].iloc[-1] + length).to_pydatetime()
+    if llm is None:
+        analysis = analyze(candles, pair, timeframe)
+        snap, signal = analysis.snapshot, analysis.signal
+    else:
+        from agents.analyst.llm_analyst import analyze_with_llm
+
+        snap = take_snapshot(candles, pair, timeframe)
+        signal, _spec = analyze_with_llm(llm, snap, None)
+    signal = parse_signal({**signal.model_dump(mode="json"), "generated_at": closed_at.isoformat()})
+    snapshots = {"indicators": indicator_snapshot(snap), "market": market_snapshot(candles, closed_at)}
+    return store_signal(session, owner, signal, snapshots=snapshots)
+
+
+def store_signal(
+    session: Session, owner: User, signal: TradeSignal, *, snapshots: dict[str, Any] | None = None
+) -> SignalRow:
+    generated_at = signal.generated_at or utcnow()
+    if signal.generated_at is None:
+        signal = signal.model_copy(update={"generated_at": generated_at})
+    row = SignalRow(
+        owner_id=owner.id,
+        symbol=signal.symbol,
+        direction=signal.direction,
+        timeframe=signal.timeframe,
+        entry=signal.entry,
+        take_profits=[target.model_dump() for target in signal.take_profits],
+        stop=signal.stop_loss,
+        breakeven_after_tp1=signal.breakeven_after_tp1,
+        confidence=signal.confidence,
+        market_condition=signal.market_condition,
+        reasoning=signal.reasoning,
+        model_id=signal.model_id,
+        status=ACTIVE,
+        snapshots=snapshots,
+        generated_at=generated_at,
+        expires_at=signal.expires_at(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def signal_of(row: SignalRow) -> TradeSignal:
+    """The row as the typed signal again (validity recovered from ``expires_at``)."""
+    minutes = TIMEFRAME_MINUTES[row.timeframe]
+    valid = round((row.expires_at - row.generated_at) / timedelta(minutes=minutes)) if row.expires_at else 6
+    return parse_signal(
+        {
+            "symbol": row.symbol,
+            "direction": row.direction,
+            "timeframe": row.timeframe,
+            "entry": row.entry,
+            "take_profits": row.take_profits,
+            "stop_loss": row.stop,
+            "breakeven_after_tp1": row.breakeven_after_tp1,
+            "confidence": round(row.confidence or 0),
+            "market_condition": row.market_condition or "unknown",
+            "reasoning": row.reasoning or "",
+            "model_id": row.model_id or "unknown",
+            "generated_at": row.generated_at,
+            "valid_for_candles": valid,
+        }
+    )
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+
+def get_signal(session: Session, signal_id: int, actor: User) -> SignalRow:
+    """The row, or the same 404 whether it is missing or someone else's."""
+    row = session.get(SignalRow, signal_id)
+    if row is None or (row.owner_id != actor.id and not actor.is_admin):
+        raise NotFoundError(f"signal {signal_id} not found")
+    return row
+
+
+def outcome_of(session: Session, row: SignalRow) -> OutcomeRow | None:
+    return session.scalar(select(OutcomeRow).where(OutcomeRow.signal_id == row.id))
+
+
+@dataclass(frozen=True)
+class SignalFilter:
+    symbol: str | None = None
+    status: str | None = None
+    timeframe: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        if self.symbol is not None:
+            stmt = stmt.where(SignalRow.symbol == self.symbol)
+        if self.status is not None:
+            stmt = stmt.where(SignalRow.status == self.status)
+        if self.timeframe is not None:
+            stmt = stmt.where(SignalRow.timeframe == self.timeframe)
+        if self.since is not None:
+            stmt = stmt.where(SignalRow.generated_at >= self.since)
+        if self.until is not None:
+            stmt = stmt.where(SignalRow.generated_at < self.until)
+        return stmt
+
+
+def page(
+    session: Session, actor: User, where: SignalFilter, *, limit: int, before_id: int | None = None
+) -> tuple[list[SignalRow], int | None]:
+    """Newest first by id (ids grow with insertion); the cursor is the last id shown."""
+    stmt = where.apply(scoped(select(SignalRow), SignalRow, actor))
+    if before_id is not None:
+        stmt = stmt.where(SignalRow.id < before_id)
+    rows = list(session.scalars(stmt.order_by(SignalRow.id.desc()).limit(limit + 1)))
+    return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
+
+
+def evaluated(session: Session, actor: User, where: SignalFilter | None = None) -> list[Evaluated]:
+    """Every (signal, outcome) pair of the actor's evaluated signals, oldest first."""
+    stmt = scoped(select(SignalRow, OutcomeRow).join(OutcomeRow), SignalRow, actor)
+    stmt = (where or SignalFilter()).apply(stmt).order_by(SignalRow.generated_at, SignalRow.id)
+    return [(signal_of(row), stored_outcome(out)) for row, out in session.execute(stmt)]
+
+
+def stored_outcome(row: OutcomeRow) -> SignalOutcome:
+    """The stored JSON as the typed outcome; the derived (rounded) fields in it are recomputed, not read."""
+    derived = SignalOutcome.model_computed_fields
+    return SignalOutcome.model_validate({k: v for k, v in row.outcome.items() if k not in derived})
+
+
+# ----------------------------------------------------------------------------------------------- evaluating
+
+
+def candle_timeframe(datadir: Path, pair: str, signal_timeframe: str) -> str:
+    """The finest stored timeframe that divides the signal's: finer candles see more of the price path."""
+    want = store.timeframe_seconds(signal_timeframe)
+    usable = [
+        tf
+        for tf in store.list_timeframes(datadir, pair)
+        if store.timeframe_seconds(tf) <= want and want % store.timeframe_seconds(tf) == 0
+    ]
+    if not usable:
+        raise DataMissingError(
+            f"no candles for {pair} at {signal_timeframe} or finer in {datadir}",
+            details={"pair": pair, "timeframe": signal_timeframe},
+        )
+    return usable[0]
+
+
+def evaluate_row(
+    session: Session,
+    row: SignalRow,
+    *,
+    datadir: Path,
+    settings: EvaluationSettings | None = None,
+) -> OutcomeRow:
+    """Evaluate on the data dir's candles; the outcome replaces any earlier one and the status follows it."""
+    signal = signal_of(row)
+    candles = load_signal_candles(datadir, row.symbol, candle_timeframe(datadir, row.symbol, row.timeframe))
+    outcome = evaluate(signal, candles, settings=settings or EvaluationSettings())
+    stored = outcome_of(session, row) or OutcomeRow(signal_id=row.id, outcome={})
+    stored.outcome = outcome.model_dump(mode="json")
+    stored.net_pnl_pct = outcome.net_pnl_pct
+    stored.net_pnl_abs = outcome.net_pnl
+    stored.evaluated_at = utcnow()
+    row.status = outcome.status
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def evaluate_expired_signals(
+    session: Session,
+    now: datetime | None = None,
+    *,
+    datadir: Path | None = None,
+    settings: EvaluationSettings | None = None,
+) -> list[int]:
+    """Evaluate every active signal, of every user, whose expiry has passed; returns the ids evaluated.
+
+    For the Celery beat (every 5 minutes). Each signal is committed on its own, so one that fails (its
+    candles are missing, say) is logged and left active for the next sweep without undoing the others. One
+    whose candles do not yet reach its expiry comes out ``active`` again and is retried the same way.
+    """
+    if datadir is None:
+        from gentrade.settings import get_settings
+
+        datadir = get_settings().resolved_data_dir
+    moment = now or datetime.now(UTC)
+    due: Sequence[int] = session.scalars(
+        select(SignalRow.id)
+        .where(SignalRow.status == ACTIVE, SignalRow.expires_at <= moment)
+        .order_by(SignalRow.id)
+    ).all()
+    done: list[int] = []
+    for signal_id in due:
+        row = session.get(SignalRow, signal_id)
+        if row is None or row.status != ACTIVE:
+            continue  # deleted or evaluated meanwhile (another worker, an on-demand call)
+        try:
+            evaluate_row(session, row, datadir=datadir, settings=settings)
+            session.commit()
+            done.append(signal_id)
+        except GenTradeError as exc:
+            session.rollback()
+            logger.warning("signal %s not evaluated: %s", signal_id, exc.message, extra={"code": exc.code})
+    return done

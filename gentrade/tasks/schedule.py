@@ -1,0 +1,24 @@
+"""The beat schedule (``gentrade beat``): periodic work that must happen without anyone asking.
+
+* ``gentrade.bots.check_health`` every ``bot_health_interval_s``: crashed bots are marked in the table.
+* ``gentrade.signals.evaluate_expired`` every 5 minutes: trade signals whose expiry passed get their
+  outcome (``gentrade.signals.service.evaluate_expired_signals``).
+
+Run exactly one beat per deployment: each entry is a plain task, so two beats would queue each tick twice
+(harmless — both tasks are idempotent — but wasteful).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gentrade.settings import Settings
+
+SIGNAL_EXPIRY_INTERVAL_S = 300.0
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    return {
+        "bot-health": {"task": "gentrade.bots.check_health", "schedule": settings.bot_health_interval_s},
+        "signal-expiry": {"task": "gentrade.signals.evaluate_expired", "schedule": SIGNAL_EXPIRY_INTERVAL_S},
+    }

@@ -1,0 +1,189 @@
+"""Bots through the API: a real dry-run freqtrade bot on the local replay testnet (start, running, logs,
+stop, start again, delete with nothing left behind), live refused by default, and another user's bot a 404
+on every route (the bot routes' part of the ownership matrix)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BACKENDS, Api, make_settings
+from fastapi.testclient import TestClient
+
+from gentrade.api import create_app
+from gentrade.api.executor import LocalExecutor
+from gentrade.db import upgrade
+from gentrade.db.engine import make_engine, make_session_factory
+from gentrade.db.models import Bot, StrategyVersion
+from gentrade.db.testing import fresh_database
+from gentrade.engine.bots.processes import session_members
+from gentrade.exchange.server import start_testnet
+
+PAIR = "BTC/USDT"
+QUICK = {
+    "name": "ApiQuickBot",
+    "description": "Enters at once (close > 0) so a dry-run bot has something to do in its first loop.",
+    "timeframe": "1m",
+    "pairs": [PAIR],
+    "entry_long": {"left": "close", "op": ">", "right": 0},
+    "stop": {"initial": {"percent": 10}},
+    "take_profit": [
+        {"target": {"percent": 1}, "fraction": 0.5},
+        {"target": {"percent": 50}, "fraction": 0.5},
+    ],
+}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def bots_api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, synthetic_data_dir: Path
+) -> Iterator[Api]:
+    """An app whose bots trade on a replay testnet over the synthetic candles; every bot is stopped after."""
+    tmp = tmp_path_factory.mktemp(f"bots-{request.param}")
+    start = datetime(2024, 1, 10, tzinfo=UTC)
+    with start_testnet(synthetic_data_dir, replay_start=start, speed=5) as testnet, fresh_database(
+        request.param, tmp
+    ) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        settings = make_settings(tmp, url, bot_exchange_url=testnet.url)
+        executor = LocalExecutor(make_session_factory(engine), settings)
+        app = create_app(settings, engine=engine, executor=executor)
+        with TestClient(app) as client:
+            yield Api(client, settings, app.state.services.sessions, executor, request.param, url)
+            managers = app.state.bot_managers
+            for owner in list(managers._managers):
+                managers.of(owner).stop_all(grace_s=10)
+        engine.dispose()
+
+
+def _strategy(api: Api, headers: dict[str, str]) -> int:
+    reply = api.client.post("/api/v1/strategies", json={"spec": QUICK}, headers=headers)
+    assert reply.status_code == 201, reply.text
+    return int(reply.json()["id"])
+
+
+def _wait_status(api: Api, bot_id: int, headers: dict[str, str], want: str, timeout_s: float = 120) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        body: dict[str, Any] = api.client.get(f"/api/v1/bots/{bot_id}", headers=headers).json()
+        if body["status"] == want:
+            return body
+        assert body["status"] in ("starting", "running"), body
+        assert time.monotonic() < deadline, f"bot {bot_id} never became {want}: {body}"
+        time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_dry_run_bot_round_trip(bots_api: Api) -> None:
+    api, headers = bots_api, bots_api.user()
+    sid = _strategy(api, headers)
+    created = api.client.post(
+        "/api/v1/bots",
+        json={
+            "strategy_id": sid,
+            "name": "my quick bot",
+            "config": {"max_open_trades": 1, "dry_run_wallet": 500},
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    bot = created.json()
+    assert bot["status"] in ("starting", "running") and bot["dry_run"] is True
+    assert (bot["name"], bot["strategy_id"], bot["version_number"]) == ("my quick bot", sid, 1)
+    assert bot["config"] == {"max_open_trades": 1, "dry_run_wallet": 500.0}
+
+    running = _wait_status(api, bot["id"], headers, "running")
+    assert running["api_url"].startswith("http://127.0.0.1:") and running["strategy"] == "ApiQuickBot"
+    listed = api.client.get("/api/v1/bots", headers=headers).json()
+    assert [(b["id"], b["status"]) for b in listed] == [(bot["id"], "running")]
+    logs = api.client.get(f"/api/v1/bots/{bot['id']}/logs", params={"lines": 200}, headers=headers).json()
+    assert "ApiQuickBot" in logs["text"]
+    again = api.client.post(f"/api/v1/bots/{bot['id']}/start", headers=headers)
+    assert again.status_code == 409  # already running
+
+    manager = api.client.app.state.bot_managers.of(bot["owner_id"])  # type: ignore[attr-defined]
+    process = manager.registry.load(f"bot-{bot['id']}")
+    stopped = api.client.post(f"/api/v1/bots/{bot['id']}/stop", headers=headers).json()
+    assert stopped["status"] == "stopped" and stopped["stopped_at"] is not None
+    assert session_members(process.pid, process.create_time) == []
+
+    restarted = api.client.post(f"/api/v1/bots/{bot['id']}/start", headers=headers)
+    assert restarted.status_code == 200, restarted.text
+    _wait_status(api, bot["id"], headers, "running")
+    process = manager.registry.load(f"bot-{bot['id']}")
+    assert api.client.delete(f"/api/v1/bots/{bot['id']}", headers=headers).status_code == 204
+    assert session_members(process.pid, process.create_time) == []  # deleting stopped it first
+    assert api.client.get(f"/api/v1/bots/{bot['id']}", headers=headers).status_code == 404
+    assert not manager.registry.bot_dir(f"bot-{bot['id']}").exists()
+
+
+def test_live_is_refused_by_default(bots_api: Api) -> None:
+    api, headers = bots_api, bots_api.user()
+    sid = _strategy(api, headers)
+    for body, code in [
+        ({"live": True, "confirm_real_money": True}, "live_trading_refused"),
+        ({"live": True}, "live_trading_refused"),
+        ({"confirm_real_money": True}, "invalid_request"),
+    ]:
+        reply = api.client.post("/api/v1/bots", json={"strategy_id": sid, **body}, headers=headers)
+        assert reply.json()["code"] == code, (body, reply.text)
+    unsafe = api.client.post(
+        "/api/v1/bots", json={"strategy_id": sid, "config": {"exchange": {"name": "x"}}}, headers=headers
+    )
+    assert unsafe.status_code == 422  # only the safe fields can be overridden
+    assert api.client.get("/api/v1/bots", headers=headers).json() == []  # nothing was created
+
+
+@dataclass
+class Foreign:
+    owner: dict[str, str]
+    other: dict[str, str]
+    bot: int
+    strategy: int
+
+
+@pytest.fixture
+def foreign(bots_api: Api) -> Foreign:
+    """A's bot row as the API stores it, without a process (ownership is decided before any process)."""
+    a, b = bots_api.user(), bots_api.user()
+    sid = _strategy(bots_api, a)
+    owner_id = bots_api.client.get("/api/v1/users/me", headers=a).json()["id"]
+    with bots_api.sessions() as session:
+        version = session.query(StrategyVersion).filter_by(strategy_id=sid, number=1).one()
+        row = Bot(owner_id=owner_id, name="a's bot", strategy_version_id=version.id,
+                  config={"overrides": {}, "live": False, "credential_id": None})
+        session.add(row)
+        session.commit()
+        return Foreign(a, b, row.id, sid)
+
+
+def bot_routes(bot: int) -> list[tuple[str, str]]:
+    """Every bot route that names a bot: the ownership matrix's bot rows."""
+    return [
+        ("GET", f"/api/v1/bots/{bot}"),
+        ("GET", f"/api/v1/bots/{bot}/logs"),
+        ("POST", f"/api/v1/bots/{bot}/start"),
+        ("POST", f"/api/v1/bots/{bot}/stop"),
+        ("DELETE", f"/api/v1/bots/{bot}"),
+    ]
+
+
+def test_another_users_bot_is_a_404_everywhere(bots_api: Api, foreign: Foreign) -> None:
+    api = bots_api
+    for method, url in bot_routes(foreign.bot):
+        reply = api.client.request(method, url, headers=foreign.other)
+        assert reply.status_code == 404, (method, url, reply.text)
+        assert reply.json()["message"] == f"bot {foreign.bot} not found"
+    for method, url in bot_routes(2_000_000_000):
+        assert api.client.request(method, url, headers=foreign.other).status_code == 404
+    run = api.client.post("/api/v1/bots", json={"strategy_id": foreign.strategy}, headers=foreign.other)
+    assert run.status_code == 404  # nobody can run someone else's strategy
+    assert api.client.get("/api/v1/bots", headers=foreign.other).json() == []
+    mine = api.client.get(f"/api/v1/bots/{foreign.bot}", headers=foreign.owner).json()
+    assert mine["status"] == "stopped" and mine["name"] == "a's bot"

@@ -1,0 +1,117 @@
+"""What a task does when the strategy is at fault (fail once, freqtrade's message) and when the broker is
+down (503, no row, and work flows again once it is back), and that the request id reaches freqtrade's log."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import broker_url
+from sqlalchemy import update
+from taskkit import (
+    api_client,
+    create_strategy,
+    free_port,
+    login,
+    private_redis,
+    queue_backtest,
+    stack,
+)
+
+from gentrade.db.models import Backtest, StrategyVersion
+from gentrade.db.testing import fresh_database
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["redis", "embedded"])
+def test_strategy_error_fails_once_without_retry(kind: str, tmp_path: Path, tiny_data_dir: Path) -> None:
+    with (
+        fresh_database("sqlite", tmp_path) as db,
+        stack(tmp_path, db, broker_url(kind, tmp_path), tiny_data_dir) as s,
+    ):
+        s.start_worker("w")
+        with api_client(s) as client:
+            headers = login(client)
+            strategy = create_strategy(client, headers)
+            with s.sessions() as session:
+                # Audited source whose indicator step raises: the strategy's own fault, at run time.
+                session.execute(
+                    update(StrategyVersion)
+                    .where(StrategyVersion.strategy_id == strategy)
+                    .values(
+                        source=StrategyVersion.source.op("||")(
+                            "\n\ndef _boom(self, dataframe, metadata):\n"
+                            "    raise ValueError('indicator exploded on purpose')\n"
+                        )
+                    )
+                )
+                session.commit()
+            _append_override(s.sessions, strategy)
+            queued = client.post(
+                "/api/v1/backtests",
+                json={"strategy_id": strategy, "timerange": "20240102-20240103"},
+                headers={**headers, "X-Request-ID": "req-strategy-boom"},
+            )
+            assert queued.status_code == 202, queued.text
+            bid = queued.json()["id"]
+            row = s.wait_final([bid], timeout=120)[bid]
+        assert row.status == "failed"
+        assert row.error_code == "strategy_error", row.error_message
+        assert "indicator exploded on purpose" in (row.error_message or "")
+        log = s.worker_log("w")
+        assert log.count('"message": "backtest delivered"') == 1  # no retry
+        assert "retrying" not in log
+        delivered = next(line for line in log.splitlines() if '"backtest delivered"' in line)
+        assert '"request_id": "req-strategy-boom"' in delivered
+        freqtrade_logs = list((s.settings.user_dir / "work").rglob("worker.log"))
+        assert len(freqtrade_logs) == 1
+        assert "request_id=req-strategy-boom" in freqtrade_logs[0].read_text()
+
+
+def _append_override(sessions: object, strategy_id: int) -> None:
+    """Point the class's populate_indicators at the raising function appended above."""
+    with sessions() as session:  # type: ignore[operator]
+        version = session.query(StrategyVersion).filter(StrategyVersion.strategy_id == strategy_id).one()
+        class_name = version.spec["name"]
+        version.source = version.source + f"\n{class_name}.populate_indicators = _boom\n"
+        session.commit()
+
+
+def test_broker_down_answers_503_without_a_row_and_recovers(tmp_path: Path, tiny_data_dir: Path) -> None:
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    with (
+        fresh_database("sqlite", tmp_path) as db,
+        stack(tmp_path, db, url, tiny_data_dir) as s,
+        api_client(s) as client,
+    ):
+        headers = login(client)
+        strategy = create_strategy(client, headers)
+        started = time.monotonic()
+        refused = client.post(
+            "/api/v1/backtests",
+            json={"strategy_id": strategy, "timerange": "20240102-20240103"},
+            headers=headers,
+        )
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["code"] == "broker_unavailable"
+        assert time.monotonic() - started < 15
+        with s.sessions() as session:
+            assert session.query(Backtest).count() == 0
+
+        with private_redis(port, tmp_path):
+            bid = queue_backtest(client, headers, strategy)
+            s.start_worker("late")
+            row = s.wait_final([bid], timeout=120)[bid]
+            assert row.status == "succeeded", row.error_message
+            s.stop_workers()
+
+        again = client.post(
+            "/api/v1/backtests",
+            json={"strategy_id": strategy, "timerange": "20240102-20240103"},
+            headers=headers,
+        )
+        assert again.status_code == 503
+        with s.sessions() as session:
+            assert [b.id for b in session.query(Backtest)] == [bid]
