@@ -234,17 +234,87 @@ class Result:
     rps: float
     p50: float
     p99: float
+    server_cpu: float = 0.0
+    db_cpu: float = 0.0
 
 
-def summarize(label: str, elapsed: float, latencies: list[float]) -> Result:
+def summarize(label: str, elapsed: float, latencies: list[float], cpu: CpuMeter | None = None) -> Result:
     ordered = sorted(latencies)
     result = Result(
         rps=len(ordered) / elapsed,
         p50=statistics.median(ordered) * 1000,
         p99=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
     )
-    print(f"  {label:<30} {result.rps:7.0f} req/s   p50 {result.p50:7.2f} ms   p99 {result.p99:7.2f} ms")
+    line = f"  {label:<30} {result.rps:7.0f} req/s   p50 {result.p50:7.2f} ms   p99 {result.p99:7.2f} ms"
+    if cpu is not None:
+        result.server_cpu = cpu.server / len(ordered) * 1000
+        result.db_cpu = cpu.db / len(ordered) * 1000
+        line += f"   CPU/req: server {result.server_cpu:.2f} ms, postgres {result.db_cpu:.2f} ms"
+    print(line)
     return result
+
+
+def measure(
+    label: str, server: subprocess.Popen[bytes], url: str, run: Callable[[], tuple[float, list[float]]]
+) -> Result:
+    with CpuMeter(server.pid, url) as cpu:
+        elapsed, latencies = run()
+    return summarize(label, elapsed, latencies, cpu)
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (0 once it is gone, or off Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and its children (the uvicorn supervisor and its ``--workers`` processes)."""
+    pids = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def backend_pids(url: str) -> list[int]:
+    """PostgreSQL backends serving the benchmark database (their CPU is the database's share)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+class CpuMeter:
+    """CPU the server processes and the database's backends spent during one measured run."""
+
+    def __init__(self, server_pid: int, url: str) -> None:
+        self.server_pid, self.url = server_pid, url
+
+    def __enter__(self) -> CpuMeter:
+        self.pids = family(self.server_pid)
+        self.backends = backend_pids(self.url)
+        self.server0 = sum(map(cpu_seconds, self.pids))
+        self.db0 = sum(map(cpu_seconds, self.backends))
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server = sum(map(cpu_seconds, self.pids)) - self.server0
+        # Backends opened during the run (pool overflow) are counted only if still alive.
+        alive = set(self.backends) | set(backend_pids(self.url))
+        self.db = sum(map(cpu_seconds, alive)) - self.db0
 
 
 def loadavg() -> str:
@@ -294,17 +364,21 @@ def main() -> None:
             for round_no in range(1, args.rounds + 1):
                 print(f"round {round_no}")
                 health.append(
-                    summarize(
+                    measure(
                         "GET /health (reference)",
-                        *run_loop(
+                        server,
+                        url,
+                        lambda: run_loop(
                             lambda: drive(port, HEALTH_PATH, {}, args.clients, args.requests, args.client)
                         ),
                     )
                 )
                 listing.append(
-                    summarize(
+                    measure(
                         "GET /strategies?limit=50",
-                        *run_loop(
+                        server,
+                        url,
+                        lambda: run_loop(
                             lambda: drive(port, LIST_PATH, headers, args.clients, args.requests, args.client)
                         ),
                     )
@@ -323,7 +397,8 @@ def main() -> None:
     for label, results in (("GET /health (reference)", health), ("GET /strategies?limit=50", listing)):
         print(
             f"  {label:<30} {median(results, 'rps'):7.0f} req/s   p50 {median(results, 'p50'):7.2f} ms   "
-            f"p99 {median(results, 'p99'):7.2f} ms"
+            f"p99 {median(results, 'p99'):7.2f} ms   CPU/req: server {median(results, 'server_cpu'):.2f} ms, "
+            f"postgres {median(results, 'db_cpu'):.2f} ms"
         )
     p99 = median(listing, "p99")
     print(

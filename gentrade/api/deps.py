@@ -69,18 +69,49 @@ _bearer = HTTPBearer(auto_error=False, description="A JWT from /auth/login or a 
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def authenticate(session: Session, svc: Services, credentials: HTTPAuthorizationCredentials | None) -> User:
-    """The user behind the bearer credentials (blocking: call it from sync code), else ``AuthError``."""
+@dataclass(frozen=True)
+class BearerToken:
+    """A bearer token checked as far as it can be without the database: a JWT's signature and claims
+    (``user_id``), or a personal token's sha256 (``personal_token_hash``); exactly one is set."""
+
+    user_id: int | None = None
+    personal_token_hash: str | None = None
+
+
+def check_bearer(svc: Services, credentials: HTTPAuthorizationCredentials | None) -> BearerToken:
+    """CPU only (no I/O): missing, non-bearer, forged and expired tokens fail here with ``AuthError``."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError("missing bearer token")
     token = credentials.credentials
     if token.startswith(TOKEN_PREFIX):
-        user = users_repo.user_for_token(session, hash_api_token(token))
+        return BearerToken(personal_token_hash=hash_api_token(token))
+    return BearerToken(user_id=user_id_from_access_token(token, svc.jwt_secret))
+
+
+def user_for_bearer(session: Session, token: BearerToken) -> User:
+    """The database half (blocking: call it from sync code): the token's user, else ``AuthError``."""
+    if token.personal_token_hash is not None:
+        user = users_repo.user_for_token(session, token.personal_token_hash)
     else:
-        user = session.get(User, user_id_from_access_token(token, svc.jwt_secret))
+        user = session.get(User, token.user_id)
     if user is None:
         raise AuthError("invalid or expired token")
     return user
+
+
+def authenticate(session: Session, svc: Services, credentials: HTTPAuthorizationCredentials | None) -> User:
+    """The user behind the bearer credentials (blocking: call it from sync code), else ``AuthError``."""
+    return user_for_bearer(session, check_bearer(svc, credentials))
+
+
+async def bearer_token(svc: ServicesDep, credentials: BearerCredentials) -> BearerToken:
+    """For hot routes that do their auth lookup and their own queries in one threadpool hop: the token is
+    checked here on the event loop (so bad tokens are still a 401 before any parameter is looked at), and
+    the route calls ``user_for_bearer`` in its sync work."""
+    return check_bearer(svc, credentials)
+
+
+BearerTokenDep = Annotated[BearerToken, Depends(bearer_token)]
 
 
 def current_user(svc: ServicesDep, session: DbSession, credentials: BearerCredentials) -> User:

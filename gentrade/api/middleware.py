@@ -88,7 +88,9 @@ class RequestGuardMiddleware:
         if _bodyless(scope, declared, chunked):
             # Most requests (every GET) carry no body: check the URL and pass ``receive`` through untouched.
             if _has_nul(scope, b""):
-                await self._reject(send, 422, "validation_error", "NUL characters are not accepted in requests")
+                await self._reject(
+                    send, 422, "validation_error", "NUL characters are not accepted in requests"
+                )
                 return
             await self.app(scope, receive, send)
             return

@@ -126,7 +126,9 @@ def test_jwt_checks_survive_the_cached_key(api: Api) -> None:
         reply = api.client.get("/api/v1/strategies", headers={"Authorization": f"Bearer {token}"})
         assert reply.status_code == 401, token
     fresh = create_access_token(user_id, secret, 5)
-    assert api.client.get("/api/v1/strategies", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+    assert (
+        api.client.get("/api/v1/strategies", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+    )
 
 
 def test_personal_tokens_list_strategies_too(api: Api) -> None:
@@ -149,12 +151,12 @@ def test_bad_cursor_and_bad_params_keep_their_problem_shape(api: Api) -> None:
 def test_every_request_gives_its_connection_back(api: Api) -> None:
     """The session dependency closes inline or in the threadpool; either way nothing stays checked out."""
     headers = api.user()
-    sid = api.client.post(
-        "/api/v1/users/me/tokens", json={"name": "pool"}, headers=headers
-    ).json()["id"]
+    sid = api.client.post("/api/v1/users/me/tokens", json={"name": "pool"}, headers=headers).json()["id"]
     for _ in range(3):
         assert api.client.get("/api/v1/strategies", headers=headers).status_code == 200
-        assert api.client.get("/api/v1/strategies", params={"cursor": "!!!"}, headers=headers).status_code == 400
+        assert (
+            api.client.get("/api/v1/strategies", params={"cursor": "!!!"}, headers=headers).status_code == 400
+        )
         assert api.client.get("/api/v1/strategies/2000000000", headers=headers).status_code == 404
         assert api.client.get("/api/v1/strategies", headers={"Authorization": "Bearer x"}).status_code == 401
         assert api.client.get("/api/v1/users/me", headers=headers).status_code == 200

@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
+from starlette.concurrency import run_in_threadpool
 
-from gentrade.api.deps import CurrentUser, DbSession, RequestId
+from gentrade.api.deps import (
+    BearerToken,
+    BearerTokenDep,
+    CurrentUser,
+    DbSession,
+    RequestId,
+    Services,
+    ServicesDep,
+    user_for_bearer,
+)
 from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
 from gentrade.api.schemas.strategies import (
     AuditOut,
@@ -79,9 +89,9 @@ def create_strategy(
 
 
 @router.get("", response_model=StrategyPage, responses=problems(400))
-def list_strategies(
-    user: CurrentUser,
-    session: DbSession,
+async def list_strategies(
+    svc: ServicesDep,
+    token: BearerTokenDep,
     name: Annotated[
         str | None, Query(max_length=64, description="Case-insensitive substring of the name.")
     ] = None,
@@ -89,13 +99,27 @@ def list_strategies(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
-    """The hot read path. It validates the rows once (one pydantic call for the page), serializes here and
-    hands FastAPI a finished ``Response``, which skips a second validation of the page in the threadpool;
-    ``response_model`` still documents the shape. Closing the session here gives the connection back in
-    this thread, so the session dependency's teardown needs no threadpool hop of its own.
+    # The hot read path, in one threadpool hop (see _list_page). No docstring: it would become the
+    # operation's OpenAPI description, which this route has never had.
+    return await run_in_threadpool(_list_page, svc, token, name, sort, limit, cursor)
+
+
+def _list_page(
+    svc: Services,
+    token: BearerToken,
+    name: str | None,
+    sort: repo.StrategySort,
+    limit: int,
+    cursor: str | None,
+) -> Response:
+    """User lookup, page query and serialization together, so the connection is held for one hop only and
+    returned before this one ends. The page is validated once (one pydantic call) and serialized here; a
+    finished ``Response`` skips FastAPI's second validation of it, and ``response_model`` still documents
+    the shape. The bytes are what FastAPI's own ``response_model`` serialization would give.
     """
-    rows, next_cursor = repo.page(session, user, name=name, sort=sort, limit=limit, cursor=cursor)
-    session.close()
+    with svc.sessions() as session:
+        user = user_for_bearer(session, token)
+        rows, next_cursor = repo.page(session, user, name=name, sort=sort, limit=limit, cursor=cursor)
     page = StrategyPage.model_validate({"items": rows, "next_cursor": next_cursor}, from_attributes=True)
     return Response(page.model_dump_json(), media_type="application/json")
 
