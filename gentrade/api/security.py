@@ -48,15 +48,28 @@ def _hmac_key(secret: str) -> bytes:
     return jwt.get_algorithm_by_name(_ALGORITHM).prepare_key(secret)  # type: ignore[no-any-return]
 
 
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[int, float]:
+    """(user id, exp) of a token whose signature and claims checked out once; failures are not cached.
+
+    Clients send the same token on every request, so the HMAC check and claim parsing run once per token
+    instead of once per request. The key is the exact token and secret, so a token that differs in any
+    byte is verified afresh; the one claim that can turn false with time, ``exp``, is rechecked per use.
+    """
+    claims = _jwt.decode(token, _hmac_key(secret), algorithms=[_ALGORITHM])
+    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+        raise jwt.InvalidTokenError("not an access token")
+    return int(claims["sub"]), float(claims["exp"])
+
+
 def user_id_from_access_token(token: str, secret: str) -> int:
-    """Runs on every authenticated request, so the key is prepared once and the decoder reused."""
     try:
-        claims = _jwt.decode(token, _hmac_key(secret), algorithms=[_ALGORITHM])
+        user_id, expires = _verified(token, secret)
     except jwt.PyJWTError:
         raise AuthError("invalid or expired access token") from None
-    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+    if expires <= datetime.now(UTC).timestamp():  # PyJWT's own test, with its default leeway of 0
         raise AuthError("invalid or expired access token")
-    return int(claims["sub"])
+    return user_id
 
 
 def new_api_token() -> tuple[str, str, str]:
