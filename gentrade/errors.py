@@ -163,3 +163,9 @@ class LiveTradingRefusedError(GenTradeError):
 
     code = "live_trading_refused"
     http_status = 403
+
+
+class BrokerUnavailableError(ServiceUnavailableError):
+    """The task queue's broker did not accept the work; nothing was queued."""
+
+    code = "broker_unavailable"

@@ -17,7 +17,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GENTRADE_", extra="ignore")
 
     user_dir: Path = Field(default=Path("user_data"), description="Freqtrade user directory.")
-    data_dir: Path | None = Field(default=None, description="Candle directory; default user_dir/data/binance.")
+    data_dir: Path | None = Field(
+        default=None, description="Candle directory; default user_dir/data/binance."
+    )
     exchange: str = "binance"
     backtest_timeout_s: float = Field(default=600.0, gt=0)
     backtest_memory_mb: int = Field(default=4096, gt=0)
@@ -31,7 +33,7 @@ class Settings(BaseSettings):
     )
     credentials_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key encrypting exchange credentials; embedded default: generated into user_dir/.secrets.",
+        description="Fernet key encrypting exchange credentials; embedded: generated into user_dir/.secrets.",
     )
     access_token_minutes: int = Field(default=60, gt=0)
     backtest_workers: int = Field(default=2, gt=0, description="Backtests the local executor runs at once.")
@@ -39,7 +41,9 @@ class Settings(BaseSettings):
     rate_backtests_burst: int = Field(default=5, gt=0)
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest accepted HTTP request body.")
     task_backend: Literal["local", "celery"] = Field(
-        default="local", description="Where the API queues backtests: its own thread pool, or Celery workers."
+        default="celery",
+        description="Where the API queues backtests: Celery workers (embedded: a broker on a SQLite file "
+        "and a worker started by `gentrade serve`), or the API's own thread pool.",
     )
     task_broker_url: str | None = Field(
         default=None,

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "webserver",
     "draft",
     "serve",
+    "worker",
     "db",
 )
 

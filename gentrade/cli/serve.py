@@ -1,12 +1,14 @@
 """``gentrade serve``: the API on the embedded default with no setup (or on GENTRADE_DATABASE_URL).
 
-With ``GENTRADE_TASK_BACKEND=celery`` the API only queues backtests, so ``serve`` also starts a Celery worker
-(with the beat inside it) as a child process on the same settings — one command still runs everything on
+With ``GENTRADE_TASK_BACKEND=celery`` (the default) the API only queues backtests, so ``serve`` also starts a
+Celery worker and a beat as child processes on the same settings — one command still runs everything on
 one machine, on the embedded SQLite broker by default — and stops it when the API stops.
 """
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import subprocess
 import sys
 
@@ -17,24 +19,39 @@ from gentrade.cli.errors import cli_errors
 _WORKER_STOP_S = 30
 
 
-def _start_worker(concurrency: int) -> subprocess.Popen[bytes]:
+def _start_worker(concurrency: int) -> list[subprocess.Popen[bytes]]:
+    """A Celery worker and a beat, as two children: beat embedded in the worker (`--beat`) would be a
+    grandchild that outlives a killed `serve`."""
     from gentrade.settings import get_settings
 
     schedule = get_settings().user_dir / "celerybeat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "celery", "-A", "gentrade.tasks.app", "worker", "--beat"]
-    argv += [f"--schedule={schedule}", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle"]
-    return subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+    celery = [sys.executable, "-m", "celery", "-A", "gentrade.tasks.app"]
+    worker = [*celery, "worker", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle"]
+    beat = [*celery, "beat", f"--schedule={schedule}"]
+    return [
+        subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        for argv in (worker, beat)
+    ]
 
 
-def _stop_worker(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM is Celery's warm shutdown (running backtests finish); past the grace period, kill."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=_WORKER_STOP_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def _die_with_parent() -> None:
+    """Runs in the worker before exec: the kernel kills it if `serve` dies, however it dies (Celery's pool
+    children already die with the worker), so no worker outlives the API; acks_late redelivers its work."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def _stop_worker(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM is Celery's warm shutdown (running backtests finish); past the grace period, kill: a killed
+    backtest is redelivered (acks_late), and Celery's prefork pool can hang at exit after its children end."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=_WORKER_STOP_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @cli_errors
@@ -57,16 +74,15 @@ def serve(
     settings = app.state.services.settings
     # Check before uvicorn starts so a stale schema is a one-line error, not a failed-lifespan traceback.
     ensure_schema(app.state.services.engine)
-    child = (
+    children = (
         _start_worker(settings.backtest_workers)
         if (worker is None and settings.task_backend == "celery") or worker
-        else None
+        else []
     )
     try:
         uvicorn.run(app, host=host, port=port, log_config=None)
     finally:
-        if child is not None:
-            _stop_worker(child)
+        _stop_worker(children)
 
 
 def register(app: typer.Typer) -> None:

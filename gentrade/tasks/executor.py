@@ -12,19 +12,13 @@ import uuid
 
 from kombu.exceptions import OperationalError
 
-from gentrade.errors import ServiceUnavailableError
+from gentrade.errors import BrokerUnavailableError
 from gentrade.settings import Settings
 from gentrade.tasks.app import make_celery
 
 logger = logging.getLogger("gentrade.tasks.executor")
 
 BACKTEST_TASK = "gentrade.backtests.run"
-
-
-class BrokerUnavailableError(ServiceUnavailableError):
-    """The task queue's broker did not accept the work; nothing was queued."""
-
-    code = "broker_unavailable"
 
 
 class CeleryExecutor:

@@ -71,6 +71,7 @@ def make_settings(tmp: Path, url: str, **overrides: Any) -> Settings:
         "rate_backtests_per_minute": 600,
         "rate_backtests_burst": 100,
         "backtest_workers": 2,
+        "task_backend": "local",
     }
     values.update(overrides)
     return Settings(**values)
