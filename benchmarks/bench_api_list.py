@@ -335,7 +335,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=4_000, help="per route per round")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--rounds", type=int, default=3, help="alternating health/list rounds")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
     parser.add_argument("--logs", choices=["json", "off"], default="json", help="server request logs")
