@@ -51,7 +51,7 @@ HEALTH_PATH = "/api/v1/health"
 def server_app():  # type: ignore[no-untyped-def]
     """The uvicorn factory for the child: JSON logs configured as ``gentrade serve`` does, then the app."""
     from gentrade.api import create_app
-    from gentrade.api.logging import configure_logging
+    from gentrade.logs import configure_logging
 
     if os.environ.get("BENCH_LOGS", "json") == "json":
         configure_logging()

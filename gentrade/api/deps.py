@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from gentrade.api.executor import BacktestExecutor
-from gentrade.api.logging import request_id_var
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.security import TOKEN_PREFIX, hash_api_token, user_id_from_access_token
 from gentrade.db.keys import CredentialCipher
 from gentrade.db.models import User
 from gentrade.db.repositories import users as users_repo
 from gentrade.errors import AuthError
+from gentrade.logs import request_id_var
 from gentrade.settings import Settings
 
 

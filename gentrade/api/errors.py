@@ -14,8 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gentrade.api.logging import request_id_var
 from gentrade.errors import GenTradeError, RateLimitedError
+from gentrade.logs import request_id_var
 from gentrade.spec.validation import format_path
 
 logger = logging.getLogger("gentrade.api")

@@ -1,31 +1,22 @@
 """Where backtests run: the ``BacktestExecutor`` interface and the local, in-process implementation.
 
-The API only queues (``submit``) and cancels; ``execute_backtest`` is the task body any executor calls,
-and it alone joins engine work to the database. ``LocalExecutor`` runs it on a small thread pool (each run
-is itself a contained child process, see ``gentrade.engine.runner``); a Celery executor can replace it
-behind the same two methods, calling ``execute_backtest`` in the worker. Claiming with a conditional UPDATE
-makes redelivery harmless: a second delivery of the same backtest finds it no longer queued and returns.
+The API only queues (``submit``) and cancels. ``LocalExecutor`` runs the task body
+(``gentrade.tasks.execution.execute_backtest``) on a small thread pool, each run itself a contained child
+process; ``gentrade.tasks.executor.CeleryExecutor`` queues it for Celery workers behind the same methods.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import os
-import signal
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-import psutil
 from sqlalchemy.orm import Session, sessionmaker
 
-from gentrade.api.logging import request_id_var
-from gentrade.db.repositories import backtests as repo
-from gentrade.errors import GenTradeError
+from gentrade.logs import request_id_var
 from gentrade.settings import Settings
+from gentrade.tasks.execution import execute_backtest, kill_backtest_processes
 
 logger = logging.getLogger("gentrade.api.executor")
 
@@ -38,114 +29,6 @@ class BacktestExecutor(Protocol):
         """Stop work on a backtest the database already marks cancelled (or deleted)."""
 
     def shutdown(self) -> None: ...
-
-
-def work_dir(settings: Settings, owner_id: int, backtest_id: int) -> Path:
-    """Per-user, per-backtest directory: the strategy file and freqtrade's run directories live here."""
-    return (settings.user_dir / "work" / f"user-{owner_id}" / f"backtest-{backtest_id}").resolve()
-
-
-def _finite(value: Any) -> Any:
-    """JSON (and PostgreSQL's JSONB) has no NaN or infinity; freqtrade's ratios can be either."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
-def headline_metrics(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "total_profit_pct": result["profit_total_pct"],
-        "total_profit_abs": result["profit_total_abs"],
-        "trades": result["trades"],
-        "win_rate": result["win_rate"],
-        "max_drawdown_pct": result["max_drawdown_pct"],
-        "sharpe": result["sharpe"],
-        "sortino": result["sortino"],
-        "calmar": result["calmar"],
-        "profit_factor": result["profit_factor"],
-    }
-
-
-def execute_backtest(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    backtest_id: int,
-    *,
-    claim: Callable[[Session, int], bool] = repo.claim,
-    passthrough: tuple[type[BaseException], ...] = (),
-) -> None:
-    """Claim, run and record one backtest; safe to call twice for the same id.
-
-    A Celery task passes its own ``claim`` (one that may take over a dead delivery's run) and the errors
-    it handles itself in ``passthrough`` (retried infrastructure errors, time limits): those leave the
-    row running for the caller to retry or fail.
-    """
-    from gentrade.engine import run_backtest
-    from gentrade.engine.docker_runner import launcher_for
-
-    with sessions() as session:
-        if not claim(session, backtest_id):
-            logger.info(
-                "backtest not claimable (cancelled, deleted or already run)", extra={"backtest": backtest_id}
-            )
-            return
-        found = repo.job(session, backtest_id)
-    if found is None:
-        return
-    backtest, version = found
-    params = backtest.parameters
-    folder = work_dir(settings, backtest.owner_id, backtest_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    strategy_file = folder / f"{version.spec['name']}.py"
-    strategy_file.write_text(version.source)
-    logger.info("backtest started", extra={"backtest": backtest_id, "strategy": version.spec["name"]})
-    try:
-        outcome = run_backtest(
-            strategy_file,
-            settings.resolved_data_dir,
-            params.get("timerange"),
-            params.get("pairs"),
-            params.get("timeframe"),
-            results_dir=folder / "runs",
-            timeout_s=settings.backtest_timeout_s,
-            memory_mb=settings.backtest_memory_mb,
-            fee=params["fee"],
-            slippage=params["slippage"],
-            env={"GENTRADE_REQUEST_ID": request_id_var.get() or ""},
-            launcher=launcher_for(settings),
-        )
-    except passthrough:
-        raise
-    except GenTradeError as exc:
-        with sessions() as session:
-            repo.fail(session, backtest_id, exc.code, exc.message)
-        logger.info("backtest failed", extra={"backtest": backtest_id, "code": exc.code})
-        return
-    except Exception as exc:  # a bug, not the strategy's fault: record it, keep the worker alive
-        logger.exception("backtest crashed", extra={"backtest": backtest_id})
-        with sessions() as session:
-            repo.fail(session, backtest_id, "internal_error", f"{type(exc).__name__}: {exc}")
-        return
-    result = _finite(outcome.model_dump(mode="json"))
-    zip_path = str(outcome.run.result_zip) if outcome.run is not None else ""
-    with sessions() as session:
-        stored = repo.succeed(session, backtest_id, headline_metrics(result), result, zip_path)
-    logger.info("backtest finished", extra={"backtest": backtest_id, "stored": stored})
-
-
-def kill_backtest_processes(backtest_id: int) -> None:
-    """Kill the freqtrade children this process spawned for a backtest (found by their working dir)."""
-    marker = f"{os.sep}backtest-{backtest_id}{os.sep}"
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if marker in child.cwd() + os.sep:
-                os.killpg(child.pid, signal.SIGKILL)
-        except (psutil.Error, ProcessLookupError, PermissionError):
-            continue
 
 
 class LocalExecutor:

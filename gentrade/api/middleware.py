@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gentrade.api.logging import accept_request_id, request_id_var
 from gentrade.errors import PayloadTooLargeError
+from gentrade.logs import request_id_var
 
 logger = logging.getLogger("gentrade.api.access")
+
+
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def accept_request_id(value: str | None) -> str:
+    """The caller's X-Request-ID when short and plain (it lands in logs and headers), else a new one."""
+    if value and _SANE_ID.match(value):
+        return value
+    return uuid.uuid4().hex
 
 
 class RequestContextMiddleware:

@@ -66,8 +66,8 @@ def serve(
     import uvicorn
 
     from gentrade.api import create_app
-    from gentrade.api.logging import configure_logging
     from gentrade.db.migrate import ensure_schema
+    from gentrade.logs import configure_logging
 
     configure_logging()
     app = create_app()

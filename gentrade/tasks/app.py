@@ -83,7 +83,7 @@ def settings_of(app: Celery) -> Settings:
 @signals.setup_logging.connect
 def _json_logs(**_kwargs: Any) -> None:
     """Worker and beat log JSON lines with the request id, like the API (and Celery leaves logging alone)."""
-    from gentrade.api.logging import configure_logging
+    from gentrade.logs import configure_logging
 
     configure_logging()
 

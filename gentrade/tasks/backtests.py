@@ -1,6 +1,6 @@
 """``gentrade.backtests.run``: one backtest, delivered at least once, recorded exactly once.
 
-The body is ``gentrade.api.executor.execute_backtest`` (the same one the local executor runs); this module
+The body is ``gentrade.tasks.execution.execute_backtest`` (the same one the local executor runs); this module
 adds what a queue needs:
 
 * **Claim with a lease.** A delivery runs the backtest only if its conditional UPDATE moves the row to
@@ -41,14 +41,14 @@ from sqlalchemy import and_, false, or_, select, true, update
 from sqlalchemy.exc import OperationalError as DatabaseOperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gentrade.api.executor import execute_backtest, kill_backtest_processes
-from gentrade.api.logging import request_id_var
 from gentrade.db.base import utcnow
 from gentrade.db.engine import make_engine, make_session_factory
 from gentrade.db.models import Backtest
 from gentrade.db.repositories import backtests as repo
 from gentrade.errors import BacktestFailedError, BacktestTimeoutError, DockerUnavailableError, GenTradeError
+from gentrade.logs import request_id_var
 from gentrade.tasks.app import app, settings_of
+from gentrade.tasks.execution import execute_backtest, kill_backtest_processes
 
 logger = logging.getLogger("gentrade.tasks.backtests")
 

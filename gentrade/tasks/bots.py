@@ -13,12 +13,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gentrade.api.logging import request_id_var
 from gentrade.db.base import utcnow
 from gentrade.db.models import Bot, StrategyVersion
 from gentrade.engine.bots import BotManager
 from gentrade.engine.bots.models import BotStatus
 from gentrade.errors import NotFoundError
+from gentrade.logs import request_id_var
 from gentrade.tasks.app import app, settings_of
 from gentrade.tasks.backtests import sessions
 

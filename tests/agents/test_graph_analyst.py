@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import StubLLM, completion
+from llm_stub import StubLLM, completion
 
 from agents.analyst import (
     AnalystDeps,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import StubLLM, completion
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
+from llm_stub import StubLLM, completion
 
 from agents.drafting import ChatSession, NothingToApproveError, route_offline
 from agents.llm import LLMClient, ProviderConfig

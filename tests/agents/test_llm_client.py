@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import StubLLM, completion, error
+from llm_stub import StubLLM, completion, error
 
 from agents.errors import BudgetExceededError, LLMError, StructuredOutputError
 from agents.llm import LLMClient, LLMSettings, MemoryRecorder, ProviderConfig, TokenBudget

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from conftest import Api
+from api_support import Api
 from sqlalchemy import insert, select
 
-from gentrade.api.logging import JsonFormatter, RequestIdFilter
 from gentrade.api.schemas.strategies import StrategyPage
 from gentrade.api.security import create_access_token
 from gentrade.db.models import Strategy, User
+from gentrade.logs import JsonFormatter, RequestIdFilter
 
 ROW_KEYS = {"id", "owner_id", "name", "current_version", "created_at", "updated_at"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD, Api
+from api_support import PASSWORD, Api
 
 
 def test_register_login_me(api: Api) -> None:

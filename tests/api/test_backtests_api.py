@@ -8,14 +8,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import DATA_DIR, Api
+from api_support import DATA_DIR, Api
 from test_strategies_api import spec
 
-from gentrade.api.executor import _finite
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.codegen import render
 from gentrade.engine import run_backtest
 from gentrade.spec import parse_spec
+from gentrade.tasks.execution import finite
 
 PAIRS = ["ETH/BTC", "LTC/BTC"]
 TIMERANGE = "20180115-20180120"
@@ -38,7 +38,7 @@ def test_api_backtest_matches_direct_run(api: Api, tmp_path: Path) -> None:
     strategy_file = tmp_path / "ApiVsCli.py"
     strategy_file.write_text(render(parse_spec(data)))
     direct = run_backtest(strategy_file, DATA_DIR, TIMERANGE, PAIRS, results_dir=tmp_path / "runs")
-    assert got["result"] == _finite(direct.model_dump(mode="json"))
+    assert got["result"] == finite(direct.model_dump(mode="json"))
     assert got["total_profit_pct"] == pytest.approx(direct.profit_total_pct)
     assert got["trades"] == direct.trades
     assert got["parameters"]["pairs"] == PAIRS

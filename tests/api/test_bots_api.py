@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BACKENDS, Api, make_settings
+from api_support import BACKENDS, Api, make_settings
 from fastapi.testclient import TestClient
 
 from gentrade.api import create_app

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from conftest import Api
+from api_support import Api
 from fastapi.testclient import TestClient
 
 from gentrade.api import create_app

@@ -8,10 +8,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import Api
+from api_support import Api
 
-from gentrade.api.logging import JsonFormatter, RequestIdFilter
 from gentrade.db.models import ExchangeCredential
+from gentrade.logs import JsonFormatter, RequestIdFilter
 
 
 def test_secrets_are_encrypted_masked_and_never_logged(api: Api, caplog: pytest.LogCaptureFixture) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
-from conftest import Api
+from api_support import Api
 from sqlalchemy import select
 
-from gentrade.api.logging import JsonFormatter, RequestIdFilter, request_id_var
 from gentrade.db.models import AuditLog
+from gentrade.logs import JsonFormatter, RequestIdFilter, request_id_var
 
 
 def test_request_id_round_trip_and_audit_log(api: Api) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from conftest import Api
+from api_support import Api
 from test_strategies_api import spec
 
 from gentrade.db.models import Backtest, Strategy, StrategyVersion, User

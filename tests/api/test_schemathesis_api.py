@@ -7,7 +7,7 @@ real user's token so generation reaches the handlers rather than stopping at 401
 from __future__ import annotations
 
 import schemathesis
-from conftest import Api
+from api_support import Api
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import response_schema_conformance
 

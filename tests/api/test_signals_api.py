@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 import pytest
-from conftest import Api
+from api_support import Api
 
 from gentrade.api.ratelimit import RateLimiter
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from conftest import Api
+from api_support import Api
 
 from gentrade.examples import load_example
 

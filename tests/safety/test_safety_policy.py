@@ -51,7 +51,11 @@ ALLOWED_PACKAGES = {"numpy", "pandas", "talib", "technical", "pandas_ta", "scipy
 # Modules a freqtrade process has loaded by the time a strategy runs (reading feather candles pulls in
 # pyarrow and pandas' arrow extension types), so the walk sees what a strategy would see.
 LOADED_BY_FREQTRADE = [
-    "logging.config", "logging.handlers", "pyarrow", "pyarrow.feather", "pandas.core.arrays.arrow.extension_types",
+    "logging.config",
+    "logging.handlers",
+    "pyarrow",
+    "pyarrow.feather",
+    "pandas.core.arrays.arrow.extension_types",
 ]
 ROOTS = [
     "numpy", "pandas", "talib", "talib.abstract", "technical", "technical.qtpylib", "technical.indicators",

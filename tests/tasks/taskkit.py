@@ -239,3 +239,8 @@ def private_redis(port: int, folder: Path) -> Iterator[subprocess.Popen[bytes]]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def broker_url(kind: str, folder: Path) -> str:
+    """The machine's Redis (tests isolate by queue name) or the embedded SQLite broker."""
+    return SHARED_REDIS if kind == "redis" else f"sqla+sqlite:///{folder / 'broker.sqlite'}"

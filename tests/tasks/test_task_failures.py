@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import broker_url
 from sqlalchemy import update
 from taskkit import (
     api_client,
+    broker_url,
     create_strategy,
     free_port,
     login,

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import broker_url
-from taskkit import api_client, create_strategy, kill_tree, login, queue_backtest, stack
+from taskkit import api_client, broker_url, create_strategy, kill_tree, login, queue_backtest, stack
 
 from gentrade.db.testing import fresh_database
 

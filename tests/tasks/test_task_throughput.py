@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import broker_url
-from taskkit import api_client, create_strategy, login, queue_backtest, stack
+from taskkit import api_client, broker_url, create_strategy, login, queue_backtest, stack
 
 from gentrade.db.testing import fresh_database
 

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime
 from agents.llm import LLMClient, LLMSettings
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
 from gentrade.api.ratelimit import RateLimiter
-from gentrade.api.schemas.common import ObjectId, problems
+from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
 from gentrade.api.schemas.signals import (
     OutcomeOut,
     SignalImport,
@@ -126,9 +126,9 @@ def list_signals(
     session: DbSession,
     where: Filters,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^\d+$")] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="the previous next_cursor")] = None,
 ) -> SignalPage:
-    rows, next_id = service.page(session, user, where, limit=limit, before_id=int(cursor) if cursor else None)
+    rows, next_id = service.page(session, user, where, limit=limit, before_id=cursor)
     return SignalPage(
         items=[SignalRow.model_validate(row) for row in rows],
         next_cursor=str(next_id) if next_id is not None else None,

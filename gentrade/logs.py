@@ -1,32 +1,22 @@
-"""JSON log lines carrying the request's correlation id, wherever the work happens.
+"""JSON log lines carrying the correlation id of the request that caused the work, wherever it happens.
 
-The id lives in a contextvar: set by the request middleware, copied into background work by the executor,
-and stamped onto every record by a filter, so a backtest's log lines can be joined to the request that
-queued it.
+The id lives in a contextvar: set by the HTTP middleware, copied into executors and Celery tasks, passed to
+freqtrade children as GENTRADE_REQUEST_ID, and stamped onto every record by a filter, so a backtest's log
+lines can be joined to the request that queued it. It lives here, below every package, so the API, the
+tasks and the engine share it without importing each other.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 request_id_var: ContextVar[str | None] = ContextVar("gentrade_request_id", default=None)
-
-_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id"}
-
-
-def accept_request_id(value: str | None) -> str:
-    """The caller's X-Request-ID when short and plain (it lands in logs and headers), else a new one."""
-    if value and _SANE_ID.match(value):
-        return value
-    return uuid.uuid4().hex
 
 
 def current_request_id() -> str | None:
