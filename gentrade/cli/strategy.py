@@ -51,11 +51,8 @@ def audit_command(
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
         for violation in report.violations:
-            console.print(
-                f"{file}:{violation.line}:{violation.col}: {violation.code}: {violation.message}",
-                highlight=False,
-                markup=False,
-            )
+            # One unwrapped line per violation, in the file:line:col form editors jump to.
+            typer.echo(f"{file}:{violation.line}:{violation.col}: {violation.code}: {violation.message}")
     if not report.ok:
         raise AuditFailedError(report.summary(), details=report.to_dict())
     if not as_json:

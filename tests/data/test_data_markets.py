@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gentrade.data import markets
@@ -25,7 +26,9 @@ def test_snapshot_has_ccxt_binance_spot_shape(shared_data_dir: Path) -> None:
     eth = snapshot["ETH/BTC"]
     assert (eth["id"], eth["base"], eth["quote"], eth["type"]) == ("ETHBTC", "ETH", "BTC", "spot")
     assert eth["spot"] and eth["active"] and not eth["margin"]
-    assert eth["precision"]["price"] == 1e-6
+    # The real candles are priced on a 1e-8 grid: the tick follows them, not five significant digits (1e-6),
+    # so an order at a candle's open or close is a valid price.
+    assert eth["precision"]["price"] == 1e-8
     assert eth["limits"]["cost"]["min"] == 0.0001
     assert eth["limits"]["amount"]["min"] == eth["precision"]["amount"] > 0
     assert eth["taker"] == eth["maker"] == 0.001
@@ -55,7 +58,7 @@ def test_freqtrade_exchange_accepts_the_snapshot_offline(shared_data_dir: Path, 
     assert exchange.get_quote_currencies() == ["BTC"]
     assert exchange.market_is_tradable(exchange.markets["ETH/BTC"])
     assert exchange.amount_to_precision("ETH/BTC", 1.234567891) == 1.23456
-    assert exchange.price_to_precision("ETH/BTC", 0.086817361) == 0.086817
+    assert exchange.price_to_precision("ETH/BTC", 0.086817361) == 0.08681736
     min_stake = exchange.get_min_pair_stake_amount("ETH/BTC", 0.0868, -0.1)
     assert min_stake is not None and 0.0001 < min_stake < 0.001
 
@@ -92,3 +95,11 @@ def test_malformed_snapshots_are_config_errors(tmp_path: Path, content: str) -> 
     path.write_text(content)
     with pytest.raises(ConfigError):
         markets.load_snapshot(path)
+
+
+def test_tick_follows_the_grid_of_the_candles() -> None:
+    from gentrade.data.markets import grid_tick, market_tick
+
+    assert grid_tick(np.array([0.08949995000000001, 0.0895, 0.08955999])) == 1e-8
+    assert grid_tick(np.array([42000.5, 41999.0])) == 0.1
+    assert market_tick(np.array([0.0868, 0.0869])) == 1e-6  # on a coarse grid: five significant digits

@@ -29,7 +29,7 @@ def test_load_markets_lists_every_stored_pair_with_filters(historical: TestnetHa
     assert {"ETH/BTC", "LTC/BTC", "ADA/BTC", "XLM/BTC"} <= set(markets)
     eth = markets["ETH/BTC"]
     assert eth["spot"] and eth["active"] and eth["id"] == "ETHBTC"
-    assert eth["precision"]["price"] == pytest.approx(1e-6)  # five significant digits at ~0.095 BTC
+    assert eth["precision"]["price"] == pytest.approx(1e-8)  # the candles' own price grid
     assert eth["limits"]["cost"]["min"] == pytest.approx(0.0001)
     assert eth["limits"]["amount"]["min"] == eth["precision"]["amount"] > 0
 
