@@ -69,6 +69,21 @@ def write_variants(spec_name: str, workdir: Path) -> dict[str, Path]:
     return paths
 
 
+def run_config(strategy_file: Path, datadir: Path, workdir: Path) -> dict:
+    """GenTrade's backtest config for one variant: the same pairs, range, fees and slippage for all."""
+    from gentrade.engine.config import Costs, build_config
+
+    return build_config(
+        strategy=strategy_file.stem,
+        pairs=PAIRS,
+        datadir=datadir,
+        user_data_dir=workdir,
+        timerange=TIMERANGE,
+        timeframe="5m",
+        costs=Costs(),
+    )
+
+
 def child(strategy_file: Path, datadir: Path, workdir: Path) -> None:
     """One backtest in this process; prints a JSON line with the timings and the trades."""
     from freqtrade.configuration import Configuration
@@ -78,20 +93,11 @@ def child(strategy_file: Path, datadir: Path, workdir: Path) -> None:
     from freqtrade.optimize.backtesting import Backtesting
 
     from gentrade.data.markets import snapshot_for_datadir
-    from gentrade.engine.config import Costs, build_config
     from gentrade.engine.offline_exchange import build_offline_exchange
     from gentrade.safety import require_clean
 
     require_clean(strategy_file.read_text(), filename=strategy_file.name)
-    config = build_config(
-        strategy=strategy_file.stem,
-        pairs=PAIRS,
-        datadir=datadir,
-        user_data_dir=workdir,
-        timerange=TIMERANGE,
-        timeframe="5m",
-        costs=Costs(),
-    )
+    config = run_config(strategy_file, datadir, workdir)
     config_file = workdir / f"{strategy_file.stem}.json"
     config_file.write_text(json.dumps(config, default=str))
     args = {
@@ -146,7 +152,6 @@ def plain_cli(paths: dict[str, Path], datadir: Path, workdir: Path) -> dict[str,
     import os
     import zipfile
 
-    from gentrade.engine.config import Costs, build_config
     from gentrade.exchange.server import start_testnet
     from gentrade.freqtrade_config import local_ccxt_config
 
@@ -155,15 +160,7 @@ def plain_cli(paths: dict[str, Path], datadir: Path, workdir: Path) -> dict[str,
     with start_testnet(datadir) as testnet:
         for key in ("b", "d"):
             path = paths[key]
-            config = build_config(
-                strategy=path.stem,
-                pairs=PAIRS,
-                datadir=datadir,
-                user_data_dir=workdir,
-                timerange=TIMERANGE,
-                timeframe="5m",
-                costs=Costs(),
-            )
+            config = run_config(path, datadir, workdir)
             config["exchange"].update(ccxt_config=local_ccxt_config(testnet.url), enable_ws=False)
             config_file = workdir / f"cli-{key}.json"
             config_file.write_text(json.dumps(config, default=str))

@@ -22,22 +22,11 @@ from pathlib import Path
 from pydantic import Field
 
 from gentrade.engine.bots.docker import ContainerSpec, DockerBotRunner, Mount
-from gentrade.engine.runner import ChildLauncher, _run_child
+from gentrade.engine.runner import CHILD_ENV, ChildLauncher, _run_child
 from gentrade.engine.worker import WorkerJob
 from gentrade.errors import BacktestTimeoutError
 from gentrade.settings import Settings
 
-# The same thread and allocator caps as the local child (see runner._CHILD_ENV): RLIMIT_AS still applies.
-_CONTAINER_ENV = {
-    "PYTHONHASHSEED": "0",
-    "PYTHONUNBUFFERED": "1",
-    "COLUMNS": "200",
-    "MALLOC_ARENA_MAX": "2",
-    "ARROW_DEFAULT_MEMORY_POOL": "system",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
 _KILL_TIMEOUT_S = 30
 
 
@@ -85,7 +74,7 @@ class DockerBacktestRunner:
             command=["-m", "gentrade.engine.worker", str(job_file.resolve())],
             mounts=mounts,
             ports=[],
-            env={**_CONTAINER_ENV, **{k: v for k, v in env.items() if v}},
+            env={**CHILD_ENV, **{k: v for k, v in env.items() if v}},
             # The job's own RLIMIT_AS must fit inside the container's memory cap.
             memory_mb=max(self.memory_mb, job.memory_mb) + 256,
             cpus=self.cpus,

@@ -61,7 +61,7 @@ _LOG_TAIL_CHARS = 1500
 # The memory limit is on address space (RLIMIT_AS), so the child must not reserve far more than it uses:
 # Arrow's jemalloc pool, per-thread malloc arenas and BLAS thread pools reserve ~1.6 GB they never touch.
 # A fixed hash seed keeps any set/dict ordering in the strategy or freqtrade identical between runs.
-_CHILD_ENV = {
+CHILD_ENV = {
     "PYTHONHASHSEED": "0",
     "PYTHONUNBUFFERED": "1",
     "COLUMNS": "200",
@@ -171,7 +171,7 @@ def _run_child(
     """Run the worker to completion or kill it at the deadline; returns wall seconds."""
     prefix, _ = network_isolation()
     command = [*prefix, sys.executable, "-m", "gentrade.engine.worker", str(job_file)]
-    env = {**os.environ, **_CHILD_ENV, **env}
+    env = {**os.environ, **CHILD_ENV, **env}
     started = time.perf_counter()
     with log_file.open("wb") as log:
         proc = subprocess.Popen(
