@@ -1,4 +1,10 @@
-"""Drafted strategies run in the real freqtrade engine on real Binance candles (../shared/data)."""
+"""Drafted strategies run in the real freqtrade engine on real Binance candles (../shared/data).
+
+Every long phrasing of the drafter's test set on a 5m pair the candles hold is backtested (22 of 25). The
+other three draft, render and pass the audit in test_offline_drafter.py but cannot run here: two are short
+ideas (freqtrade refuses can_short strategies on spot markets, and the candles are spot) and one asks for
+1h candles, which the data set does not have.
+"""
 
 from __future__ import annotations
 
@@ -6,46 +12,50 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from phrasings import PHRASINGS
 
 from agents.offline import draft
 from gentrade.codegen import render, strategy_filename
+from gentrade.data import store
 from gentrade.engine.runner import run_backtest
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance"
 TIMERANGE = "20180110-20180130"
 
-# One per family of ideas: oscillator, crossing, MACD, bands, breakout, two oscillators.
-REPRESENTATIVE = [
-    "Buy ETH/BTC when RSI(14) under 30, exit when RSI above 70, stop 2 ATR, take profit at 1R 2R 3R",
-    "EMA 20 crosses above EMA 50 on LTC/BTC, 2% stop, break even after TP1, trail 1.5 ATR after TP2",
-    "MACD crosses above signal on ADA/BTC and ETH/BTC, TP 1%, 2%, 3%, stop loss 3 percent",
-    "price closes below the lower Bollinger band on ETH/BTC, bollinger 20 2, take 50% at 1R, the rest at 3R",
-    "breakout above the 20-candle high on high volume on LTC/BTC, stop 1.5 ATR, close after 48 candles",
-    # Short ideas draft and render, but the runner's spot markets refuse can_short strategies.
-    "stochastic oversold and MFI under 30 on ADA/BTC, stop 2 ATR, trail 1 ATR from entry",
-]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not DATA.is_dir(), reason="no real candles in ../shared/data"),
-]
+pytestmark = pytest.mark.slow
 
 
-def test_drafted_ideas_backtest_on_real_candles(tmp_path: Path) -> None:
-    def one(text: str):
+def runnable(datadir: Path) -> list[str]:
+    available = set(store.available(datadir))
+    texts = []
+    for text, _ in PHRASINGS:
         spec = draft(text).spec
-        folder = tmp_path / spec.name
+        if spec.direction == "long" and all((pair, spec.timeframe) in available for pair in spec.pairs):
+            texts.append(text)
+    return texts
+
+
+def test_at_least_20_drafted_ideas_backtest_on_real_candles(shared_data_dir: Path, tmp_path: Path) -> None:
+    texts = runnable(shared_data_dir)
+    assert len(texts) >= 20
+
+    def one(numbered: tuple[int, str]):
+        index, text = numbered
+        spec = draft(text).spec
+        folder = tmp_path / f"{index:02d}"  # two ideas may share a name; each run gets its own folder
         folder.mkdir()
         strategy = folder / strategy_filename(spec)
         strategy.write_text(render(spec))
-        return spec, run_backtest(strategy, DATA, TIMERANGE, pairs=spec.pairs, results_dir=folder / "runs")
+        return spec, run_backtest(
+            strategy, shared_data_dir, TIMERANGE, pairs=spec.pairs, results_dir=folder / "runs"
+        )
 
     # Each run is its own child process, so two at a time use both cores of a small machine.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        outcomes = list(pool.map(one, REPRESENTATIVE))
+        outcomes = list(pool.map(one, enumerate(texts)))
     for spec, result in outcomes:
         assert result.strategy == spec.name
         assert result.pairs == spec.pairs
         assert result.timeframe == spec.timeframe
         assert result.backtest_start.year == 2018
-    assert sum(result.trades for _, result in outcomes) > 0
+    traded = [spec.name for spec, result in outcomes if result.trades > 0]
+    assert len(traded) >= len(outcomes) - 3, f"only {len(traded)} of {len(outcomes)} ideas traded"
