@@ -6,39 +6,17 @@ stop — both with the same fees and slippage — and the fills always account f
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from price_paths import T0, aggregate, random_path
 
-from gentrade.signals import Candles, EvaluationSettings, SignalOutcome, evaluate
-from gentrade.signals.candles import to_ns
+from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate
 from gentrade.spec import parse_signal
 from gentrade.spec.signal import TradeSignal
-
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
-MINUTE = 60_000_000_000
-
-
-def random_path(seed: int, count: int, minutes: int, volatility: float) -> Candles:
-    rng = np.random.default_rng(seed)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, volatility, count)))
-    open_ = np.concatenate(([100.0], close[:-1]))
-    wick = np.abs(rng.normal(0, volatility * 100, (2, count)))
-    time = to_ns(T0) + np.arange(count, dtype=np.int64) * minutes * MINUTE
-    return Candles("ABC/USDT", f"{minutes}m", time, open_, np.maximum(open_, close) + wick[0],
-                   np.maximum(np.minimum(open_, close) - wick[1], 1e-6), close)
-
-
-def aggregate(fine: Candles, factor: int, timeframe: str) -> Candles:
-    """Coarse candles made of ``factor`` fine ones, so both resolutions describe one price path."""
-    n = len(fine.time) // factor * factor
-    shape = (n // factor, factor)
-    return Candles(fine.pair, timeframe, fine.time[:n:factor].copy(), fine.open[:n:factor].copy(),
-                   fine.high[:n].reshape(shape).max(axis=1), fine.low[:n].reshape(shape).min(axis=1),
-                   fine.close[factor - 1:n:factor].copy())
 
 
 @st.composite
