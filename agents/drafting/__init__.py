@@ -9,6 +9,8 @@ from agents.drafting.events import (
     DraftEvent,
     ErrorEvent,
     MessageEvent,
+    StreamEvent,
+    TokenEvent,
 )
 from agents.drafting.graph import Approval, ChatDeps, ChatState, build_chat_graph
 from agents.drafting.merge import merge_change
@@ -30,6 +32,8 @@ __all__ = [
     "MessageEvent",
     "NothingToApproveError",
     "Route",
+    "StreamEvent",
+    "TokenEvent",
     "build_chat_graph",
     "merge_change",
     "route_offline",

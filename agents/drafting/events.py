@@ -64,11 +64,24 @@ class ErrorEvent(_Event):
     details: Any = None
 
 
+class TokenEvent(_Event):
+    """A piece of an answer the model is still writing (only with an LLM; the offline path sends none).
+
+    Tokens are streamed, never stored: the finished text follows as one ``message`` event, which is what the
+    thread keeps and what a reconnecting client replays.
+    """
+
+    type: Literal["token"] = "token"
+    text: str
+
+
 ChatEvent = Annotated[
     MessageEvent | DraftEvent | ApprovalNeededEvent | BacktestStartedEvent | BacktestDoneEvent | ErrorEvent,
     Field(discriminator="type"),
 ]
 EVENTS: TypeAdapter[list[ChatEvent]] = TypeAdapter(list[ChatEvent])
+StreamEvent = ChatEvent | TokenEvent
+"""What `ChatSession.stream` yields: the stored events, plus token events while the model writes."""
 
 
 def as_state(*events: _Event) -> list[dict[str, Any]]:

@@ -9,6 +9,10 @@ START → route ─┬─► answer ──────────────�
                         (no draft) ─► END        └─ (rejected) ─────────────────────► END
 ```
 
+`answer` and `explain` stream the model's text as it is written: each piece goes to LangGraph's custom
+stream as ``{"type": "token", "text": ...}`` (`ChatSession.stream` turns them into ``token`` events), and the
+whole text then ends the node as one ``message`` event. Offline there are no tokens, only the message.
+
 `approve` pauses the run with LangGraph's `interrupt` until a person answers `{"approved": true|false}`;
 nothing is backtested without that answer. Starting and running a backtest are two nodes so the
 `backtest_started` event is checkpointed and streamed before the long part begins.
@@ -27,6 +31,7 @@ from typing import Annotated, Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
@@ -175,6 +180,12 @@ def _user_text(state: ChatState) -> str:
     return next(m["content"] for m in reversed(state["messages"]) if m["role"] == "user")
 
 
+def _streamed(llm: LLMClient, messages: list[dict[str, str]]) -> Update:
+    """The model's free-text answer, each token sent to the custom stream as it arrives, then kept whole."""
+    writer = get_stream_writer()
+    return _say(llm.stream_complete(messages, lambda text: writer({"type": "token", "text": text})))
+
+
 def _drafted(result: DraftResult, *, changed: bool) -> Update:
     spec = result.spec
     event = DraftEvent(
@@ -226,7 +237,7 @@ class _Nodes:
         if self.deps.llm is None:
             status = f" The current draft is {parse_spec(state['draft']).name}." if state.get("draft") else ""
             return _say(HELP + status)
-        return _say(self.deps.llm.complete([{"role": "system", "content": CHAT_SYSTEM}, *_recent(state)]))
+        return _streamed(self.deps.llm, [{"role": "system", "content": CHAT_SYSTEM}, *_recent(state)])
 
     def draft(self, state: ChatState, config: RunnableConfig) -> Update:
         if self.deps.llm is None:
@@ -247,7 +258,7 @@ class _Nodes:
         summary = BacktestSummary.model_validate(state["last_backtest"])
         if self.deps.llm is not None:
             context = f"{CHAT_SYSTEM}\nThe last backtest:\n{summary.model_dump_json(indent=2)}"
-            return _say(self.deps.llm.complete([{"role": "system", "content": context}, *_recent(state)]))
+            return _streamed(self.deps.llm, [{"role": "system", "content": context}, *_recent(state)])
         exits = ", ".join(f"{reason} {count}" for reason, count in summary.exit_reasons.items()) or "none"
         findings = critique(summary, CritiqueRules())
         verdict = (

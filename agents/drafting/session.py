@@ -6,7 +6,10 @@ handed in (SqliteSaver in embedded mode, PostgresSaver in production; the caller
 which keeps `agents` free of any database code of its own.
 
 For SSE, iterate `stream(...)` / `stream_resume(...)` and send each event's ``model_dump(mode="json")``:
-events arrive as each node finishes, and ``approval_needed`` ends a stream that waits for `resume`.
+events arrive as each node finishes, and ``approval_needed`` ends a stream that waits for `resume`. With an
+LLM, an answer or explanation is also streamed as it is written: ``token`` events (LangGraph's custom stream)
+come first, then the whole text as one ``message`` event. Tokens are never stored, so `send`, `resume` and
+`state` hold only the whole events; offline there are no tokens at all.
 """
 
 from __future__ import annotations
@@ -17,11 +20,19 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.types import Command
+from langgraph.types import Command, StreamMode
 from pydantic import BaseModel, TypeAdapter
 
 from agents.analyst.summary import BacktestSummary
-from agents.drafting.events import EVENTS, ApprovalNeededEvent, ChatEvent, MessageEvent, as_state
+from agents.drafting.events import (
+    EVENTS,
+    ApprovalNeededEvent,
+    ChatEvent,
+    MessageEvent,
+    StreamEvent,
+    TokenEvent,
+    as_state,
+)
 from agents.drafting.graph import ChatDeps, build_chat_graph
 from agents.llm import LLMClient
 from gentrade.errors import GenTradeError
@@ -70,13 +81,14 @@ class ChatSession:
         self.graph = build_chat_graph(deps, checkpointer)
 
     def send(self, thread_id: str, text: str) -> list[ChatEvent]:
-        """The events one user message produced (ending with ``approval_needed`` when a backtest waits)."""
-        return list(self.stream(thread_id, text))
+        """The events one user message produced (ending with ``approval_needed`` when a backtest waits);
+        tokens are left out, the ``message`` they make up is not."""
+        return _whole(self.stream(thread_id, text))
 
     def resume(self, thread_id: str, approved: bool) -> list[ChatEvent]:
-        return list(self.stream_resume(thread_id, approved))
+        return _whole(self.stream_resume(thread_id, approved))
 
-    def stream(self, thread_id: str, text: str) -> Iterator[ChatEvent]:
+    def stream(self, thread_id: str, text: str) -> Iterator[StreamEvent]:
         """A new message; one still waiting for approval is dropped (and the drop is said, not silent)."""
         update: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
         if self._pending(thread_id) is not None:
@@ -85,7 +97,7 @@ class ChatSession:
             yield dropped
         yield from self._run(update, thread_id)
 
-    def stream_resume(self, thread_id: str, approved: bool) -> Iterator[ChatEvent]:
+    def stream_resume(self, thread_id: str, approved: bool) -> Iterator[StreamEvent]:
         if self._pending(thread_id) is None:
             raise NothingToApproveError(f"thread {thread_id!r} has no backtest waiting for approval")
         yield from self._run(Command(resume={"approved": approved}), thread_id)
@@ -101,8 +113,14 @@ class ChatSession:
             messages=values.get("messages", []),
         )
 
-    def _run(self, graph_input: Any, thread_id: str) -> Iterator[ChatEvent]:
-        for chunk in self.graph.stream(graph_input, _config(thread_id), stream_mode="updates"):
+    def _run(self, graph_input: Any, thread_id: str) -> Iterator[StreamEvent]:
+        modes: list[StreamMode] = ["updates", "custom"]
+        chunk: Any
+        for mode, chunk in self.graph.stream(graph_input, _config(thread_id), stream_mode=modes):
+            if mode == "custom":
+                if isinstance(chunk, dict) and chunk.get("type") == "token":
+                    yield TokenEvent(text=chunk["text"])
+                continue
             for node, update in chunk.items():
                 if node == "__interrupt__" or not update:
                     continue
@@ -112,6 +130,10 @@ class ChatSession:
     def _pending(self, thread_id: str) -> ApprovalNeededEvent | None:
         interrupts = self.graph.get_state(_config(thread_id)).interrupts
         return ApprovalNeededEvent.model_validate(interrupts[0].value) if interrupts else None
+
+
+def _whole(events: Iterator[StreamEvent]) -> list[ChatEvent]:
+    return [event for event in events if not isinstance(event, TokenEvent)]
 
 
 def _config(thread_id: str) -> RunnableConfig:

@@ -95,6 +95,17 @@ class LLMClient:
         """Plain text (critiques, explanations)."""
         return self._fallback(lambda provider: self._create(provider, "text", messages=messages)[1] or "")
 
+    def stream_complete(self, messages: list[Message], on_token: Callable[[str], None]) -> str:
+        """Plain text streamed: `on_token` gets each piece as it arrives, the whole text is returned.
+
+        Same rules as `complete`: retries and fallback to the next provider, but only while nothing has been
+        passed to `on_token` yet; a stream that breaks after its first token raises `LLMError` (the caller has
+        already shown part of the answer, so another provider's answer cannot be spliced on). Usage comes from
+        the final chunk (``stream_options.include_usage``); a server that sends none is charged an estimate
+        and its record says ``tokens_estimated``.
+        """
+        return self._fallback(lambda provider: self._stream_on(provider, messages, on_token))
+
     def _fallback(self, attempt: Callable[[ProviderConfig], Any]) -> Any:
         failures: list[dict[str, str]] = []
         for provider in self.providers:
@@ -170,6 +181,83 @@ class LLMClient:
         message = response.choices[0].message
         return message, message.content
 
+    def _stream_on(
+        self, provider: ProviderConfig, messages: list[Message], on_token: Callable[[str], None]
+    ) -> str:
+        retrying = Retrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop_after_attempt(provider.max_retries + 1),
+            wait=wait_exponential(multiplier=provider.backoff_s, max=30),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._stream_attempt(provider, messages, on_token)
+        raise AssertionError("unreachable: tenacity reraises")
+
+    def _stream_attempt(
+        self, provider: ProviderConfig, messages: list[Message], on_token: Callable[[str], None]
+    ) -> str:
+        self.budget.check()
+        started = time.perf_counter()
+        pieces: list[str] = []
+        usage: Any = None
+
+        def failed(exc: BaseException, outcome: str) -> None:
+            self.recorder(
+                CallRecord(
+                    provider=provider.name,
+                    model=provider.model,
+                    method="stream",
+                    latency_s=time.perf_counter() - started,
+                    outcome=outcome,
+                    error=_describe(exc),
+                )
+            )
+
+        try:
+            request: dict[str, Any] = {"messages": messages, "stream_options": {"include_usage": True}}
+            stream = self._client(provider).chat.completions.create(
+                model=provider.model, stream=True, **request
+            )
+            with stream:
+                for chunk in stream:
+                    if chunk.usage is not None:
+                        usage = chunk.usage
+                    for choice in chunk.choices:
+                        text = choice.delta.content if choice.delta else None
+                        if text:
+                            pieces.append(text)
+                            on_token(text)
+        except openai.OpenAIError as exc:
+            if pieces:  # part of the answer is out: neither a retry nor another provider can continue it
+                failed(exc, "failed")
+                raise LLMError(
+                    f"{provider.name} broke off mid-answer: {_describe(exc)}",
+                    details=[{"provider": provider.name, "error": _describe(exc)}],
+                ) from exc
+            failed(exc, "retry" if _retryable(exc) else "failed")
+            raise
+        text = "".join(pieces)
+        if usage is not None:
+            tokens_in, tokens_out, estimated = usage.prompt_tokens, usage.completion_tokens, False
+        else:
+            tokens_in, tokens_out, estimated = _estimate_tokens(messages), _estimate(text), True
+        self.recorder(
+            CallRecord(
+                provider=provider.name,
+                model=provider.model,
+                method="stream",
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                tokens_estimated=estimated,
+                latency_s=time.perf_counter() - started,
+                outcome="ok",
+            )
+        )
+        self.budget.charge(tokens_in, tokens_out)
+        return text
+
     def _structured_on(self, provider: ProviderConfig, messages: list[Message], schema: type[M]) -> M:
         schema_json = schema.model_json_schema()
         reply: str | None = None
@@ -232,6 +320,15 @@ class LLMClient:
             ]
             fixed, _ = self._create(provider, "tool_repair", messages=repair, tools=tools, tool_choice=choice)
             return _final(_tool_arguments(fixed, name), schema, provider)
+
+
+def _estimate(text: str) -> int:
+    """A rough token count (about four characters a token) for servers that report no usage."""
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+def _estimate_tokens(messages: list[Message]) -> int:
+    return sum(_estimate(str(m.get("content") or "")) + 4 for m in messages)
 
 
 def _tool_arguments(message: Any, name: str) -> str | None:

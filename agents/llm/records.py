@@ -18,6 +18,8 @@ class CallRecord(BaseModel):
     method: str
     tokens_in: int = 0
     tokens_out: int = 0
+    tokens_estimated: bool = False
+    """True when the server sent no usage (a stream without a usage chunk) and the counts are estimates."""
     latency_s: float
     outcome: str
     error: str | None = None

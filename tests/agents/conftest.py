@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from llm_stub import StubLLM
+from llm_stub import StubLLM, serve
 
 
 @pytest.fixture(scope="session")
 def stub_llm() -> Iterator[StubLLM]:
-    stub = StubLLM()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(stub.app, log_level="warning", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    stub.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    yield stub
-    server.should_exit = True
-    thread.join(timeout=5)
+    with serve(StubLLM()) as stub:
+        yield stub
 
 
 @pytest.fixture

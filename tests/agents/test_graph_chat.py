@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
-from llm_stub import StubLLM, completion
+from llm_stub import StubLLM, completion, streamed
 
 from agents.drafting import ChatSession, NothingToApproveError, route_offline
 from agents.llm import LLMClient, ProviderConfig
@@ -197,6 +197,21 @@ def test_router_reads_a_timerange() -> None:
 
 def _route(intent: str, timerange: str | None = None):
     return completion(json.dumps({"intent": intent, "timerange": timerange}))
+
+
+def test_llm_answer_streams_tokens_then_the_whole_message(stub: StubLLM, sessions: Factory) -> None:
+    stub.script("main", _route("question"), streamed("I draft, ", "change and ", "backtest ", "strategies."))
+    chat = sessions(_llm(stub))
+    events = list(chat.stream(ALICE, "what can you do?"))
+    assert _types(events) == ["token", "token", "token", "token", "message"]
+    assert [event.text for event in events[:-1]] == ["I draft, ", "change and ", "backtest ", "strategies."]
+    assert events[-1].text == "I draft, change and backtest strategies."
+    assert stub.requests["main"][1]["stream"] is True
+    assert _types(chat.state(ALICE).events) == ["message"]  # tokens are streamed, never stored
+
+
+def test_offline_answer_has_no_tokens(sessions: Factory) -> None:
+    assert _types(list(sessions().stream(ALICE, "hi, what can you do?"))) == ["message"]
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from llm_stub import StubLLM, completion, error
+from llm_stub import StubLLM, completion, error, streamed
 
 from agents.errors import BudgetExceededError, LLMError, StructuredOutputError
 from agents.llm import LLMClient, LLMSettings, MemoryRecorder, ProviderConfig, TokenBudget
@@ -134,3 +134,53 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert LLMClient.from_settings(settings).budget.limit == 1234
     with pytest.raises(LLMError, match="no LLM provider"):
         LLMClient([])
+
+
+def test_stream_complete_passes_tokens_in_order_and_returns_the_text(stub: StubLLM) -> None:
+    stub.script("main", streamed("The ", "stop ", "decided ", "most exits.", tokens=(30, 7)))
+    recorder, tokens = MemoryRecorder(), []
+    client = LLMClient([_provider(stub, "main")], recorder=recorder)
+    text = client.stream_complete(ASK, tokens.append)
+    assert tokens == ["The ", "stop ", "decided ", "most exits."]
+    assert text == "The stop decided most exits."
+    sent = stub.requests["main"][0]
+    assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
+    (record,) = recorder.records
+    assert (record.method, record.tokens_in, record.tokens_out, record.tokens_estimated) == (
+        "stream",
+        30,
+        7,
+        False,
+    )
+    assert client.budget.spent == 37
+
+
+def test_stream_without_usage_is_charged_an_estimate(stub: StubLLM) -> None:
+    stub.script("main", streamed("a fairly ", "short answer", usage=False))
+    recorder = MemoryRecorder()
+    client = LLMClient([_provider(stub, "main")], recorder=recorder)
+    assert client.stream_complete(ASK, lambda token: None) == "a fairly short answer"
+    (record,) = recorder.records
+    assert record.tokens_estimated and record.tokens_out > 0 and record.tokens_in > 0
+    assert client.budget.spent == record.tokens_in + record.tokens_out
+
+
+def test_stream_falls_back_when_a_provider_fails_before_the_first_token(stub: StubLLM) -> None:
+    stub.script("main", error(500), error(500))
+    stub.script("backup", streamed("from ", "backup"))
+    recorder, tokens = MemoryRecorder(), []
+    providers = [_provider(stub, "main"), _provider(stub, "backup")]
+    text = LLMClient(providers, recorder=recorder).stream_complete(ASK, tokens.append)
+    assert (text, tokens) == ("from backup", ["from ", "backup"])
+    assert [(r.provider, r.outcome) for r in recorder.records] == [
+        ("main", "retry"),
+        ("main", "retry"),
+        ("backup", "ok"),
+    ]
+
+
+def test_stream_respects_the_budget(stub: StubLLM) -> None:
+    client = LLMClient([_provider(stub, "main")], budget=TokenBudget(limit=10, spent=10))
+    with pytest.raises(BudgetExceededError, match="budget spent"):
+        client.stream_complete(ASK, lambda token: None)
+    assert stub.requests["main"] == []

@@ -4,10 +4,14 @@ route, saving a draft as a strategy, and a message smuggling code that can only 
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -44,7 +48,10 @@ def sse(client: TestClient, url: str, body: dict[str, Any], headers: dict[str, s
                 events.append(frame)
                 frame = {}
     for event in events:
-        assert event["event"] == event["data"]["type"]  # one SSE event name per event type
+        if event["event"] == "token":
+            assert set(event["data"]) == {"text"}  # a token frame carries its text only
+        else:
+            assert event["event"] == event["data"]["type"]  # one SSE event name per event type
     return events
 
 
@@ -177,3 +184,36 @@ def test_thread_ids_are_validated_and_the_chat_is_rate_limited(api: Api) -> None
         for _ in range(api.settings.rate_chat_burst + 1)
     ]
     assert statuses[:-1] == [200] * api.settings.rate_chat_burst and statuses[-1] == 429
+
+
+def _llm_stub() -> ModuleType:
+    """tests/agents/llm_stub.py, the OpenAI-compatible stub server (imported by path: it is not a package)."""
+    if "llm_stub" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "llm_stub", Path(__file__).parents[1] / "agents" / "llm_stub.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["llm_stub"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["llm_stub"]
+
+
+def test_with_an_llm_an_answer_streams_token_frames_then_the_message(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub_module = _llm_stub()
+    with stub_module.serve(stub_module.StubLLM()) as stub:
+        route = json.dumps({"intent": "question", "timerange": None})
+        stub.script("main", stub_module.completion(route), stub_module.streamed("I draft ", "strategies."))
+        provider = {"name": "main", "base_url": stub.base_url("main"), "model": "m", "max_retries": 0}
+        monkeypatch.setenv("GENTRADE_LLM__PROVIDERS", json.dumps([provider]))
+        headers, thread = api.user(), _thread()
+        events = _say(api, thread, "what can you do?", headers)
+    assert [(e["event"], e["data"].get("text")) for e in events] == [
+        ("token", "I draft "),
+        ("token", "strategies."),
+        ("message", "I draft strategies."),
+    ]
+    view = api.client.get(f"/api/v1/chat/{thread}", headers=headers).json()
+    assert [e["type"] for e in view["events"]] == ["message"]  # tokens are streamed, not stored

@@ -7,8 +7,10 @@ one user's id read another user's conversation.
 
 Streams are one SSE event per chat event: ``event:`` is the event's type (``message``, ``draft``,
 ``approval_needed``, ``backtest_started``, ``backtest_done``, ``error``) and ``data:`` its JSON. Events
-arrive as each graph node finishes. The offline drafter and the LLM client answer whole messages, so there
-are no token events: a ``message`` event carries the full text.
+arrive as each graph node finishes. With an LLM configured, an answer or explanation is also streamed as it
+is written: ``event: token`` frames with ``data: {"text": ...}``, then a ``message`` event with the whole
+text (the only part a reconnecting client gets back). The offline path sends no token frames: a ``message``
+event carries the full text.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.drafting import ChatSession, NothingToApproveError
-from agents.drafting.events import DraftEvent, ErrorEvent
+from agents.drafting.events import DraftEvent, ErrorEvent, TokenEvent
 from agents.llm import LLMClient, LLMSettings
 from gentrade.api.chat_store import ChatStore, open_chat_store
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
@@ -127,7 +129,8 @@ def _sse(events: Iterator[Any]) -> Iterator[str]:
 
 
 def _frame(event: Any) -> str:
-    return f"event: {event.type}\ndata: {json.dumps(event.model_dump(mode='json'))}\n\n"
+    data = {"text": event.text} if isinstance(event, TokenEvent) else event.model_dump(mode="json")
+    return f"event: {event.type}\ndata: {json.dumps(data)}\n\n"
 
 
 def _stream(events: Iterator[Any]) -> StreamingResponse:
