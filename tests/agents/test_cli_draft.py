@@ -36,7 +36,6 @@ def test_draft_without_a_rule_fails_with_one_line() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DATA.is_dir(), reason="no real candles")
 def test_draft_backtest_prints_the_result_table() -> None:
     result = runner.invoke(
         app,
@@ -54,7 +53,6 @@ def test_draft_backtest_prints_the_result_table() -> None:
     assert "backtest RsiOversoldEthBtc5m" in result.output and "win rate" in result.output
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="no real candles")
 def test_analyze_prints_signal_and_spec() -> None:
     result = runner.invoke(app, ["analyze", "ETH/BTC", "--timeframe", "1h", "--datadir", str(DATA), "--json"])
     assert result.exit_code == 0, result.output

@@ -15,7 +15,6 @@ from gentrade.safety import audit
 from gentrade.spec import AtrMultiple, RMultiple
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance"
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="no real candles in ../shared/data")
 
 
 def _trend(n: int = 400, drift: float = 0.002, seed: int = 7) -> pd.DataFrame:
@@ -81,7 +80,6 @@ def test_too_few_candles_is_a_clear_error() -> None:
         take_snapshot(_trend(n=100), "ETH/USDT", "1h")
 
 
-@needs_data
 def test_real_candles_resampled_to_the_signal_timeframe() -> None:
     candles = load_candles(DATA, "ETH/BTC", "1h")
     assert len(candles) > 400 and (candles["date"].diff().dropna() == pd.Timedelta(hours=1)).all()

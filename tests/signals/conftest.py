@@ -17,7 +17,7 @@ REAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance"
 @pytest.fixture(scope="session")
 def real_datadir() -> Path:
     if not (REAL_DATA / "ETH_BTC-5m.feather").is_file():
-        pytest.skip(f"real candles not present at {REAL_DATA}")
+        pytest.fail(f"real candles missing at {REAL_DATA}: they are always present in CI (../shared/data)")
     return REAL_DATA
 
 
