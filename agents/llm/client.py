@@ -134,16 +134,24 @@ class LLMClient:
 
     def _create(self, provider: ProviderConfig, method: str, **request: Any) -> tuple[Any, str | None]:
         """One logical call: retried on 429/5xx/timeouts with exponential backoff, every attempt recorded."""
-        retrying = Retrying(
-            retry=retry_if_exception(_retryable),
-            stop=stop_after_attempt(provider.max_retries + 1),
-            wait=wait_exponential(multiplier=provider.backoff_s, max=30),
-            reraise=True,
-        )
-        for attempt in retrying:
+        for attempt in _retrying(provider):
             with attempt:
                 return self._attempt(provider, method, request)
         raise AssertionError("unreachable: tenacity reraises")
+
+    def _record_failure(
+        self, provider: ProviderConfig, method: str, started: float, exc: BaseException, outcome: str
+    ) -> None:
+        self.recorder(
+            CallRecord(
+                provider=provider.name,
+                model=provider.model,
+                method=method,
+                latency_s=time.perf_counter() - started,
+                outcome=outcome,
+                error=_describe(exc),
+            )
+        )
 
     def _attempt(
         self, provider: ProviderConfig, method: str, request: dict[str, Any]
@@ -153,16 +161,7 @@ class LLMClient:
         try:
             response = self._client(provider).chat.completions.create(model=provider.model, **request)
         except openai.OpenAIError as exc:
-            self.recorder(
-                CallRecord(
-                    provider=provider.name,
-                    model=provider.model,
-                    method=method,
-                    latency_s=time.perf_counter() - started,
-                    outcome="retry" if _retryable(exc) else "failed",
-                    error=_describe(exc),
-                )
-            )
+            self._record_failure(provider, method, started, exc, "retry" if _retryable(exc) else "failed")
             raise
         usage = response.usage
         tokens_in, tokens_out = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
@@ -184,13 +183,7 @@ class LLMClient:
     def _stream_on(
         self, provider: ProviderConfig, messages: list[Message], on_token: Callable[[str], None]
     ) -> str:
-        retrying = Retrying(
-            retry=retry_if_exception(_retryable),
-            stop=stop_after_attempt(provider.max_retries + 1),
-            wait=wait_exponential(multiplier=provider.backoff_s, max=30),
-            reraise=True,
-        )
-        for attempt in retrying:
+        for attempt in _retrying(provider):
             with attempt:
                 return self._stream_attempt(provider, messages, on_token)
         raise AssertionError("unreachable: tenacity reraises")
@@ -202,18 +195,6 @@ class LLMClient:
         started = time.perf_counter()
         pieces: list[str] = []
         usage: Any = None
-
-        def failed(exc: BaseException, outcome: str) -> None:
-            self.recorder(
-                CallRecord(
-                    provider=provider.name,
-                    model=provider.model,
-                    method="stream",
-                    latency_s=time.perf_counter() - started,
-                    outcome=outcome,
-                    error=_describe(exc),
-                )
-            )
 
         try:
             request: dict[str, Any] = {"messages": messages, "stream_options": {"include_usage": True}}
@@ -231,12 +212,12 @@ class LLMClient:
                             on_token(text)
         except openai.OpenAIError as exc:
             if pieces:  # part of the answer is out: neither a retry nor another provider can continue it
-                failed(exc, "failed")
+                self._record_failure(provider, "stream", started, exc, "failed")
                 raise LLMError(
                     f"{provider.name} broke off mid-answer: {_describe(exc)}",
                     details=[{"provider": provider.name, "error": _describe(exc)}],
                 ) from exc
-            failed(exc, "retry" if _retryable(exc) else "failed")
+            self._record_failure(provider, "stream", started, exc, "retry" if _retryable(exc) else "failed")
             raise
         text = "".join(pieces)
         if usage is not None:
@@ -354,3 +335,13 @@ def _final(reply: str | None, schema: type[M], provider: ProviderConfig) -> M:
         raise StructuredOutputError(
             f"{provider.name} gave no valid reply after a repair prompt: {invalid}", details=invalid.problems
         ) from None
+
+
+def _retrying(provider: ProviderConfig) -> Retrying:
+    """Retries on 429/5xx/timeouts with exponential backoff, as the provider's settings say."""
+    return Retrying(
+        retry=retry_if_exception(_retryable),
+        stop=stop_after_attempt(provider.max_retries + 1),
+        wait=wait_exponential(multiplier=provider.backoff_s, max=30),
+        reraise=True,
+    )
