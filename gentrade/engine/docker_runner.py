@@ -22,7 +22,8 @@ from pathlib import Path
 from pydantic import Field
 
 from gentrade.engine.bots.docker import ContainerSpec, DockerBotRunner, Mount
-from gentrade.engine.runner import CHILD_ENV, ChildLauncher, _run_child
+from gentrade.engine.launch import CHILD_ENV, ChildLauncher, Launched
+from gentrade.engine.local_runner import local_launcher
 from gentrade.engine.worker import WorkerJob
 from gentrade.errors import BacktestTimeoutError
 from gentrade.settings import Settings
@@ -83,7 +84,7 @@ class DockerBacktestRunner:
 
     def __call__(
         self, job_file: Path, run_dir: Path, log_file: Path, timeout_s: float, env: Mapping[str, str]
-    ) -> float:
+    ) -> Launched:
         """Run the container to completion; at the deadline (or if this call is interrupted) remove it."""
         spec = self.spec(job_file, env)
         self._engine.ensure_engine()
@@ -112,7 +113,9 @@ class DockerBacktestRunner:
                 raise
         if done.returncode < 0:
             self._remove(spec.name)
-        return time.perf_counter() - started
+        return Launched(
+            wall_s=time.perf_counter() - started, network_isolation=f"container with --network={spec.network}"
+        )
 
     def _remove(self, name: str) -> None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
@@ -125,4 +128,4 @@ def launcher_for(settings: Settings) -> ChildLauncher:
         return DockerBacktestRunner(
             image=settings.docker_image, memory_mb=settings.backtest_memory_mb, cpus=settings.backtest_cpus
         )
-    return _run_child
+    return local_launcher()

@@ -3,6 +3,8 @@
 The strategy is untrusted code and freqtrade's engine keeps process-wide state, so each run happens in a
 child process of its own session (the whole group can be killed), with an address-space limit, a
 wall-clock limit and, where the machine allows it, a network namespace of its own with no interfaces up.
+The child is forked from a warm zygote that has freqtrade imported (``local_runner``), or runs in a
+container (``docker_runner``).
 Each run gets a fresh directory that is a complete freqtrade user dir, so results are never reused and
 freqtrade (``--userdir``) or FreqUI can open them as they are.
 """
@@ -10,29 +12,22 @@ freqtrade (``--userdir``) or FreqUI can open them as they are.
 from __future__ import annotations
 
 import ast
-import contextlib
-import functools
 import json
 import logging
 import math
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
-import psutil
 from pydantic import ValidationError
 
 from gentrade.data import markets as market_snapshots
 from gentrade.data import store
 from gentrade.engine.config import Costs, build_config, stake_currency
+from gentrade.engine.launch import ChildLauncher
+from gentrade.engine.local_runner import local_launcher
 from gentrade.engine.result import BacktestResult, RunInfo
 from gentrade.engine.worker import WorkerJob, WorkerStatus
 from gentrade.errors import (
@@ -58,48 +53,6 @@ _ERRORS: dict[str, type[GenTradeError]] = {
     "failed": BacktestFailedError,
 }
 _LOG_TAIL_CHARS = 1500
-# The memory limit is on address space (RLIMIT_AS), so the child must not reserve far more than it uses:
-# Arrow's jemalloc pool, per-thread malloc arenas and BLAS thread pools reserve ~1.6 GB they never touch.
-# A fixed hash seed keeps any set/dict ordering in the strategy or freqtrade identical between runs.
-CHILD_ENV = {
-    "PYTHONHASHSEED": "0",
-    "PYTHONUNBUFFERED": "1",
-    "COLUMNS": "200",
-    "MALLOC_ARENA_MAX": "2",
-    "ARROW_DEFAULT_MEMORY_POOL": "system",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
-_PROBE_TIMEOUT_S = 10
-
-
-@functools.cache
-def network_isolation() -> tuple[tuple[str, ...], str]:
-    """A command prefix giving the child a network namespace without interfaces, and what it achieves.
-
-    Tried once per process: plain ``unshare --net`` (root or CAP_SYS_ADMIN), then inside a user namespace
-    (unprivileged, where the kernel allows it). If neither works the child runs with the host's network,
-    and the note says so; the strategy audit is then the only guard against network use.
-    """
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return (), "none: unshare(1) is not installed"
-    for prefix in ((unshare, "--net"), (unshare, "--user", "--map-root-user", "--net")):
-        try:
-            probe = subprocess.run(
-                [*prefix, "true"], capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if probe.returncode == 0:
-            return (
-                prefix,
-                f"private network namespace ({' '.join(prefix[1:])}): only a loopback that is down",
-            )
-    note = "none: unshare --net is not permitted here; the child shares the host network"
-    logger.warning("backtest network isolation unavailable: %s", note)
-    return (), note
 
 
 def _strategy_timeframe(source: str, class_name: str) -> str | None:
@@ -138,64 +91,6 @@ def _audited_class(strategy_file: Path) -> tuple[str, str]:
 def _run_dir_path(results_dir: Path, class_name: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return results_dir / f"{stamp}-{class_name}-{uuid.uuid4().hex[:8]}"
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the child's whole session and anything it spawned, then reap the child."""
-    try:
-        descendants = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        descendants = []
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    for child in descendants:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            child.kill()
-    proc.wait()
-    psutil.wait_procs(descendants, timeout=5)
-
-
-class ChildLauncher(Protocol):
-    """Runs ``python -m gentrade.engine.worker JOB`` to completion (or kills it at the deadline, raising
-    ``BacktestTimeoutError``) and returns the wall seconds; ``env`` is added to the child's environment.
-    The local child process is the default; ``gentrade.engine.docker_runner`` runs it in a container."""
-
-    def __call__(
-        self, job_file: Path, run_dir: Path, log_file: Path, timeout_s: float, env: Mapping[str, str]
-    ) -> float: ...
-
-
-def _run_child(
-    job_file: Path, run_dir: Path, log_file: Path, timeout_s: float, env: Mapping[str, str]
-) -> float:
-    """Run the worker to completion or kill it at the deadline; returns wall seconds."""
-    prefix, _ = network_isolation()
-    command = [*prefix, sys.executable, "-m", "gentrade.engine.worker", str(job_file)]
-    env = {**os.environ, **CHILD_ENV, **env}
-    started = time.perf_counter()
-    with log_file.open("wb") as log:
-        proc = subprocess.Popen(
-            command,
-            cwd=run_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise BacktestTimeoutError(
-                f"backtest exceeded {timeout_s:g} s and was killed", details={"run_dir": str(run_dir)}
-            ) from None
-        except BaseException:
-            _kill_group(proc)
-            raise
-        # A strategy may have left something running in the child's session: end it too.
-        _kill_group(proc)
-    return time.perf_counter() - started
 
 
 def _log_tail(log_file: Path) -> str:
@@ -263,7 +158,7 @@ def run_backtest(
     max_open_trades: int = 3,
     markets_file: Path | None = None,
     env: Mapping[str, str] | None = None,
-    launcher: ChildLauncher = _run_child,
+    launcher: ChildLauncher | None = None,
 ) -> BacktestResult:
     """Backtest ``strategy_file`` on the candles in ``datadir`` with freqtrade, offline and contained.
 
@@ -312,11 +207,9 @@ def run_backtest(
         stake_amount=stake_amount,
         max_open_trades=max_open_trades,
     )
-    job = _write_job(
-        run_dir, strategy_file.name, source, config, snapshot, memory_mb, math.ceil(timeout_s)
-    )
+    job = _write_job(run_dir, strategy_file.name, source, config, snapshot, memory_mb, math.ceil(timeout_s))
     log_file = run_dir / "worker.log"
-    wall_s = launcher(run_dir / "job.json", run_dir, log_file, timeout_s, env or {})
+    launched = (launcher or local_launcher())(run_dir / "job.json", run_dir, log_file, timeout_s, env or {})
     if not job.status_file.is_file():
         raise BacktestFailedError(
             f"the backtest process died without a result (log {log_file}): {_log_tail(log_file)}",
@@ -329,8 +222,8 @@ def run_backtest(
         run_dir=run_dir,
         result_zip=status.result_zip,
         log_file=log_file,
-        network_isolation=network_isolation()[1],
-        wall_s=wall_s,
+        network_isolation=launched.network_isolation,
+        wall_s=launched.wall_s,
         child_import_s=status.import_s,
         backtest_s=status.backtest_s,
         freqtrade_run_id=status.run_id,

@@ -13,6 +13,8 @@ no server); production uses Redis (``redis://host:6379/0``).
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from celery import Celery, signals
@@ -86,6 +88,26 @@ def _json_logs(**_kwargs: Any) -> None:
     from gentrade.logs import configure_logging
 
     configure_logging()
+
+
+@signals.worker_process_init.connect
+def _warm_backtest_zygote(**_kwargs: Any) -> None:
+    """A pool process starts its backtest zygote at once, so its first backtest is as quick as the rest.
+
+    In a thread: the zygote's imports take seconds, more than Celery waits for a pool process to come up.
+    """
+    if settings_of(app).runner == "local":
+        threading.Thread(target=_warm_up, name="zygote-warm-up", daemon=True).start()
+
+
+def _warm_up() -> None:
+    from gentrade.engine.local_runner import local_launcher
+    from gentrade.errors import GenTradeError
+
+    try:
+        local_launcher().warm_up()
+    except GenTradeError as exc:  # the first backtest tries again and fails with this reason
+        logging.getLogger(__name__).warning("backtest zygote warm-up failed: %s", exc)
 
 
 app = make_celery(get_settings())

@@ -121,6 +121,16 @@ class Stack:
             time.sleep(0.5)
 
 
+def runs_backtest(pid: int) -> bool:
+    """A backtest child (a fork of the process's zygote, working in its run dir) runs under ``pid``."""
+    try:
+        return any(
+            os.sep + "runs" + os.sep in proc.cwd() for proc in psutil.Process(pid).children(recursive=True)
+        )
+    except psutil.Error:
+        return False
+
+
 def kill_tree(pid: int, sig: int = signal.SIGKILL) -> None:
     """Signal a process and every descendant (the freqtrade children run in sessions of their own)."""
     try:

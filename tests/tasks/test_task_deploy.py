@@ -11,7 +11,8 @@ import yaml
 
 from gentrade.engine import run_backtest
 from gentrade.engine.docker_runner import BacktestContainerSpec, DockerBacktestRunner, launcher_for
-from gentrade.engine.runner import _run_child
+from gentrade.engine.launch import Launched
+from gentrade.engine.local_runner import local_launcher
 from gentrade.errors import DockerUnavailableError
 from gentrade.settings import Settings
 from gentrade.tasks.app import EMBEDDED_TRANSPORT, broker_options, make_celery
@@ -60,7 +61,7 @@ def _prepared_run(tmp_path: Path, synthetic_data_dir: Path, sample_strategy_file
     """A real run dir as run_backtest prepares it, captured by a launcher that runs nothing."""
     captured: list[Path] = []
 
-    def capture(job_file: Path, run_dir: Path, log_file: Path, timeout_s: float, env: object) -> float:
+    def capture(job_file: Path, run_dir: Path, log_file: Path, timeout_s: float, env: object) -> Launched:
         captured.append(job_file)
         raise DockerUnavailableError("captured")
 
@@ -106,7 +107,7 @@ def test_docker_runner_without_engine_is_a_clear_error(
 ) -> None:
     settings = Settings(user_dir=tmp_path, runner="docker", docker_image="gentrade:test")
     launcher = launcher_for(settings)
-    assert isinstance(launcher, DockerBacktestRunner) and launcher_for(Settings()) is _run_child
+    assert isinstance(launcher, DockerBacktestRunner) and launcher_for(Settings()) is local_launcher()
     # The docker CLI is installed here but no engine answers; point it at a socket nobody serves to be sure.
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-docker.sock'}")
     with pytest.raises(DockerUnavailableError, match="docker version failed"):

@@ -6,20 +6,19 @@ import signal
 import time
 from pathlib import Path
 
-import psutil
 import pytest
-from taskkit import api_client, broker_url, create_strategy, kill_tree, login, queue_backtest, stack
+from taskkit import (
+    api_client,
+    broker_url,
+    create_strategy,
+    kill_tree,
+    login,
+    queue_backtest,
+    runs_backtest,
+    stack,
+)
 
 from gentrade.db.testing import fresh_database
-
-
-def _freqtrade_child_of(pid: int) -> bool:
-    try:
-        return any(
-            "gentrade.engine.worker" in " ".join(p.cmdline()) for p in psutil.Process(pid).children(True)
-        )
-    except psutil.NoSuchProcess:
-        return False
 
 
 @pytest.mark.slow
@@ -36,7 +35,7 @@ def test_worker_killed_mid_backtest_is_redelivered_once(
             bid = queue_backtest(client, headers, create_strategy(client, headers))
         doomed = s.start_worker("doomed")
         deadline = time.monotonic() + 60
-        while not _freqtrade_child_of(doomed.pid):
+        while not runs_backtest(doomed.pid):
             assert time.monotonic() < deadline, s.worker_log("doomed")
             time.sleep(0.05)
         assert s.rows([bid])[bid].status == "running"

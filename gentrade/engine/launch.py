@@ -1,0 +1,60 @@
+"""What ``run_backtest`` asks of whoever starts its child: the launcher protocol, the child's environment."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import psutil
+
+# The memory limit is on address space (RLIMIT_AS), so the child must not reserve far more than it uses:
+# Arrow's jemalloc pool, per-thread malloc arenas and BLAS thread pools reserve ~1.6 GB they never touch.
+# A fixed hash seed keeps any set/dict ordering in the strategy or freqtrade identical between runs.
+CHILD_ENV = {
+    "PYTHONHASHSEED": "0",
+    "PYTHONUNBUFFERED": "1",
+    "COLUMNS": "200",
+    "MALLOC_ARENA_MAX": "2",
+    "ARROW_DEFAULT_MEMORY_POOL": "system",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+@dataclass(frozen=True)
+class Launched:
+    """A child that ran to its end: its wall seconds, and what kept it off the network."""
+
+    wall_s: float
+    network_isolation: str
+
+
+class ChildLauncher(Protocol):
+    """Runs the worker on ``job_file`` to completion (or kills it at the deadline, raising
+    ``BacktestTimeoutError``), its output in ``log_file``; ``env`` is added to the child's environment.
+    ``gentrade.engine.local_runner`` forks it from a warm zygote (the default);
+    ``gentrade.engine.docker_runner`` runs it in a container."""
+
+    def __call__(
+        self, job_file: Path, run_dir: Path, log_file: Path, timeout_s: float, env: Mapping[str, str]
+    ) -> Launched: ...
+
+
+def kill_session(pid: int) -> None:
+    """Kill a child's whole session and anything it spawned, even what left the session."""
+    try:
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        descendants = []
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    for child in descendants:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    psutil.wait_procs(descendants, timeout=5)
