@@ -1,47 +1,35 @@
 """Bot tasks over ``BotManager``: start, stop, and the periodic health check that notices crashes.
 
-A ``bots`` row is the bot's record for the API; the running process is the manager's, named ``bot-<id>``
-under ``user_dir/bots``. The manager keeps its state in files, so whichever worker runs a task sees the same
-bots. The health check is the only writer of ``crashed``: a bot's process can die at any moment, and the
-row must say so without anyone asking.
+A ``bots`` row is the bot's record for the API; its running process is found exactly as the API finds it
+(``gentrade.tasks.bot_control``). The manager keeps its state in files, so whichever worker runs a task sees
+the same bots. The health check is the only writer of ``crashed``: a bot's process can die at any moment,
+and the row must say so without anyone asking.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from pathlib import Path
 
 from sqlalchemy import select
 
 from gentrade.db.base import utcnow
 from gentrade.db.models import Bot, StrategyVersion
-from gentrade.engine.bots import BotManager
 from gentrade.engine.bots.models import BotStatus
-from gentrade.errors import NotFoundError
+from gentrade.errors import LiveTradingRefusedError, NotFoundError
 from gentrade.logs import request_id_var
 from gentrade.tasks.app import app, settings_of
 from gentrade.tasks.backtests import sessions
+from gentrade.tasks.bot_control import Managers, process_name
 
 logger = logging.getLogger("gentrade.tasks.bots")
 
-settings = settings_of(app)
 LIVE = ("starting", "running")
 
 
-def manager() -> BotManager:
-    return BotManager(settings.user_dir / "bots")
-
-
-def bot_name(bot_id: int) -> str:
-    return f"bot-{bot_id}"
-
-
-def _strategy_file(bot: Bot, version: StrategyVersion) -> Path:
-    folder = (settings.user_dir / "work" / f"user-{bot.owner_id}" / bot_name(bot.id)).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{version.spec['name']}.py"
-    path.write_text(version.source)
-    return path
+@functools.cache
+def managers() -> Managers:
+    return Managers(settings_of(app))
 
 
 @app.task(name="gentrade.bots.start", acks_late=False)
@@ -53,11 +41,11 @@ def start_bot(bot_id: int, request_id: str | None = None) -> str:
             bot = session.get(Bot, bot_id)
             if bot is None:
                 raise NotFoundError(f"bot {bot_id} not found")
+            if bot.config.get("live", False):
+                raise LiveTradingRefusedError("a live bot starts only through the API, which confirms it")
             version = session.get(StrategyVersion, bot.strategy_version_id)
             assert version is not None  # the foreign key is ON DELETE RESTRICT
-            info = manager().start(
-                _strategy_file(bot, version), name=bot_name(bot_id), config=bot.config, port=bot.port
-            )
+            info = managers().launch(bot, version, keys=None)
             bot.status, bot.updated_at = info.status.value, utcnow()
             session.commit()
         logger.info("bot started", extra={"bot": bot_id, "status": info.status.value})
@@ -71,15 +59,16 @@ def stop_bot(bot_id: int, request_id: str | None = None) -> str:
     """Stop the bot's process (idempotent) and record it stopped."""
     token = request_id_var.set(request_id)
     try:
-        try:
-            manager().stop(bot_name(bot_id))
-        except NotFoundError:
-            logger.info("bot had no process to stop", extra={"bot": bot_id})
         with sessions()() as session:
             bot = session.get(Bot, bot_id)
-            if bot is not None:
-                bot.status, bot.updated_at = "stopped", utcnow()
-                session.commit()
+            if bot is None:
+                raise NotFoundError(f"bot {bot_id} not found")
+            if managers().info(bot) is None:
+                logger.info("bot had no process to stop", extra={"bot": bot_id})
+            else:
+                managers().of(bot.owner_id).stop(process_name(bot))
+            bot.status, bot.updated_at = "stopped", utcnow()
+            session.commit()
         return "stopped"
     finally:
         request_id_var.reset(token)
@@ -88,14 +77,11 @@ def stop_bot(bot_id: int, request_id: str | None = None) -> str:
 @app.task(name="gentrade.bots.check_health")
 def check_bot_health() -> list[int]:
     """Mark live rows whose process died (or vanished) ``crashed``, and started ones ``running``."""
-    bots = manager()
     crashed: list[int] = []
     with sessions()() as session:
         for bot in session.scalars(select(Bot).where(Bot.status.in_(LIVE))):
-            try:
-                status = bots.status(bot_name(bot.id)).status
-            except NotFoundError:
-                status = BotStatus.CRASHED
+            info = managers().info(bot)
+            status = info.status if info is not None else BotStatus.CRASHED
             if status in (BotStatus.CRASHED, BotStatus.STOPPED):
                 bot.status, bot.updated_at = BotStatus.CRASHED.value, utcnow()
                 crashed.append(bot.id)

@@ -72,6 +72,8 @@ class Stack:
             "GENTRADE_BACKTEST_TIMEOUT_S": str(s.backtest_timeout_s),
             "GENTRADE_TASK_TIME_MARGIN_S": str(s.task_time_margin_s),
             "GENTRADE_TASK_RETRY_BACKOFF_S": str(s.task_retry_backoff_s),
+            "GENTRADE_BOT_EXCHANGE_URL": s.bot_exchange_url,
+            "GENTRADE_BOT_HEALTH_INTERVAL_S": str(s.bot_health_interval_s),
         }
         return {**os.environ, **values}
 
@@ -85,6 +87,17 @@ class Stack:
             "--without-mingle",
             "--without-heartbeat",
         ]
+        proc = subprocess.Popen(
+            argv, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.workers.append(proc)
+        return proc
+
+    def start_beat(self) -> subprocess.Popen[bytes]:
+        """``celery beat`` on the app's schedule, with a schedule file of this stack's own."""
+        log = (self.log_dir / "beat.log").open("ab")
+        schedule = self.log_dir / "celerybeat-schedule"
+        argv = [str(CELERY), "-A", "gentrade.tasks.app", "beat", "--loglevel=INFO", f"--schedule={schedule}"]
         proc = subprocess.Popen(
             argv, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -1,9 +1,9 @@
 """Bots: run a stored strategy version as a freqtrade bot, dry-run on the configured exchange (the local
 testnet by default), and follow it: status, logs, stop, start again, delete.
 
-Each user's bots live in a ``BotManager`` state dir of their own (``user_dir/bots/<user_id>``), always the
-*owner's*, also when an admin acts on them. A row's status is what the manager sees in the process table
-when asked, written back to the row so lists show the last known state.
+Each user's bots live in a ``BotManager`` state dir of their own (``gentrade.tasks.bot_control``, shared
+with the periodic health check). A row's status is what the manager sees in the process table when asked,
+written back to the row so lists show the last known state.
 
 Real orders are refused unless the server allows live bots (``GENTRADE_ALLOW_LIVE_BOTS``) *and* the request
 says ``live`` and ``confirm_real_money`` and names one of the caller's exchange credentials.
@@ -12,12 +12,9 @@ says ``live`` and ``confirm_real_money`` and names one of the caller's exchange 
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 from sqlalchemy import select
@@ -31,44 +28,23 @@ from gentrade.db.models import Bot, StrategyVersion, User
 from gentrade.db.repositories import credentials as credentials_repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import get_owned, record, scoped
-from gentrade.engine.bots import BotInfo, BotManager, BotStatus
-from gentrade.errors import InvalidRequestError, LiveTradingRefusedError, NotFoundError
-from gentrade.freqtrade_config import ConfigRequest, Target, build_config
-from gentrade.spec import parse_spec
-
-
-class _Managers:
-    """One ``BotManager`` per owner for the app's life: a manager reaps the children it spawned."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._managers: dict[int, BotManager] = {}
-        self._lock = threading.Lock()
-
-    def of(self, owner_id: int) -> BotManager:
-        with self._lock:
-            if owner_id not in self._managers:
-                self._managers[owner_id] = BotManager(self.root / str(owner_id))
-            return self._managers[owner_id]
+from gentrade.engine.bots import BotInfo, BotStatus
+from gentrade.errors import InvalidRequestError, LiveTradingRefusedError
+from gentrade.tasks.bot_control import Managers, process_name
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Bots are meant to outlive an API restart: nothing is stopped on the way out.
-    app.state.bot_managers = _Managers(app.state.services.settings.user_dir / "bots")
+    app.state.bot_managers = Managers(app.state.services.settings)
     yield
 
 
 router = APIRouter(prefix="/bots", tags=["bots"], responses=problems(401), lifespan=_lifespan)
 
 
-def _managers(request: Request) -> _Managers:
+def _managers(request: Request) -> Managers:
     return request.app.state.bot_managers  # type: ignore[no-any-return]
-
-
-def _process_name(bot: Bot) -> str:
-    """The manager's name for the bot: stable, unique per owner, and valid whatever the display name is."""
-    return f"bot-{bot.id}"
 
 
 def _keys(body: BotIn, user: User, session: Session, svc: Services) -> tuple[str, str] | None:
@@ -85,51 +61,6 @@ def _keys(body: BotIn, user: User, session: Session, svc: Services) -> tuple[str
     credential = credentials_repo.get(session, body.credential_id, user)
     cipher = svc.cipher
     return cipher.decrypt(credential.api_key_encrypted), cipher.decrypt(credential.api_secret_encrypted)
-
-
-def _freqtrade_config(svc: Services, spec_data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    spec = parse_spec(spec_data)
-    config, _warnings = build_config(
-        ConfigRequest(
-            target=Target.LOCAL,
-            url=svc.settings.bot_exchange_url,
-            pairs=tuple(spec.pairs),
-            timeframe=spec.timeframe,
-        )
-    )
-    throttle = overrides.get("process_throttle_secs")
-    if throttle is not None:
-        config["internals"]["process_throttle_secs"] = throttle
-    config.update({key: value for key, value in overrides.items() if key != "process_throttle_secs"})
-    return config
-
-
-def _launch(
-    bot: Bot, version: StrategyVersion, manager: BotManager, svc: Services, keys: tuple[str, str] | None
-) -> BotInfo:
-    source_file = manager.registry.root / "sources" / _process_name(bot) / f"{version.spec['name']}.py"
-    source_file.parent.mkdir(parents=True, exist_ok=True)
-    source_file.write_text(version.source)
-    live = keys is not None
-    info = manager.start(
-        source_file,
-        name=_process_name(bot),
-        config=_freqtrade_config(svc, version.spec, bot.config["overrides"]),
-        dry_run=not live,
-        confirm_real_money=live,
-        exchange_key=keys[0] if keys else None,
-        exchange_secret=keys[1] if keys else None,
-    )
-    bot.port = urlsplit(info.api_url).port
-    return info
-
-
-def _info(bot: Bot, manager: BotManager) -> BotInfo | None:
-    """What the process table says; None for a bot the manager has no record of (a start that never ran)."""
-    try:
-        return manager.status(_process_name(bot))
-    except NotFoundError:
-        return None
 
 
 def _out(session: Session, bot: Bot, info: BotInfo | None) -> BotOut:
@@ -191,8 +122,7 @@ def create_bot(
     )
     session.add(bot)
     session.flush()
-    manager = _managers(request).of(bot.owner_id)
-    info = _launch(bot, version, manager, svc, keys)
+    info = _managers(request).launch(bot, version, keys)
     record(session, user, "create", "bot", bot.id, request_id)
     session.commit()
     return _out(session, bot, info)
@@ -208,13 +138,13 @@ def list_bots(
     newest_first = (Bot.created_at.desc(), Bot.id.desc())
     rows = session.scalars(scoped(select(Bot), Bot, user).order_by(*newest_first).limit(limit))
     managers = _managers(request)
-    return [_out(session, bot, _info(bot, managers.of(bot.owner_id))) for bot in rows]
+    return [_out(session, bot, managers.info(bot)) for bot in rows]
 
 
 @router.get("/{bot_id}", response_model=BotOut, responses=problems(404))
 def get_bot(bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession) -> BotOut:
     bot = _bot(session, bot_id, user)
-    return _out(session, bot, _info(bot, _managers(request).of(bot.owner_id)))
+    return _out(session, bot, _managers(request).info(bot))
 
 
 @router.get("/{bot_id}/logs", response_model=BotLogs, responses=problems(404))
@@ -227,8 +157,8 @@ def bot_logs(
 ) -> BotLogs:
     """The last lines of the bot's freqtrade log."""
     bot = _bot(session, bot_id, user)
-    manager = _managers(request).of(bot.owner_id)
-    text = manager.logs(_process_name(bot), lines) if _info(bot, manager) is not None else ""
+    managers = _managers(request)
+    text = managers.of(bot.owner_id).logs(process_name(bot), lines) if managers.info(bot) else ""
     return BotLogs(lines=lines, text=text)
 
 
@@ -252,7 +182,7 @@ def start_bot(
         credential_id=bot.config.get("credential_id"),
     )
     keys = _keys(body, session.get(User, bot.owner_id) or user, session, svc)
-    info = _launch(bot, version, _managers(request).of(bot.owner_id), svc, keys)
+    info = _managers(request).launch(bot, version, keys)
     record(session, user, "start", "bot", bot.id, request_id)
     session.commit()
     return _out(session, bot, info)
@@ -264,8 +194,8 @@ def stop_bot(
 ) -> BotOut:
     """Stop the bot (SIGTERM, then SIGKILL after the grace period); stopping a stopped bot is a no-op."""
     bot = _bot(session, bot_id, user)
-    manager = _managers(request).of(bot.owner_id)
-    info = manager.stop(_process_name(bot)) if _info(bot, manager) is not None else None
+    managers = _managers(request)
+    info = managers.of(bot.owner_id).stop(process_name(bot)) if managers.info(bot) else None
     record(session, user, "stop", "bot", bot.id, request_id)
     session.commit()
     return _out(session, bot, info)
@@ -277,11 +207,11 @@ def delete_bot(
 ) -> Response:
     """Stop the bot, then forget it: its row, its registry entry and its files (trade database included)."""
     bot = _bot(session, bot_id, user)
-    manager = _managers(request).of(bot.owner_id)
-    name = _process_name(bot)
-    if _info(bot, manager) is not None:
+    managers = _managers(request)
+    manager, name = managers.of(bot.owner_id), process_name(bot)
+    if managers.info(bot) is not None:
         manager.stop(name)
-    for folder in (manager.registry.bot_dir(name), manager.registry.root / "sources" / name):
+    for folder in (manager.registry.bot_dir(name), managers.source_dir(bot)):
         with suppress(FileNotFoundError):
             shutil.rmtree(folder)
     session.delete(bot)
