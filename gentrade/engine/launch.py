@@ -25,6 +25,17 @@ CHILD_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+# What a backtest child may inherit from the process that starts it. Everything else stays behind: the
+# server's secrets (signing and encryption keys, database passwords) must never reach strategy code, and a
+# host's ``FREQTRADE__*`` variables would silently change freqtrade's configuration, so results would
+# depend on the machine.
+INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of a backtest child: the allowed host variables, then ``CHILD_ENV``."""
+    inherited = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
+    return {**inherited, **CHILD_ENV}
 
 
 @dataclass(frozen=True)

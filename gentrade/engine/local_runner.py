@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from gentrade.engine.launch import CHILD_ENV, Launched, kill_session
+from gentrade.engine.launch import Launched, child_environment, kill_session
 from gentrade.errors import BacktestFailedError, BacktestTimeoutError
 
 _START_TIMEOUT_S = 120
@@ -76,7 +76,7 @@ class ZygoteLauncher:
             [sys.executable, "-m", "gentrade.engine.zygote", str(self.socket_path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, **CHILD_ENV},
+            env=child_environment(),
             start_new_session=True,
         )
         assert self._proc.stdout is not None

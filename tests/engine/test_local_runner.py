@@ -141,3 +141,17 @@ def test_zygote_and_its_backtest_die_with_the_process_that_started_them(
     finally:
         if owner.poll() is None:
             owner.kill()
+
+
+def test_the_zygote_inherits_no_secrets_and_no_freqtrade_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Strategy code runs in forks of the zygote: the server's keys and ``FREQTRADE__*`` stay behind."""
+    monkeypatch.setenv("GENTRADE_SECRET_KEY", "server-signing-key-never-for-strategies")
+    monkeypatch.setenv("FREQTRADE__STAKE_AMOUNT", "1")
+    launcher = ZygoteLauncher()
+    try:
+        pid = _zygote_pid(launcher)
+        environ = psutil.Process(pid).environ()
+    finally:
+        launcher.stop()
+    assert "GENTRADE_SECRET_KEY" not in environ and "FREQTRADE__STAKE_AMOUNT" not in environ
+    assert environ["PYTHONHASHSEED"] == "0" and environ["PATH"] == os.environ["PATH"]
