@@ -25,17 +25,26 @@ CHILD_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
-# What a backtest child may inherit from the process that starts it. Everything else stays behind: the
+# What a freqtrade child may inherit from the process that starts it. Everything else stays behind: the
 # server's secrets (signing and encryption keys, database passwords) must never reach strategy code, and a
 # host's ``FREQTRADE__*`` variables would silently change freqtrade's configuration, so results would
 # depend on the machine.
-INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
+# Certificates and proxies stay, for bots that reach a real exchange from behind them.
+INHERITED_ENV = (
+    *("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV"),
+    *("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"),
+    *("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"),
+)
+
+
+def inherited_environment() -> dict[str, str]:
+    """The host variables any freqtrade child (a backtest or a bot running strategy code) may see."""
+    return {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
 
 
 def child_environment() -> dict[str, str]:
     """The environment of a backtest child: the allowed host variables, then ``CHILD_ENV``."""
-    inherited = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
-    return {**inherited, **CHILD_ENV}
+    return {**inherited_environment(), **CHILD_ENV}
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from typer.testing import CliRunner
 
@@ -76,3 +78,16 @@ def test_webserver_command_starts_once_then_refreshes(user_dir: Path, tmp_path: 
         assert len(BotManager(tmp_path / "bots").list()) == 1
     finally:
         BotManager(tmp_path / "bots").stop_all(grace_s=5)
+
+
+def test_freqtrade_processes_inherit_no_server_secrets(
+    manager: BotManager, user_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bots run strategy code: the server's keys and host ``FREQTRADE__*`` overrides never reach them."""
+    monkeypatch.setenv("GENTRADE_CREDENTIALS_KEY", "server-encryption-key-never-for-bots")
+    monkeypatch.setenv("FREQTRADE__DRY_RUN", "false")
+    info = manager.start_webserver(user_dir, name="sealed")
+    assert info.pid is not None
+    environ = psutil.Process(info.pid).environ()
+    assert "GENTRADE_CREDENTIALS_KEY" not in environ and "FREQTRADE__DRY_RUN" not in environ
+    assert environ["PYTHONUNBUFFERED"] == "1" and environ["PATH"] == os.environ["PATH"]

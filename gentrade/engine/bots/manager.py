@@ -15,7 +15,6 @@ a Celery worker, a restarted server) see the same bots.  Each bot directory hold
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sys
 import time
@@ -38,6 +37,7 @@ from gentrade.engine.bots.config import (
 )
 from gentrade.engine.bots.models import BotInfo, BotKind, BotRecord, BotStatus, Credentials
 from gentrade.engine.bots.registry import Registry, write_json
+from gentrade.engine.launch import inherited_environment
 from gentrade.engine.webserver import collect_results
 from gentrade.errors import BotStartFailedError, ConflictError, StrategyLoadError
 
@@ -199,7 +199,7 @@ class BotManager:
             command = [*self.command, *argv[:1], "--config", str(config_file)]
             command += ["--userdir", str(bot_dir / "user_data"), *argv[1:]]
             proc = processes.spawn(
-                command, cwd=bot_dir, log_file=log_file, env={**os.environ, **_CHILD_ENV, **env}
+                command, cwd=bot_dir, log_file=log_file, env={**inherited_environment(), **_CHILD_ENV, **env}
             )
             self._children[proc.pid] = proc
             record = BotRecord(
