@@ -9,6 +9,17 @@ from gentrade.signals.evaluate import evaluate, evaluate_many
 from gentrade.signals.outcome import DataQuality, EvaluationSettings, Fill, Gap, SignalOutcome
 
 __all__ = [
-    "BatchOutcomes", "Candles", "DataQuality", "EvaluationSettings", "Fill", "Gap", "SignalArrays",
-    "SignalOutcome", "candles_from_frame", "evaluate", "evaluate_batch", "evaluate_many", "load_candles",
+    "BatchOutcomes",
+    "Candles",
+    "DataQuality",
+    "EvaluationSettings",
+    "Fill",
+    "Gap",
+    "SignalArrays",
+    "SignalOutcome",
+    "candles_from_frame",
+    "evaluate",
+    "evaluate_batch",
+    "evaluate_many",
+    "load_candles",
 ]

@@ -78,8 +78,15 @@ def candles_from_frame(frame: pd.DataFrame, pair: str, timeframe: str) -> Candle
     def column(name: str) -> NDArray[np.float64]:
         return np.ascontiguousarray(frame[name].to_numpy(dtype=np.float64)[order][keep])
 
-    return Candles(pair, timeframe, np.ascontiguousarray(time[keep]), column("open"), column("high"),
-                   column("low"), column("close"))
+    return Candles(
+        pair,
+        timeframe,
+        np.ascontiguousarray(time[keep]),
+        column("open"),
+        column("high"),
+        column("low"),
+        column("close"),
+    )
 
 
 def candles_file(datadir: Path, pair: str, timeframe: str) -> Path:
@@ -106,19 +113,29 @@ def assess(candles: Candles, start: int, horizon: int) -> DataQuality:
     lo, hi = candles.span(first_slot, horizon)
     present = hi - lo
     if expected == 0:
-        return DataQuality(timeframe=candles.timeframe, expected_candles=0, present_candles=0, coverage=1.0,
-                           score=1.0)
+        return DataQuality(
+            timeframe=candles.timeframe, expected_candles=0, present_candles=0, coverage=1.0, score=1.0
+        )
     edges = np.concatenate(([first_slot - step], candles.time[lo:hi], [first_slot + expected * step]))
     missing = np.diff(edges) // step - 1
     at = np.flatnonzero(missing > 0)
     # A gappy 1m day has dozens of gaps: convert their bounds in one numpy call and validate them in one
     # pydantic call (plain dicts), instead of one model construction per gap.
     starts, ends = _datetimes(edges[at] + step), _datetimes(edges[at + 1] - step)
-    gaps = [{"start": a, "end": b, "missing_candles": m}
-            for a, b, m in zip(starts, ends, missing[at].tolist(), strict=True)]
+    gaps = [
+        {"start": a, "end": b, "missing_candles": m}
+        for a, b, m in zip(starts, ends, missing[at].tolist(), strict=True)
+    ]
     largest = int(missing[at].max()) if len(at) else 0
     coverage = present / expected
-    return DataQuality.model_validate({
-        "timeframe": candles.timeframe, "expected_candles": expected, "present_candles": present,
-        "coverage": coverage, "gaps": gaps, "largest_gap_candles": largest,
-        "score": coverage * (1 - largest / expected)})
+    return DataQuality.model_validate(
+        {
+            "timeframe": candles.timeframe,
+            "expected_candles": expected,
+            "present_candles": present,
+            "coverage": coverage,
+            "gaps": gaps,
+            "largest_gap_candles": largest,
+            "score": coverage * (1 - largest / expected),
+        }
+    )

@@ -118,7 +118,7 @@ class _Walk:
         self.fills.append(_RawFill("mark", None, time, price, self.remaining(), "candle"))
 
     def remaining(self) -> float:
-        return min(1.0, sum(self.fractions[self.next_target:]))
+        return min(1.0, sum(self.fractions[self.next_target :]))
 
 
 def _first(values: NDArray[np.float64], lo: int, hi: int, level: float, at_or_above: bool) -> int:
@@ -162,32 +162,42 @@ def _walk(w: _Walk, c: Candles, lo: int, hi: int, detail: Candles | None, resolv
             when = from_ns(int(c.time[t])).isoformat()
             span = _detail_span(detail, int(c.time[t]), c.step) if detail is not None else None
             if span is None:
-                w.notes.append(f"candle {when} ({c.timeframe}) touched TP{w.next_target + 1} and the stop; "
-                               "assumed the stop first (pessimistic)")
+                w.notes.append(
+                    f"candle {when} ({c.timeframe}) touched TP{w.next_target + 1} and the stop; "
+                    "assumed the stop first (pessimistic)"
+                )
                 w.fill_stop(int(c.time[t]), "pessimistic")
             else:
                 assert detail is not None
-                w.notes.append(f"candle {when} ({c.timeframe}) touched TP{w.next_target + 1} and the stop; "
-                               f"resolved with {detail.timeframe} candles")
+                w.notes.append(
+                    f"candle {when} ({c.timeframe}) touched TP{w.next_target + 1} and the stop; "
+                    f"resolved with {detail.timeframe} candles"
+                )
                 _walk(w, detail, span[0], span[1], None, "detail")
                 i = t + 1
 
 
 def _check_inputs(signal: TradeSignal, candles: Candles, detail: Candles | None) -> None:
     if signal.generated_at is None:
-        raise SpecValidationError("generated_at: a signal needs its generation time to be evaluated",
-                                  details=[{"path": "generated_at", "message": "required for evaluation"}])
+        raise SpecValidationError(
+            "generated_at: a signal needs its generation time to be evaluated",
+            details=[{"path": "generated_at", "message": "required for evaluation"}],
+        )
     if candles.pair != signal.symbol:
         raise ConfigError(f"candles are for {candles.pair}, the signal is for {signal.symbol}")
-    if detail is not None and (detail.pair != candles.pair or detail.step >= candles.step
-                               or candles.step % detail.step):
-        raise ConfigError(f"detail candles {detail.pair} {detail.timeframe} cannot refine "
-                          f"{candles.pair} {candles.timeframe} (need the same pair and a finer timeframe "
-                          "that divides it)")
+    if detail is not None and (
+        detail.pair != candles.pair or detail.step >= candles.step or candles.step % detail.step
+    ):
+        raise ConfigError(
+            f"detail candles {detail.pair} {detail.timeframe} cannot refine "
+            f"{candles.pair} {candles.timeframe} (need the same pair and a finer timeframe "
+            "that divides it)"
+        )
 
 
-def _money(signal: TradeSignal, raw: list[_RawFill], settings: EvaluationSettings
-           ) -> tuple[float, list[Fill], float, float, float]:
+def _money(
+    signal: TradeSignal, raw: list[_RawFill], settings: EvaluationSettings
+) -> tuple[float, list[Fill], float, float, float]:
     s = 1.0 if signal.direction == "long" else -1.0
     entry_fill = signal.entry * (1 + s * settings.slippage)
     quantity = settings.size / entry_fill
@@ -199,13 +209,27 @@ def _money(signal: TradeSignal, raw: list[_RawFill], settings: EvaluationSetting
         gross += s * settings.size * f.fraction * (f.price / signal.entry - 1)
         traded += s * f.fraction * quantity * (exit_fill - entry_fill)
         fees += settings.fee * f.fraction * quantity * exit_fill
-        fills.append(Fill(kind=f.kind, target=f.target, time=from_ns(f.time), price=f.price,
-                          fill_price=exit_fill, fraction=f.fraction, resolved_by=f.resolved_by))
+        fills.append(
+            Fill(
+                kind=f.kind,
+                target=f.target,
+                time=from_ns(f.time),
+                price=f.price,
+                fill_price=exit_fill,
+                fraction=f.fraction,
+                resolved_by=f.resolved_by,
+            )
+        )
     return entry_fill, fills, gross, fees, traded - fees
 
 
-def evaluate(signal: TradeSignal, candles: Candles, *, detail: Candles | None = None,
-             settings: EvaluationSettings = DEFAULT_SETTINGS) -> SignalOutcome:
+def evaluate(
+    signal: TradeSignal,
+    candles: Candles,
+    *,
+    detail: Candles | None = None,
+    settings: EvaluationSettings = DEFAULT_SETTINGS,
+) -> SignalOutcome:
     """The outcome of ``signal`` on ``candles``, optionally refined by ``detail``; rules: module doc."""
     _check_inputs(signal, candles, detail)
     expires_at = signal.expires_at()
@@ -216,10 +240,15 @@ def evaluate(signal: TradeSignal, candles: Candles, *, detail: Candles | None = 
     lo, hi = candles.span(start, horizon)
 
     total = sum(t.allocation for t in signal.take_profits)
-    walk = _Walk(long=signal.direction == "long", entry=signal.entry,
-                 prices=[t.price for t in signal.take_profits],
-                 fractions=[t.allocation / total for t in signal.take_profits],
-                 breakeven=signal.breakeven_after_tp1, stop=signal.stop_loss, stop_from=start)
+    walk = _Walk(
+        long=signal.direction == "long",
+        entry=signal.entry,
+        prices=[t.price for t in signal.take_profits],
+        fractions=[t.allocation / total for t in signal.take_profits],
+        breakeven=signal.breakeven_after_tp1,
+        stop=signal.stop_loss,
+        stop_from=start,
+    )
     _walk(walk, candles, lo, hi, detail, "candle")
     touched = bool(walk.fills)
     closed_at = walk.fills[-1].time if walk.closed else None
@@ -250,23 +279,46 @@ def evaluate(signal: TradeSignal, candles: Candles, *, detail: Candles | None = 
             stop_hit_at = fill.time
     open_fraction = fills[-1].fraction if fills[-1].kind == "mark" else 0.0
     return SignalOutcome(
-        symbol=signal.symbol, direction=signal.direction, signal_timeframe=signal.timeframe,
-        candle_timeframe=candles.timeframe, detail_timeframe=detail.timeframe if detail is not None else None,
-        generated_at=signal.generated_at, expires_at=expires_at, evaluated_until=from_ns(horizon),
-        status=status, entry=signal.entry, entry_fill_price=entry_fill, size=settings.size,
-        fee_rate=settings.fee, slippage_rate=settings.slippage, fills=fills, targets_hit_at=hit_at,
-        stop_hit_at=stop_hit_at, stop_was_breakeven=stop_hit_at is not None and walk.stop_is_breakeven,
-        closed_fraction=min(1.0, sum(f.fraction for f in fills) - open_fraction), open_fraction=open_fraction,
+        symbol=signal.symbol,
+        direction=signal.direction,
+        signal_timeframe=signal.timeframe,
+        candle_timeframe=candles.timeframe,
+        detail_timeframe=detail.timeframe if detail is not None else None,
+        generated_at=signal.generated_at,
+        expires_at=expires_at,
+        evaluated_until=from_ns(horizon),
+        status=status,
+        entry=signal.entry,
+        entry_fill_price=entry_fill,
+        size=settings.size,
+        fee_rate=settings.fee,
+        slippage_rate=settings.slippage,
+        fills=fills,
+        targets_hit_at=hit_at,
+        stop_hit_at=stop_hit_at,
+        stop_was_breakeven=stop_hit_at is not None and walk.stop_is_breakeven,
+        closed_fraction=min(1.0, sum(f.fraction for f in fills) - open_fraction),
+        open_fraction=open_fraction,
         closed_at=from_ns(closed_at) if closed_at is not None else None,
         duration=from_ns(decision) - signal.generated_at,
-        gross_pnl=gross, gross_pnl_pct=gross / settings.size * 100, fees=fees,
-        net_pnl=net, net_pnl_pct=net / settings.size * 100, data_quality=quality, notes=walk.notes,
+        gross_pnl=gross,
+        gross_pnl_pct=gross / settings.size * 100,
+        fees=fees,
+        net_pnl=net,
+        net_pnl_pct=net / settings.size * 100,
+        data_quality=quality,
+        notes=walk.notes,
     )
 
 
-def evaluate_many(signals: Iterable[TradeSignal], candles_by_symbol_tf: Mapping[tuple[str, str], Candles], *,
-                  candle_timeframe: str | None = None, detail_timeframe: str | None = None,
-                  settings: EvaluationSettings = DEFAULT_SETTINGS) -> list[SignalOutcome]:
+def evaluate_many(
+    signals: Iterable[TradeSignal],
+    candles_by_symbol_tf: Mapping[tuple[str, str], Candles],
+    *,
+    candle_timeframe: str | None = None,
+    detail_timeframe: str | None = None,
+    settings: EvaluationSettings = DEFAULT_SETTINGS,
+) -> list[SignalOutcome]:
     """Outcomes of many signals, in their order: one ``evaluate_batch`` per (symbol, candle timeframe).
 
     Each signal reads ``(symbol, candle_timeframe or signal.timeframe)``; detail candles
@@ -280,16 +332,22 @@ def evaluate_many(signals: Iterable[TradeSignal], candles_by_symbol_tf: Mapping[
         key = (signal.symbol, candle_timeframe or signal.timeframe)
         candles = candles_by_symbol_tf.get(key)
         if candles is None:
-            raise DataMissingError(f"no {key[1]} candles for {signal.symbol}",
-                                   details={"pair": signal.symbol, "timeframe": key[1]})
+            raise DataMissingError(
+                f"no {key[1]} candles for {signal.symbol}",
+                details={"pair": signal.symbol, "timeframe": key[1]},
+            )
         detail = candles_by_symbol_tf.get((signal.symbol, detail_timeframe)) if detail_timeframe else None
         _check_inputs(signal, candles, detail)
         groups.setdefault(key, []).append(i)
     outcomes: list[SignalOutcome | None] = [None] * len(signals)
     for (symbol, timeframe), members in groups.items():
         detail = candles_by_symbol_tf.get((symbol, detail_timeframe)) if detail_timeframe else None
-        batch = evaluate_batch([signals[i] for i in members], candles_by_symbol_tf[(symbol, timeframe)],
-                               detail=detail, settings=settings)
+        batch = evaluate_batch(
+            [signals[i] for i in members],
+            candles_by_symbol_tf[(symbol, timeframe)],
+            detail=detail,
+            settings=settings,
+        )
         for j, i in enumerate(members):
             outcomes[i] = batch.outcome(j)
     return [outcome for outcome in outcomes if outcome is not None]

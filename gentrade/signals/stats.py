@@ -61,8 +61,9 @@ class SignalStats(_Frozen):
     best: SignalRef | None
     worst: SignalRef | None
     average_duration: timedelta | None
-    level_hit_rates: dict[str, float] = Field(description="'tp1'.. and 'stop': share of decided signals "
-                                              "(that have the level) which hit it.")
+    level_hit_rates: dict[str, float] = Field(
+        description="'tp1'.. and 'stop': share of decided signals (that have the level) which hit it."
+    )
     by_symbol: dict[str, GroupStats]
     by_timeframe: dict[str, GroupStats]
     by_market_condition: dict[str, GroupStats]
@@ -83,8 +84,13 @@ def _group(rows: Sequence[Evaluated], key: Callable[[TradeSignal], str]) -> dict
         outcomes = members[name]
         wins = sum(o.status == "completed_success" for o in outcomes)
         total = sum(o.net_pnl for o in outcomes)
-        groups[name] = GroupStats(count=len(outcomes), wins=wins, win_rate=wins / len(outcomes),
-                                  total_net_pnl=total, average_net_pnl=total / len(outcomes))
+        groups[name] = GroupStats(
+            count=len(outcomes),
+            wins=wins,
+            win_rate=wins / len(outcomes),
+            total_net_pnl=total,
+            average_net_pnl=total / len(outcomes),
+        )
     return groups
 
 
@@ -95,8 +101,15 @@ def _calibration(rows: Sequence[Evaluated]) -> list[CalibrationBucket]:
         inside = [(s, o) for s, o in rows if low <= s.confidence < top]
         wins = sum(o.status == "completed_success" for _, o in inside)
         mean = sum(s.confidence for s, _ in inside) / len(inside) if inside else None
-        buckets.append(CalibrationBucket(low=low, high=high, count=len(inside), mean_confidence=mean,
-                                         realized_win_rate=_rate(wins, len(inside))))
+        buckets.append(
+            CalibrationBucket(
+                low=low,
+                high=high,
+                count=len(inside),
+                mean_confidence=mean,
+                realized_win_rate=_rate(wins, len(inside)),
+            )
+        )
     return buckets
 
 
@@ -120,19 +133,28 @@ def signal_stats(rows: Sequence[Evaluated]) -> SignalStats:
     nets = [o.net_pnl for _, o in decided]
     wins = sum(o.status == "completed_success" for _, o in decided)
     gains, losses = sum(n for n in nets if n > 0), -sum(n for n in nets if n < 0)
-    refs = [SignalRef(index=i, symbol=s.symbol, generated_at=o.generated_at, net_pnl=o.net_pnl)
-            for i, (s, o) in enumerate(rows) if o.decided]
+    refs = [
+        SignalRef(index=i, symbol=s.symbol, generated_at=o.generated_at, net_pnl=o.net_pnl)
+        for i, (s, o) in enumerate(rows)
+        if o.decided
+    ]
     durations = [o.duration for _, o in decided]
     return SignalStats(
-        total=len(rows), decided=len(decided), by_status=dict(sorted(by_status.items())), wins=wins,
-        win_rate=_rate(wins, len(decided)), total_net_pnl=sum(nets),
+        total=len(rows),
+        decided=len(decided),
+        by_status=dict(sorted(by_status.items())),
+        wins=wins,
+        win_rate=_rate(wins, len(decided)),
+        total_net_pnl=sum(nets),
         average_net_pnl=sum(nets) / len(nets) if nets else None,
         profit_factor=gains / losses if losses else None,
         best=max(refs, key=lambda r: r.net_pnl, default=None),
         worst=min(refs, key=lambda r: r.net_pnl, default=None),
         average_duration=sum(durations, timedelta()) / len(durations) if durations else None,
         level_hit_rates=_level_hit_rates(decided),
-        by_symbol=_group(decided, lambda s: s.symbol), by_timeframe=_group(decided, lambda s: s.timeframe),
+        by_symbol=_group(decided, lambda s: s.symbol),
+        by_timeframe=_group(decided, lambda s: s.timeframe),
         by_market_condition=_group(decided, lambda s: s.market_condition),
-        by_model=_group(decided, lambda s: s.model_id), calibration=_calibration(decided),
+        by_model=_group(decided, lambda s: s.model_id),
+        calibration=_calibration(decided),
     )

@@ -163,3 +163,80 @@ def test_batch_input_errors(make_signal) -> None:
         evaluate_batch([good, undated], candles)
     empty = evaluate_batch([], candles)
     assert len(empty) == 0 and empty.to_outcomes() == []
+
+
+def test_signal_arrays_read_every_field_as_the_models_say(make_signal) -> None:
+    """The one-pass conversion against the plain per-signal reading: both directions, break-even on and off,
+    ladders of 1 to 5 targets (padding), defaults left out, non-UTC offsets, times past 2038 (exact ns)."""
+    signals = [
+        make_signal("ABC/USDT", "2024-01-01T00:00:00+00:00", 100, 98, [(101, 1.0)]),
+        make_signal("ABC/USDT", "2024-01-01T05:30:00+05:30", 100, 103, [(99, 0.2), (98, 0.3), (97, 0.5)],
+                    direction="short", breakeven_after_tp1=False, timeframe="4h", valid_for_candles=3),
+        make_signal("XYZ/USDT", "2024-03-01T10:07:30.123456-04:00", 50, 49,
+                    [(50 + k, a) for k, a in zip(range(1, 6), (0.1, 0.2, 0.3, 0.25, 0.15), strict=True)],
+                    timeframe="1d"),
+        make_signal("ABC/USDT", "2001-09-09T01:46:40+00:00", 10, 11, [(9, 0.6), (8, 0.4)], direction="short",
+                    timeframe="1w", valid_for_candles=1),
+    ]
+    defaults = parse_signal({"symbol": "ABC/USDT", "entry": 100, "stop_loss": 90, "confidence": 1,
+                             "model_id": "m", "generated_at": "2024-01-02T00:00:00Z",
+                             "take_profits": [{"price": 110, "allocation": 1}]})
+    far = make_signal("ABC/USDT", "2040-06-01T12:00:00.000001+00:00", 100, 98, [(101, 0.5), (102, 0.5)])
+    for batch in (signals + [defaults], signals + [defaults, far], [far]):
+        arrays = SignalArrays.from_signals(batch)
+        assert arrays.signals == tuple(batch) and len(arrays) == len(batch)
+        assert arrays.pairs == {s.symbol for s in batch}
+        width = max(len(s.take_profits) for s in batch)
+        for i, s in enumerate(batch):
+            assert s.generated_at is not None and s.expires_at() is not None
+            total = sum(t.allocation for t in s.take_profits)
+            pad = width - len(s.take_profits)
+            assert arrays.long[i] == (s.direction == "long") and arrays.breakeven[i] == s.breakeven_after_tp1
+            assert arrays.start[i] == to_ns(s.generated_at) and arrays.expires[i] == to_ns(s.expires_at())
+            assert (arrays.entry[i], arrays.stop[i], arrays.n_targets[i]) == (s.entry, s.stop_loss,
+                                                                               len(s.take_profits))
+            assert arrays.prices[i].tolist()[:width - pad] == [t.price for t in s.take_profits]
+            assert np.isnan(arrays.prices[i, width - pad:]).all()
+            fractions = [t.allocation / total for t in s.take_profits]
+            assert arrays.fractions[i].tolist() == fractions + [0.0] * pad
+        assert [arrays.start.dtype, arrays.long.dtype, arrays.prices.shape] == [np.int64, bool, (len(batch),
+                                                                                               width)]
+
+
+def off_grid(candles: Candles, shift_ns: int) -> Candles:
+    """Every other candle opens ``shift_ns`` late (less than a step: still sorted, off the grid)."""
+    time = candles.time.copy()
+    time[1::2] += shift_ns
+    return Candles(candles.pair, candles.timeframe, time, candles.open, candles.high, candles.low,
+                   candles.close)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-3, 400), max_size=60), st.integers(0, 2**32), st.integers(1, 300),
+       st.sampled_from([0, 0, 1, 30_000_000_000]), st.floats(0, 0.9))
+def test_window_search_equals_searchsorted(offsets: list[int], seed: int, count: int, shift: int,
+                                           missing: float) -> None:
+    """`_Search` answers as ``searchsorted``: by slot arithmetic on the grid (gaps included), by a search
+    off the grid or on candles too sparse for the slot table; keys before, inside, between and past them."""
+    candles = random_path(seed, count, 5, 0.01)
+    keep = np.random.default_rng(seed).random(count) >= missing
+    keep[0] = True
+    time, step = off_grid(drop(candles, keep), shift).time, candles.step
+    keys = to_ns(T0) + np.array(offsets, dtype=np.int64) * (step // 2) + seed % 7
+    search = batch_module._Search(time, step, keys)
+    assert (search(keys) == np.searchsorted(time, keys, "left")).all()
+    on_grid = not ((time - time[0]) % step).any()
+    sparse = (time[-1] - time[0]) // step + 1 > batch_module._GRID_SLOTS_PER_CANDLE * len(time)
+    assert (search.below is not None) == (on_grid and not sparse)
+
+
+@settings(max_examples=60, deadline=None)
+@given(signal_lists(), st.integers(0, 2**32), st.floats(0.002, 0.02),
+       st.sampled_from([(1_000, 0.0), (30_000_000_000, 0.2), (0, 0.85)]))
+def test_batch_equals_single_off_the_grid_or_sparse(signals: list[TradeSignal], seed: int, volatility: float,
+                                                    shape: tuple[int, float]) -> None:
+    """Candles off their timeframe's grid, or too sparse for the slot table, take the searchsorted path."""
+    shift, missing = shape
+    candles = random_path(seed, 300, 5, volatility)
+    candles = off_grid(drop(candles, np.random.default_rng(seed + 3).random(300) >= missing), shift)
+    check_same(evaluate_batch(signals, candles), signals, candles, None, EvaluationSettings())
