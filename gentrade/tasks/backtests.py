@@ -49,6 +49,7 @@ from gentrade.errors import BacktestFailedError, BacktestTimeoutError, DockerUna
 from gentrade.logs import request_id_var
 from gentrade.tasks.app import app, settings_of
 from gentrade.tasks.execution import execute_backtest, kill_backtest_processes
+from gentrade.tasks.stranded import requeue_stranded
 
 logger = logging.getLogger("gentrade.tasks.backtests")
 
@@ -192,3 +193,9 @@ def run_backtest(self: Task, backtest_id: int, request_id: str | None = None) ->
         raise self.retry(exc=exc, countdown=countdown) from None
     finally:
         request_id_var.reset(token)
+
+
+@app.task(name="gentrade.backtests.requeue_stranded")
+def requeue_stranded_backtests() -> list[int]:
+    """Beat: publish again the backtests whose message was never sent or was lost (``tasks.stranded``)."""
+    return requeue_stranded(app, sessions(), settings)

@@ -1,6 +1,8 @@
 """The beat schedule (``gentrade beat``): periodic work that must happen without anyone asking.
 
 * ``gentrade.bots.check_health`` every ``bot_health_interval_s``: crashed bots are marked in the table.
+* ``gentrade.backtests.requeue_stranded`` every 5 minutes: a backtest row left queued with no message (the
+  API died between storing it and publishing) is published again (``gentrade.tasks.stranded``).
 * ``gentrade.signals.evaluate_expired`` every 5 minutes: trade signals whose expiry passed get their
   outcome (``gentrade.signals.service.evaluate_expired_signals``).
 
@@ -15,10 +17,15 @@ from typing import Any
 from gentrade.settings import Settings
 
 SIGNAL_EXPIRY_INTERVAL_S = 300.0
+STRANDED_BACKTEST_INTERVAL_S = 300.0
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         "bot-health": {"task": "gentrade.bots.check_health", "schedule": settings.bot_health_interval_s},
+        "backtest-requeue": {
+            "task": "gentrade.backtests.requeue_stranded",
+            "schedule": STRANDED_BACKTEST_INTERVAL_S,
+        },
         "signal-expiry": {"task": "gentrade.signals.evaluate_expired", "schedule": SIGNAL_EXPIRY_INTERVAL_S},
     }

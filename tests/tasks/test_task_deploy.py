@@ -53,6 +53,7 @@ def test_celery_app_settings_follow_the_broker(tmp_path: Path) -> None:
     assert conf.task_ignore_result
     assert {entry["task"] for entry in conf.beat_schedule.values()} == {
         "gentrade.bots.check_health",
+        "gentrade.backtests.requeue_stranded",
         "gentrade.signals.evaluate_expired",
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
@@ -46,6 +47,17 @@ def create(
     session.add(backtest)
     session.flush()
     return backtest
+
+
+def stranded(session: Session, queued_before: datetime, limit: int = 1000) -> list[int]:
+    """Rows still queued that were created before ``queued_before``, oldest first."""
+    stmt = (
+        select(Backtest.id)
+        .where(Backtest.status == "queued", Backtest.created_at < queued_before)
+        .order_by(Backtest.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
 
 
 def get(session: Session, backtest_id: int, actor: User) -> Backtest:
