@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, Protocol, TypedDict
 
 import pandas as pd
 from langchain_core.runnables import RunnableConfig
@@ -41,7 +41,11 @@ from gentrade.spec import StrategySpec, TradeSignal, parse_signal, parse_spec, s
 from gentrade.spec.common import Pair
 from gentrade.spec.signal import SignalTimeframe
 
-Node = Callable[["AnalystState"], dict[str, Any]]
+
+class Node(Protocol):
+    """A node as LangGraph's ``add_node`` expects it: the state parameter is named ``state``."""
+
+    def __call__(self, state: AnalystState) -> dict[str, Any]: ...
 
 
 class AnalystRequest(BaseModel):

@@ -24,10 +24,9 @@ import hashlib
 import json
 import operator
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Protocol, TypedDict
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -57,7 +56,6 @@ from gentrade.pipeline import backtest_spec
 from gentrade.spec import StrategySpec, parse_spec, spec_json
 
 Update = dict[str, Any]
-Node = Callable[["ChatState", RunnableConfig], Update]
 RECENT_MESSAGES = 10
 LLM_MODEL_ID = "llm"
 DRAFT_TOOL = "strategy_draft"
@@ -85,6 +83,12 @@ class ChatState(TypedDict, total=False):
     route: dict[str, Any]
     approved: bool
     last_backtest: dict[str, Any] | None
+
+
+class Node(Protocol):
+    """A node as LangGraph's ``add_node`` expects it: the parameters are named ``state`` and ``config``."""
+
+    def __call__(self, state: ChatState, config: RunnableConfig) -> Update: ...
 
 
 class Approval(BaseModel):

@@ -234,7 +234,7 @@ def _ladder(text: Text, frame: Frame) -> None:
     explicit = text.take_all(_SHARE_AT)
     rest = text.take_all(_REST_AT)
     if explicit:
-        levels = [
+        levels: list[dict[str, Any]] = [
             {"target": _target(m.group(2), m.group(3)), "fraction": number(m.group(1)) / 100}
             for m in explicit
         ]

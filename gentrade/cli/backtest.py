@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 console = Console()
 
 
-def _stake(value: str) -> float | str:
+def _stake(value: str) -> float | Literal["unlimited"]:
     from gentrade.errors import ConfigError
 
     if value == "unlimited":
-        return value
+        return "unlimited"
     try:
         return float(value)
     except ValueError:

@@ -18,7 +18,7 @@ from gentrade.spec.indicators import (
     Stochastic,
     VolumeSMA,
 )
-from gentrade.spec.rules import iter_comparisons
+from gentrade.spec.rules import Operator, iter_comparisons
 
 RISK_ATR_COLUMN = "gt_risk_atr"
 _HLC = 'dataframe["high"], dataframe["low"], dataframe["close"]'
@@ -104,7 +104,14 @@ def operand_code(operand: Const | Price | IndicatorRef) -> str:
     return f"{series}.shift({shift})" if shift else series
 
 
-_MIRROR = {
+def _previous_code(operand: Const | Price | IndicatorRef) -> str:
+    """The operand one candle earlier; a constant is the same on every candle."""
+    if isinstance(operand, Const):
+        return operand_code(operand)
+    return operand_code(operand.model_copy(update={"shift": operand.shift + 1}))
+
+
+_MIRROR: dict[Operator, Operator] = {
     ">": "<",
     "<": ">",
     ">=": "<=",
@@ -124,12 +131,7 @@ def comparison_lines(comparison: Comparison) -> list[str]:
         # Above (below) now, and not above (not below) on the previous candle: qtpylib's definition,
         # written out because freqtrade deprecates its vendored qtpylib.
         now, before = (">", "<=") if op == "crosses_above" else ("<", ">=")
-        previous_left = operand_code(left.model_copy(update={"shift": left.shift + 1}))
-        previous_right = (
-            rhs
-            if isinstance(right, Const)
-            else operand_code(right.model_copy(update={"shift": right.shift + 1}))
-        )
+        previous_left, previous_right = _previous_code(left), _previous_code(right)
         return ["(", f"    ({lhs} {now} {rhs})", f"    & ({previous_left} {before} {previous_right})", ")"]
     return [f"({lhs} {op} {rhs})"]
 

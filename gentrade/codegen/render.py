@@ -125,7 +125,7 @@ def _plot_config(spec: StrategySpec) -> dict[str, dict[str, dict]]:
     main: dict[str, dict] = {}
     subplots: dict[str, dict] = {}
     for indicator in spec.indicators:
-        columns = {column_name(indicator.id, out or None): {} for out in indicator.outputs}
+        columns: dict[str, dict] = {column_name(indicator.id, out or None): {} for out in indicator.outputs}
         if indicator.kind in _OVERLAY_KINDS:
             main.update(columns)
         else:

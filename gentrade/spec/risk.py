@@ -26,12 +26,15 @@ class RMultiple(Strict):
     r: float = Field(gt=0, le=50, description="Multiple of the initial stop distance.")
 
 
+_DISTANCE_TAGS: dict[type[Strict], str] = {Percent: "percent", AtrMultiple: "atr", RMultiple: "r"}
+
+
 def _distance_tag(value: Any) -> str | None:
     keys = {"percent": "percent", "atr": "atr", "r": "r"}
     if isinstance(value, dict):
         found = [tag for key, tag in keys.items() if key in value]
         return found[0] if len(found) == 1 else None
-    return {Percent: "percent", AtrMultiple: "atr", RMultiple: "r"}.get(type(value))
+    return _DISTANCE_TAGS.get(type(value))
 
 
 StopDistance = Annotated[

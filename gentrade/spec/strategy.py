@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -26,7 +26,7 @@ from gentrade.spec.rules import (
 
 _NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{2,63}$")
 _FRACTION_TOLERANCE = 1e-9
-SPEC_SCHEMA_VERSION = 1
+SPEC_SCHEMA_VERSION: Final = 1
 
 
 class StrategySpec(Strict):

@@ -41,7 +41,8 @@ _NOT_ENGINE_OPTIONS = {
 
 class Channel(kombu_sqla.Channel):
     visibility_timeout: float = 3600.0
-    from_transport_options = (*kombu_sqla.Channel.from_transport_options, "visibility_timeout")
+    # kombu declares no type for this tuple, so mypy infers a fixed length from its two default options.
+    from_transport_options = (*kombu_sqla.Channel.from_transport_options, "visibility_timeout")  # type: ignore[assignment]
 
     def __init__(self, connection: Any, **kwargs: Any) -> None:
         super().__init__(connection, **kwargs)
@@ -53,7 +54,7 @@ class Channel(kombu_sqla.Channel):
         options = {k: v for k, v in conninfo.transport_options.items() if k not in _NOT_ENGINE_OPTIONS}
         return make_engine(conninfo.hostname, **options)
 
-    def _get(self, queue: str) -> dict[str, Any]:
+    def _get(self, queue: str, timeout: float | None = None) -> dict[str, Any]:
         obj = self._get_or_create(queue)
         message = self.message_cls
         if self.session.bind.name == "sqlite":

@@ -43,7 +43,9 @@ from gentrade.errors import ConflictError, GenTradeError, NotFoundError
 from gentrade.settings import Settings
 
 logger = logging.getLogger("gentrade.api")
-SSE = {200: {"content": {"text/event-stream": {}}, "description": "Server-sent chat events."}}
+SSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "Server-sent chat events."}
+}
 TITLE_CHARS = 80
 
 

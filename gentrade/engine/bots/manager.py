@@ -14,6 +14,7 @@ a Celery worker, a restarted server) see the same bots.  Each bot directory hold
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import shutil
 import sys
@@ -304,5 +305,5 @@ class BotManager:
             self.registry.save(record)
         return self._info(record)
 
-    def stop_all(self, grace_s: float = DEFAULT_GRACE_S) -> list[BotInfo]:
+    def stop_all(self, grace_s: float = DEFAULT_GRACE_S) -> builtins.list[BotInfo]:
         return [self.stop(r.name, grace_s) for r in self.registry.records() if r.stopped_at is None]
