@@ -10,13 +10,22 @@ UNITTEST/BTC 1m from ../shared/data (synthetic 1m candles when that file is abse
   already turned into arrays (``SignalArrays.from_signals``, done once, outside the clock).
 - single: ``evaluate(signal, candles)`` per signal, complete `SignalOutcome`s (gaps listed, pydantic).
 - loop: the reference, written here: one Python iteration per candle over plain lists (the fastest honest
-  form of the loop), stops at the candle that closes the position, computes fills and net P/L only.
+  form of the loop), stops at the candle that closes the position, computes fills and net P/L only. It
+  runs twice, on the two inputs the batch path has: "loop (models)" reads each `TradeSignal`;
+  "loop (arrays)" reads the very `SignalArrays` the engine gets, its columns turned into Python lists
+  inside the timing, then the same per-candle walk.
 - reading the models alone: only fetching the fields an evaluation needs from the 10,000 `TradeSignal`s
   (``read_fields``), the least any models → numbers path pays; ``loop / read`` is the ceiling of batch / loop.
 
-Times are the best of a few runs (``--repeat``). All three must agree: the batch's fills and net P/L equal
-the loop's for every signal, its arrays equal the single evaluator's outcomes for every signal, and
-``outcome(i)`` equals ``evaluate`` field for field on a sample.
+The like-for-like comparisons, same input on both sides:
+- batch / loop (both from models): ``evaluate_batch(signals)`` against the loop reading the models;
+- engine / loop (both from arrays): ``evaluate_batch(arrays)`` against the loop reading the arrays.
+"engine / models loop" (arrays in for the engine, models in for the loop) is printed too, labelled as
+mixed: it credits the engine with the model reading it did not do.
+
+Times are the best of a few runs (``--repeat``). All must agree: the batch's fills and net P/L equal the
+loop's for every signal (and both loops give the same), its arrays equal the single evaluator's outcomes for
+every signal, and ``outcome(i)`` equals ``evaluate`` field for field on a sample.
 
 Run: .venv/bin/python benchmarks/bench_signal_eval.py [--signals 10000] [--repeat 3]
 """
@@ -77,6 +86,9 @@ def make_signals(candles: Candles, count: int, scale: float, seed: int = 11) -> 
     return signals
 
 
+Fills = list[tuple[str, int, float, float]]
+
+
 class Reference:
     """The straightforward evaluator: one Python iteration per candle, stop assumed first on a tie."""
 
@@ -85,16 +97,33 @@ class Reference:
                                                      candles.low.tolist(), candles.close.tolist())
         self.step = candles.step
 
-    def evaluate(self, signal: TradeSignal) -> tuple[list[tuple[str, int, float, float]], float]:
+    def evaluate(self, signal: TradeSignal) -> tuple[Fills, float]:
+        """One signal, read from its model."""
         assert signal.generated_at is not None and signal.expires_at() is not None
         start, expires = to_ns(signal.generated_at), to_ns(signal.expires_at())  # type: ignore[arg-type]
-        end = min(expires, self.time[-1] + self.step)
-        lo, hi = bisect.bisect_left(self.time, start), bisect.bisect_left(self.time, end)
-        long = signal.direction == "long"
         total = sum(t.allocation for t in signal.take_profits)
         targets = [(t.price, t.allocation / total) for t in signal.take_profits]
-        stop, stop_from, breakeven, k = signal.stop_loss, start, False, 0
-        fills: list[tuple[str, int, float, float]] = []
+        return self.walk(start, expires, signal.direction == "long", signal.entry, signal.stop_loss,
+                         signal.breakeven_after_tp1, targets)
+
+    def evaluate_arrays(self, arrays: SignalArrays) -> list[tuple[Fills, float]]:
+        """Every signal, read from the engine's input: each column becomes a Python list, then one walk each
+        (the targets cut to the signal's ladder, as the model path has them)."""
+        columns = zip(arrays.start.tolist(), arrays.expires.tolist(), arrays.long.tolist(),
+                      arrays.entry.tolist(), arrays.stop.tolist(), arrays.breakeven.tolist(),
+                      arrays.prices.tolist(), arrays.fractions.tolist(), arrays.n_targets.tolist(),
+                      strict=True)
+        return [self.walk(start, expires, long, entry, stop, breakeven,
+                          list(zip(prices[:n], fractions[:n], strict=True)))
+                for start, expires, long, entry, stop, breakeven, prices, fractions, n in columns]
+
+    def walk(self, start: int, expires: int, long: bool, entry: float, stop_loss: float,
+             breakeven_after_tp1: bool, targets: list[tuple[float, float]]) -> tuple[Fills, float]:
+        """The per-candle loop over ``[start, min(expires, data end))``, then the fills' net P/L."""
+        end = min(expires, self.time[-1] + self.step)
+        lo, hi = bisect.bisect_left(self.time, start), bisect.bisect_left(self.time, end)
+        stop, stop_from, breakeven, k = stop_loss, start, False, 0
+        fills: Fills = []
         closed = False
         for i in range(lo, hi):
             t, high, low = self.time[i], self.high[i], self.low[i]
@@ -109,18 +138,18 @@ class Reference:
                 elif target_hit:
                     fills.append(("target", t, price, fraction))
                     k += 1
-                    if k == 1 and signal.breakeven_after_tp1:
-                        stop, stop_from, breakeven = signal.entry, t + self.step, True
+                    if k == 1 and breakeven_after_tp1:
+                        stop, stop_from, breakeven = entry, t + self.step, True
                     closed = k == len(targets)
                 else:
                     break
             if closed:
                 break
         if not closed:
-            mark = (self.time[hi - 1], self.close[hi - 1]) if hi > lo else (start, signal.entry)
+            mark = (self.time[hi - 1], self.close[hi - 1]) if hi > lo else (start, entry)
             fills.append(("mark", mark[0], mark[1], min(1.0, sum(f for _, f in targets[k:]))))
         s = 1 if long else -1
-        entry_fill = signal.entry * (1 + s * SLIPPAGE)
+        entry_fill = entry * (1 + s * SLIPPAGE)
         quantity = SIZE / entry_fill
         net = -FEE * SIZE
         for _, _, price, fraction in fills:
@@ -173,7 +202,9 @@ def run(candles: Candles, count: int, scale: float, repeat: int, sample: int) ->
     read_s, _ = best(lambda: read_fields(signals), repeat)
     single_s, outcomes = best(lambda: [evaluate(s, candles) for s in signals], 1)
     loop_s, expected = best(lambda: [reference.evaluate(s) for s in signals], max(1, repeat // 2))
+    array_loop_s, from_arrays = best(lambda: reference.evaluate_arrays(prepared), max(1, repeat // 2))
     assert isinstance(batch, BatchOutcomes) and isinstance(outcomes, list) and isinstance(expected, list)
+    assert from_arrays == expected, "the loop reads the same signals from the models and from the arrays"
     check(batch, outcomes, expected, signals, candles, sample)
 
     walked = np.mean([(to_ns(o.closed_at or o.evaluated_until) - to_ns(o.generated_at)) / candles.step
@@ -182,14 +213,18 @@ def run(candles: Candles, count: int, scale: float, repeat: int, sample: int) ->
           f"{int(batch.pessimistic.sum())} candles touched a target and the stop (pessimistic)")
     for name, seconds in (("batch (TradeSignal -> arrays)", batch_s), ("batch engine (arrays -> arrays)",
                                                                         engine_s),
-                          ("single-signal evaluate", single_s), ("per-candle Python loop", loop_s)):
+                          ("single-signal evaluate", single_s), ("per-candle Python loop (models)", loop_s),
+                          ("per-candle Python loop (arrays)", array_loop_s),
+                          ("reading the models alone", read_s)):
         print(f"  {name:32s} {count / seconds:10.0f} signals/s  ({seconds * 1e3:8.1f} ms)")
-    print(f"  {'reading the models alone':32s} {count / read_s:10.0f} signals/s  ({read_s * 1e3:8.1f} ms)")
-    print(f"  batch / loop {loop_s / batch_s:6.1f}x   engine / loop {loop_s / engine_s:6.1f}x   "
-          f"batch / single {single_s / batch_s:6.1f}x   (target: batch >= 50x the loop)")
-    print(f"  ceiling from reading the models: batch / loop <= loop / read = {loop_s / read_s:.1f}x")
-    print(f"  agreement: fills and net P/L identical for all {count}; outcome(i) == evaluate() on "
-          f"{min(sample, count)}")
+    print(f"  batch / loop (both from models) {loop_s / batch_s:6.1f}x   "
+          f"engine / loop (both from arrays) {array_loop_s / engine_s:6.1f}x   (target: >= 50x the loop)")
+    print(f"  batch / single {single_s / batch_s:6.1f}x   mixed inputs, not like for like: "
+          f"engine / models loop {loop_s / engine_s:6.1f}x")
+    print(f"  ceiling from reading the models: batch / loop (both from models) <= loop / read = "
+          f"{loop_s / read_s:.1f}x")
+    print(f"  agreement: fills and net P/L identical for all {count} (batch, both loops); outcome(i) == "
+          f"evaluate() on {min(sample, count)}")
 
 
 def main() -> None:

@@ -34,18 +34,19 @@ How
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from itertools import chain
 from operator import attrgetter, itemgetter
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gentrade.errors import ConfigError, SpecValidationError
 from gentrade.signals.candles import Candles, assess, from_ns, to_ns
-from gentrade.signals.evaluate import DEFAULT_SETTINGS, _check_inputs, _Walk, _walk
+from gentrade.signals.evaluate import DEFAULT_SETTINGS, _check_detail, _Walk, _walk
 from gentrade.signals.outcome import (
     EvaluationSettings,
     Fill,
@@ -95,9 +96,14 @@ _PRICE, _ALLOCATION = attrgetter("price"), attrgetter("allocation")
 
 @dataclass(frozen=True, eq=False)
 class SignalArrays:
-    """Signals as columns: times in ns, levels, targets padded to the widest ladder (price NaN, weight 0)."""
+    """Signals as columns: times in ns, levels, targets padded to the widest ladder (price NaN, weight 0).
 
-    signals: tuple[TradeSignal, ...]
+    ``generated_at`` and ``timeframes`` are kept as given, for the outcomes built from the arrays (a stored
+    datetime keeps its offset); the rest is numbers.
+    """
+
+    generated_at: tuple[datetime, ...]
+    timeframes: tuple[str, ...]
     long: B
     start: I64
     expires: I64
@@ -122,46 +128,82 @@ class SignalArrays:
         instance dicts (pydantic keeps the values there), the columns being slices of that one flat list,
         and each target field from one ``attrgetter`` pass (cheaper than fetching 3 dicts per signal).
         """
-        signals = tuple(signals)
-        n = len(signals)
         flat = [*chain.from_iterable(map(_SIGNAL_ROW, map(vars, signals)))]
         symbols, directions, timeframes, valid, entry, stop, breakeven, generated, ladders = (
             flat[k :: len(_SIGNAL_FIELDS)] for k in range(len(_SIGNAL_FIELDS))
         )
-        if None in generated:
+        targets = [*chain.from_iterable(ladders)]
+        return cls.from_columns(
+            symbols=symbols,
+            directions=directions,
+            timeframes=timeframes,
+            valid_for_candles=valid,
+            entry=entry,
+            stop=stop,
+            breakeven=breakeven,
+            generated_at=generated,
+            n_targets=[*map(len, ladders)],
+            target_prices=map(_PRICE, targets),
+            target_allocations=map(_ALLOCATION, targets),
+        )
+
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        symbols: Sequence[str],
+        directions: Sequence[str],
+        timeframes: Sequence[str],
+        valid_for_candles: Sequence[int],
+        entry: Sequence[float],
+        stop: Sequence[float],
+        breakeven: Sequence[bool],
+        generated_at: Sequence[datetime | None],
+        n_targets: Sequence[int],
+        target_prices: Iterable[float],
+        target_allocations: Iterable[float],
+    ) -> SignalArrays:
+        """Columns given field by field (one entry per signal, the targets flat in ladder order), for
+        callers holding the fields but no models (stored rows): equal to ``from_signals`` of those signals.
+        """
+        n = len(generated_at)
+        if None in generated_at:
             raise SpecValidationError(
                 "generated_at: a signal needs its generation time to be evaluated",
                 details=[{"path": "generated_at", "message": "required for evaluation"}],
             )
+        generated = cast(tuple[datetime, ...], tuple(generated_at))
         start = _start_ns(generated)
         per_candle = np.fromiter(map(TIMEFRAME_MINUTES.__getitem__, timeframes), dtype=np.int64, count=n)
-        n_targets = np.fromiter(map(len, ladders), dtype=np.int64, count=n)
-        width = int(n_targets.max()) if n else 1
-        targets = [*chain.from_iterable(ladders)]
-        present = np.arange(width) < n_targets[:, None]  # row-major: the targets in ladder order
+        ladder = np.fromiter(n_targets, dtype=np.int64, count=n)
+        width = int(ladder.max()) if n else 1
+        count = int(ladder.sum())
+        present = np.arange(width) < ladder[:, None]  # row-major: the targets in ladder order
         prices = np.full((n, width), np.nan)
         allocations = np.zeros((n, width))
-        prices[present] = np.fromiter(map(_PRICE, targets), dtype=np.float64, count=len(targets))
-        allocations[present] = np.fromiter(map(_ALLOCATION, targets), dtype=np.float64, count=len(targets))
+        prices[present] = np.fromiter(target_prices, dtype=np.float64, count=count)
+        allocations[present] = np.fromiter(target_allocations, dtype=np.float64, count=count)
         total = np.zeros(n)
         for k in range(width):  # left to right, as Python's sum()
             total = total + allocations[:, k]
         return cls(
-            signals=signals,
+            generated_at=generated,
+            timeframes=tuple(timeframes),
             long=np.array(directions, dtype=object) == "long",
             start=start,
-            expires=start + per_candle * np.fromiter(valid, dtype=np.int64, count=n) * _NS_PER_MINUTE,
+            expires=start
+            + per_candle * np.fromiter(valid_for_candles, dtype=np.int64, count=n) * _NS_PER_MINUTE,
             entry=np.fromiter(entry, dtype=np.float64, count=n),
             stop=np.fromiter(stop, dtype=np.float64, count=n),
             prices=prices,
             fractions=allocations / total[:, None],
-            n_targets=n_targets,
+            n_targets=ladder,
             breakeven=np.fromiter(breakeven, dtype=bool, count=n),
             pairs=frozenset(symbols),
         )
 
 
-def _start_ns(generated: list[datetime]) -> I64:
+def _start_ns(generated: Sequence[datetime]) -> I64:
     """``to_ns`` of every time: through float seconds (one C call each) while that round-trips exactly."""
     seconds = np.fromiter(map(datetime.timestamp, generated), dtype=np.float64, count=len(generated))
     if len(generated) and np.abs(seconds).max() < _EXACT_SECONDS:
@@ -258,10 +300,10 @@ class BatchOutcomes:
 
     def outcome(self, i: int) -> SignalOutcome:
         """The `SignalOutcome` of signal ``i``: equal to ``evaluate(signal, candles, ...)``."""
-        signal = self.signals.signals[i]
-        assert signal.generated_at is not None
+        generated_at = self.signals.generated_at[i]
         settings = self.settings
-        s = 1.0 if self.signals.long[i] else -1.0
+        long = bool(self.signals.long[i])
+        s = 1.0 if long else -1.0
         fills = [
             Fill(
                 kind=kind,
@@ -280,16 +322,16 @@ class BatchOutcomes:
         horizon = int(self.horizon[i])
         closed_at = from_ns(int(self.closed_at[i])) if self.closed[i] else None
         return SignalOutcome(
-            symbol=signal.symbol,
-            direction=signal.direction,
-            signal_timeframe=signal.timeframe,
+            symbol=self.candles.pair,
+            direction="long" if long else "short",
+            signal_timeframe=self.signals.timeframes[i],
             candle_timeframe=self.candles.timeframe,
             detail_timeframe=self.detail.timeframe if self.detail is not None else None,
-            generated_at=signal.generated_at,
+            generated_at=generated_at,
             expires_at=from_ns(int(self.signals.expires[i])),
             evaluated_until=from_ns(horizon),
             status=STATUSES[self.status[i]],
-            entry=signal.entry,
+            entry=float(self.signals.entry[i]),
             entry_fill_price=float(self.entry_fill[i]),
             size=settings.size,
             fee_rate=settings.fee,
@@ -301,7 +343,7 @@ class BatchOutcomes:
             closed_fraction=float(self.closed_fraction[i]),
             open_fraction=float(self.open_fraction[i]),
             closed_at=closed_at,
-            duration=(closed_at or from_ns(horizon)) - signal.generated_at,
+            duration=(closed_at or from_ns(horizon)) - generated_at,
             gross_pnl=float(self.gross_pnl[i]),
             gross_pnl_pct=float(self.gross_pnl_pct[i]),
             fees=float(self.fees[i]),
@@ -339,8 +381,7 @@ def evaluate_batch(
     may be prepared once with ``SignalArrays.from_signals``.
     """
     sig = signals if isinstance(signals, SignalArrays) else SignalArrays.from_signals(signals)
-    if sig.signals:
-        _check_inputs(sig.signals[0], candles, detail)
+    _check_detail(candles, detail)
     wrong = sig.pairs - {candles.pair}
     if wrong:
         raise ConfigError(f"candles are for {candles.pair}, the signals are for {', '.join(sorted(wrong))}")
@@ -369,9 +410,12 @@ class _Search:
         self.below: I64 | None = None
         self.order: I64 | None = None
         slots = (int(time[-1]) - self.t0) // step + 1 if len(time) else 0
-        if 0 < slots <= _GRID_SLOTS_PER_CANDLE * len(time) and not ((time - self.t0) % step).any():
+        slot, off = (
+            np.divmod(time - self.t0, step) if 0 < slots <= _GRID_SLOTS_PER_CANDLE * len(time) else (0, 1)
+        )
+        if not np.any(off):
             present = np.zeros(slots + 1, dtype=np.int64)
-            present[1:][(time - self.t0) // step] = 1
+            present[1:][slot] = 1
             self.below = np.cumsum(present)
         elif not bool((start[1:] >= start[:-1]).all()):
             self.order = np.argsort(start, kind="stable")
@@ -379,7 +423,7 @@ class _Search:
     def __call__(self, keys: I64) -> I64:
         if self.below is not None:
             slot = (keys - self.t0 + (self.step - 1)) // self.step
-            return self.below.take(np.clip(slot, 0, len(self.below) - 1))
+            return self.below.take(slot, mode="clip")
         if self.order is None:
             return np.searchsorted(self.time, keys, "left").astype(np.int64)
         found = np.empty(len(keys), dtype=np.int64)
@@ -415,13 +459,13 @@ def _columns(
     }
     rewalk: list[int] = []
     for chunk in _chunks(lo, hi):
-        rewalk += _walk_chunk(out, chunk, sig, candles, lo, hi, detail)
+        rewalk += _walk_chunk(out, chunk, sig, candles, lo, hi, detail, search.below is not None)
     notes: dict[int, list[str]] = {}
     for i in rewalk:
         assert detail is not None
         _rewalk(out, notes, i, sig, candles, int(lo[i]), int(hi[i]), detail)
     _money(out, sig, settings)
-    _quality(out, candles, sig.start, horizon, search, hi)
+    _quality(out, candles, sig.start, horizon, search, lo, hi)
     _status(out, sig, settings)
     assert set(out) == set(_COLUMNS)
     return out, notes
@@ -473,18 +517,24 @@ class _Touches:
 
     def first(self, on_low: B, index: I64, threshold: F64, hi: I64) -> I64:
         """First candle ``≥ index`` with ``high ≥ threshold`` (``−low ≥ threshold`` where ``on_low``), else
-        ``hi``; the arguments broadcast (a signal's whole ladder is one row of queries). A threshold of +inf
-        is never touched."""
+        ``hi``; the arguments broadcast (a signal's ladder is one column of queries). A threshold of +inf
+        is never touched.
+
+        The positions are int32 (a chunk's table is far below 2^31 entries: half the memory traffic of the
+        gathers) and always inside the table (the padding), so the gathers skip the bounds check.
+        """
         offset = np.where(on_low, self.low_offset, self.high_offset)
-        pos = index + offset
+        pos = np.empty(offset.shape, np.int32)
+        np.add(index, offset, out=pos, casting="unsafe")
         block, below, step = np.empty(pos.shape), np.empty(pos.shape, dtype=bool), np.empty_like(pos)
         for k in range(len(self.table) - 1, -1, -1):
-            self.table[k].take(pos, out=block)
+            self.table[k].take(pos, out=block, mode="clip")
             np.less(block, threshold, out=below)
-            np.left_shift(below, k, out=step, casting="unsafe")
+            np.copyto(step, below, casting="unsafe")
+            np.left_shift(step, k, out=step)
             pos += step
-        pos -= offset
-        return np.minimum(pos, hi, out=pos)
+        found = pos - offset
+        return np.minimum(found, hi, out=found)
 
 
 def _gather(values: NDArray, index: I64) -> NDArray:
@@ -494,10 +544,9 @@ def _gather(values: NDArray, index: I64) -> NDArray:
     return values.take(index, mode="clip")
 
 
-def _pick(matrix: NDArray, column: I64) -> NDArray:
-    """``matrix[i, column[i]]`` for every row ``i`` (one flat gather)."""
-    rows, width = matrix.shape
-    return np.ascontiguousarray(matrix).reshape(-1).take(column + np.arange(0, rows * width, width))
+def _pick(rows: NDArray, row: I64) -> NDArray:
+    """``rows[row[j], j]`` for every column ``j`` (one flat gather)."""
+    return rows.reshape(-1).take(row * rows.shape[1] + np.arange(rows.shape[1]))
 
 
 def _walk_chunk(
@@ -508,45 +557,50 @@ def _walk_chunk(
     lo_all: I64,
     hi_all: I64,
     detail: Candles | None,
+    on_grid: bool,
 ) -> list[int]:
-    """Fills of the signals ``chunk`` into ``out``; returns the indices that detail candles must decide."""
+    """Fills of the signals ``chunk`` into ``out``; returns the indices that detail candles must decide.
+
+    The ladders are handled as rows (``[k, j]``: target k of signal j), so each per-signal array broadcasts
+    along a row in one contiguous pass; the other way round (a short last axis) numpy makes one inner-loop
+    call per signal, an order of magnitude slower.
+    """
     time, step = candles.time, candles.step
     lo, hi = lo_all[chunk], hi_all[chunk]
-    width = sig.prices.shape[1]
     long, entry, stop = sig.long[chunk], sig.entry[chunk], sig.stop[chunk]
     ntp, breakeven = sig.n_targets[chunk], sig.breakeven[chunk]
-    prices, fractions = sig.prices[chunk], sig.fractions[chunk]
-    n = len(lo)
+    prices, fractions = sig.prices[chunk].T.copy(), sig.fractions[chunk].T.copy()
+    width, n = prices.shape
     touches = _Touches(candles, int(lo.min()), int(hi.max()), max(1, int((hi - lo).max()).bit_length()))
 
-    # Pass 1: every target and the original stop, from the window start: one row of queries per signal
+    # Pass 1: every target and the original stop, from the window start: one column of queries per signal
     # (its targets, then its stop); the padding of a short ladder is never touched.
     sign = np.where(long, 1.0, -1.0)
-    on_low = np.empty((n, width + 1), dtype=bool)
-    on_low[:, :width] = ~long[:, None]
-    on_low[:, width] = long
-    threshold = np.empty((n, width + 1))
-    np.multiply(sign[:, None], prices, out=threshold[:, :width])
-    np.multiply(-sign, stop, out=threshold[:, width])
+    on_low = np.empty((width + 1, n), dtype=bool)
+    np.logical_not(long, out=on_low[:width])
+    on_low[width] = long
+    threshold = np.empty((width + 1, n))
+    np.multiply(sign, prices, out=threshold[:width])
+    np.multiply(-sign, stop, out=threshold[width])
     if int(ntp.min()) < width:
-        threshold[:, :width][np.isnan(prices)] = np.inf
-    found = touches.first(on_low, lo[:, None], threshold, hi[:, None])
-    target = found[:, :width]
-    first_stop = found[:, width]
+        threshold[:width][np.isnan(prices)] = np.inf
+    found = touches.first(on_low, lo, threshold, hi)
+    target, first_stop = found[:width], found[width]
 
-    # Pass 2: the break-even stop (the entry) from the candle after TP1's.
-    tp1 = target[:, 0]
+    # Pass 2: the break-even stop (the entry) from the candle after TP1's, for the signals that reach it.
+    tp1 = target[0]
     be_stop = hi.copy()
-    need = breakeven & (tp1 < first_stop) & (ntp > 1)
-    if need.any():
-        at = tp1[need]
+    need = np.flatnonzero(breakeven & (tp1 < first_stop) & (ntp > 1))
+    if len(need):
+        at = tp1.take(need)
         after = at + 1
-        odd = _gather(time, after) < time[at] + step  # unaligned candles: the next one may open too soon
-        odd &= after < len(time)
-        if odd.any():
-            after[odd] = np.searchsorted(time, time[at[odd]] + step, "left")
-        after = np.minimum(after, hi[need])
-        be_stop[need] = touches.first(long[need], after, -sign[need] * entry[need], hi[need])
+        if not on_grid:  # unaligned candles: the next one may open too soon
+            odd = (_gather(time, after) < time[at] + step) & (after < len(time))
+            if odd.any():
+                after[odd] = np.searchsorted(time, time[at[odd]] + step, "left")
+        hi_need = hi.take(need)
+        np.minimum(after, hi_need, out=after)
+        be_stop[need] = touches.first(long.take(need), after, -sign.take(need) * entry.take(need), hi_need)
 
     # Targets fill while their touch comes strictly before the stop in force (a padded target's "touch" is
     # the window end, never before a stop).
@@ -554,14 +608,13 @@ def _walk_chunk(
     alive = tp1 < first_stop
     hits = alive.astype(np.int64)
     for k in range(1, width):
-        alive &= target[:, k] < stop_after_tp1
+        alive &= target[k] < stop_after_tp1
         hits += alive
     done = hits == ntp
     on_breakeven = breakeven & (hits > 0)
     stop_at = np.where(on_breakeven, be_stop, first_stop)
-    next_touch = _pick(target, np.minimum(hits, width - 1))
     stopped = ~done & (stop_at < hi)
-    ambiguous = stopped & (next_touch == stop_at)
+    ambiguous = stopped & (_pick(target, np.minimum(hits, width - 1)) == stop_at)
 
     fallback = np.zeros(n, dtype=bool)
     if detail is not None and ambiguous.any():
@@ -572,32 +625,42 @@ def _walk_chunk(
         fallback[ambiguous] = covered == step // detail.step
 
     # The open share after the hits: Σ fractions[hits:], left to right, capped at 1 (as _Walk.remaining);
-    # the zeros added before it and the padding's zeros after it leave the sum as it is.
-    filled = np.arange(width) < hits[:, None]
-    unfilled = np.where(filled, 0.0, fractions)
-    open_share = unfilled[:, 0]
+    # the zeros added before it and the padding's zeros after it leave the sum as it is (0 when done).
+    filled = np.arange(width)[:, None] < hits
+    unfilled = fractions * ~filled
+    open_share = unfilled[0].copy()
     for k in range(1, width):
-        open_share = open_share + unfilled[:, k]
+        open_share += unfilled[k]
 
     last = hi - 1
+    window = hi > lo
     stop_time = _gather(time, stop_at)
-    mark_time = np.where(hi > lo, _gather(time, last), sig.start[chunk])
-    mark_price = np.where(hi > lo, _gather(candles.close, last), entry)
+    target_time = _gather(time, target)
+    target_time *= filled
     out["targets_hit"][chunk] = hits
-    out["target_time"][chunk] = np.where(filled, _gather(time, target), 0)
-    out["exit_kind"][chunk] = np.where(done, 0, np.where(stopped, np.where(on_breakeven, 2, 1), 3))
+    out["target_time"][chunk] = target_time.T
+    out["exit_kind"][chunk] = _exit_codes(done, stopped, on_breakeven)
+    mark_time = np.where(window, _gather(time, last), sig.start[chunk])
     out["exit_time"][chunk] = np.where(done, 0, np.where(stopped, stop_time, mark_time))
+    mark_price = np.where(window, _gather(candles.close, last), entry)
     out["exit_price"][chunk] = np.where(
         done, 0.0, np.where(stopped, np.where(on_breakeven, entry, stop), mark_price)
     )
-    out["exit_fraction"][chunk] = np.where(done, 0.0, np.minimum(1.0, open_share))
-    out["exit_resolved"][chunk] = np.where(ambiguous, 2, 0)
+    out["exit_fraction"][chunk] = np.minimum(1.0, open_share)
+    out["exit_resolved"][chunk] = ambiguous.view(np.int8) * 2
     out["closed"][chunk] = done | stopped
     out["closed_at"][chunk] = np.where(
-        done, _gather(time, _pick(target, np.maximum(hits - 1, 0))), np.where(stopped, stop_time, -1)
+        done, _pick(target_time, np.maximum(hits - 1, 0)), np.where(stopped, stop_time, -1)
     )
     out["pessimistic"][chunk] = ambiguous & ~fallback
     return np.arange(len(lo_all))[chunk][fallback].tolist()
+
+
+def _exit_codes(done: B, stopped: B, on_breakeven: B) -> I8:
+    """``exit_kind``: 0 done, 2 stopped at break-even, 1 stopped, 3 open (``done`` and ``stopped`` exclude
+    each other), as int8 arithmetic on the masks: a fraction of the cost of nested ``np.where``."""
+    d, s = done.view(np.int8), stopped.view(np.int8)
+    return 3 - 3 * d - 2 * s + (stopped & on_breakeven).view(np.int8)
 
 
 def _rewalk(
@@ -650,53 +713,70 @@ def _money(out: dict[str, NDArray], sig: SignalArrays, settings: EvaluationSetti
     """Entry fill, gross/net P/L and fees, summed fill by fill in the order and grouping of ``_money``.
 
     Every leg (the targets, then the closing fill) is one row of a matrix, so each formula is one numpy call
-    for all legs; only the sums run row by row, in leg order, as the single-signal loop adds.
+    for all legs, and the four sums run leg by leg together, in the order the single-signal loop adds. A leg
+    not filled has fraction 0 (and a finite price): its terms are ±0, which leave a sum started at +0 (or
+    at the entry fee) as it is, so no mask is needed.
     """
     s = np.where(sig.long, 1.0, -1.0)
     size, fee, slippage = settings.size, settings.fee, settings.slippage
     entry_fill = sig.entry * (1 + s * slippage)
     quantity = size / entry_fill
-    exit_kind = out["exit_kind"]
-    width = sig.prices.shape[1]
-    price = np.concatenate((sig.prices.T, out["exit_price"][None]))
-    fraction = np.concatenate((sig.fractions.T, out["exit_fraction"][None]))
-    filled = np.concatenate((np.arange(width)[:, None] < out["targets_hit"], (exit_kind != 0)[None]))
-    with np.errstate(invalid="ignore"):
-        exit_fill = price * (1 - s * slippage)
-        gross_legs = np.where(filled, s * size * fraction * (price / sig.entry - 1), 0.0)
-        traded_legs = np.where(filled, s * fraction * quantity * (exit_fill - entry_fill), 0.0)
-        fee_legs = np.where(filled, fee * fraction * quantity * exit_fill, 0.0)
-        share_legs = np.where(filled, fraction, 0.0)
-    n = len(sig)
-    gross, traded, fees, shares = np.zeros(n), np.zeros(n), np.full(n, fee * size), np.zeros(n)
-    for k in range(width + 1):
-        gross = gross + gross_legs[k]
-        traded = traded + traded_legs[k]
-        fees = fees + fee_legs[k]
-        shares = shares + share_legs[k]
-    open_fraction = np.where(exit_kind == 3, out["exit_fraction"], 0.0)
+    n, width = sig.prices.shape
+    price = np.empty((width + 1, n))
+    price[:width] = sig.prices.T
+    price[width] = out["exit_price"]
+    if int(sig.n_targets.min(initial=width)) < width:
+        np.copyto(price[:width], sig.entry, where=np.isnan(price[:width]))  # the padding
+    fraction = np.empty((width + 1, n))
+    np.multiply(sig.fractions.T, np.arange(width)[:, None] < out["targets_hit"], out=fraction[:width])
+    fraction[width] = out["exit_fraction"]  # 0 when the last target closed the position
+    exit_fill = price * (1 - s * slippage)
+    legs = np.empty((4, width + 2, n))  # gross, traded, fees, shares; column 0 is where each sum starts
+    legs[:, 0] = 0.0
+    legs[2, 0] = fee * size
+    gross, traded, fees = legs[0, 1:], legs[1, 1:], legs[2, 1:]
+    np.multiply(s * size, fraction, out=gross)
+    gross *= price / sig.entry - 1
+    np.multiply(s, fraction, out=traded)
+    traded *= quantity
+    traded *= exit_fill - entry_fill
+    np.multiply(fee, fraction, out=fees)
+    fees *= quantity
+    fees *= exit_fill
+    legs[3, 1:] = fraction
+    total = legs[:, 0].copy()
+    for k in range(1, width + 2):
+        total += legs[:, k]
+    open_fraction = np.where(out["exit_kind"] == 3, out["exit_fraction"], 0.0)
     out.update(
         entry_fill=entry_fill,
-        gross_pnl=gross,
-        fees=fees,
-        net_pnl=traded - fees,
+        gross_pnl=total[0],
+        fees=total[2],
+        net_pnl=total[1] - total[2],
         open_fraction=open_fraction,
-        closed_fraction=np.minimum(1.0, shares - open_fraction),
+        closed_fraction=np.minimum(1.0, total[3] - open_fraction),
     )
 
 
 def _quality(
-    out: dict[str, NDArray], candles: Candles, start: I64, horizon: I64, search: _Search, hi: I64
+    out: dict[str, NDArray], candles: Candles, start: I64, horizon: I64, search: _Search, lo: I64, hi: I64
 ) -> None:
-    """Coverage, largest gap and first missing candle of every window, as ``assess`` finds them."""
+    """Coverage, largest gap and first missing candle of every window, as ``assess`` finds them.
+
+    ``lo``/``hi`` are the walk's window (from ``start``); the expected slots start at ``start`` rounded up
+    to the grid, which for signals dated on the grid is ``start`` itself, so ``lo`` is searched again only
+    when some signal is off it.
+    """
     time, step = candles.time, candles.step
     first_slot = -(-start // step) * step
     expected = np.maximum(0, -(-(horizon - first_slot) // step))
-    lo = search(first_slot)
+    if (first_slot != start).any():
+        lo = search(first_slot)
     present = np.maximum(hi - lo, 0)
     some = present > 0
+    last_time = _gather(time, hi - 1)
     lead = np.where(some, (_gather(time, lo) - (first_slot - step)) // step - 1, expected)
-    trail = np.where(some, (first_slot + expected * step - _gather(time, hi - 1)) // step - 1, 0)
+    trail = np.where(some, (first_slot + expected * step - last_time) // step - 1, 0)
     # Interior gaps (before candle j, lo < j < hi) of the candles any window reaches: few, so a sparse table.
     a = int(lo.min()) if len(lo) else 0
     b = max(int(hi.max()) if len(hi) else 0, a)
@@ -712,25 +792,12 @@ def _quality(
     g_hi = gaps_before.take(hi - a, mode="clip")
     inner = some & (g_hi > g_lo)
     largest = np.maximum(np.maximum(lead, trail), 0)
+    first_gap = np.where(trail > 0, last_time + step, -1)
     if inner.any():
-        table = [sizes]
-        while (1 << len(table)) <= len(sizes):
-            prev, h = table[-1], 1 << (len(table) - 1)
-            table.append(np.maximum(prev[:-h], prev[h:]))
-        x, y = g_lo[inner], g_hi[inner]
-        level = np.frexp((y - x).astype(np.float64))[1] - 1
-        flat = np.concatenate(table)
-        base = np.cumsum([0] + [len(row) for row in table])[level]
-        largest[inner] = np.maximum(largest[inner], np.maximum(flat[base + x], flat[base + y - (1 << level)]))
-    first_gap = np.where(
-        lead > 0,
-        first_slot,
-        np.where(
-            inner,
-            _gather(time, _gather(gap_at, g_lo) - 1) + step,
-            np.where(trail > 0, _gather(time, hi - 1) + step, -1),
-        ),
-    )
+        np.maximum(largest, _range_max(sizes, g_lo, g_hi) * inner, out=largest)  # gap sizes are ≥ 1
+        gap_start = time[gap_at - 1] + step  # per gap: the first missing slot
+        first_gap = np.where(inner, gap_start.take(g_lo, mode="clip"), first_gap)
+    first_gap = np.where(lead > 0, first_slot, first_gap)
     empty = expected == 0
     with np.errstate(divide="ignore", invalid="ignore"):
         coverage = present / expected
@@ -745,6 +812,26 @@ def _quality(
     )
 
 
+def _range_max(values: I64, x: I64, y: I64) -> I64:
+    """``max(values[x:y])`` for every query with ``x < y`` (others: any value), by a sparse table:
+    ``table[k, j] = max(values[j : j + 2^k])``, and a range is two overlapping blocks of its level."""
+    count = len(values)
+    levels = max(1, count.bit_length())
+    table = np.zeros((levels, count), np.int64)
+    table[0] = values
+    for k in range(1, levels):
+        h = 1 << (k - 1)
+        np.maximum(table[k - 1, :-h], table[k - 1, h:], out=table[k, :-h])
+    floor_log2 = np.frexp(np.arange(count + 1, dtype=np.float64))[1] - 1  # exact for these counts
+    floor_log2[0] = 0  # an empty range (masked by the caller) still reads inside the table
+    level = floor_log2.take(y - x, mode="clip")
+    flat = table.reshape(-1)
+    row = level * count
+    left = flat.take(row + x, mode="clip")
+    right = flat.take(row + y - np.left_shift(1, level), mode="clip")
+    return np.maximum(left, right)
+
+
 def _status(out: dict[str, NDArray], sig: SignalArrays, settings: EvaluationSettings) -> None:
     closed, horizon, exit_kind = out["closed"], out["horizon"], out["exit_kind"]
     decision = np.where(closed, out["closed_at"], horizon)
@@ -754,6 +841,8 @@ def _status(out: dict[str, NDArray], sig: SignalArrays, settings: EvaluationSett
     incomplete = (out["coverage"] < settings.min_coverage) | gap_first
     active = ~closed & (horizon < sig.expires)
     success = out["net_pnl"] > 0
-    status = np.where(incomplete, 0, np.where(active, 1, np.where(~touched, 2, np.where(success, 3, 4))))
-    out["status"] = status.astype(np.int8)
+    # 0 incomplete, else 1 active, else 2 untouched, else 3 success / 4 failure: int8 arithmetic on the masks
+    i8 = np.int8
+    open_code = 1 + touched.view(i8) * (2 - success.view(i8))
+    out["status"] = (1 - incomplete.view(i8)) * (1 + (1 - active.view(i8)) * open_code)
     out["duration_ns"] = decision // 1_000 * 1_000 - sig.start

@@ -185,6 +185,10 @@ def _check_inputs(signal: TradeSignal, candles: Candles, detail: Candles | None)
         )
     if candles.pair != signal.symbol:
         raise ConfigError(f"candles are for {candles.pair}, the signal is for {signal.symbol}")
+    _check_detail(candles, detail)
+
+
+def _check_detail(candles: Candles, detail: Candles | None) -> None:
     if detail is not None and (
         detail.pair != candles.pair or detail.step >= candles.step or candles.step % detail.step
     ):

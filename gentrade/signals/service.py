@@ -15,11 +15,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from agents.llm import LLMClient
@@ -31,8 +32,9 @@ from gentrade.db.models import TradeSignal as SignalRow
 from gentrade.db.models import User
 from gentrade.db.repositories.scope import scoped
 from gentrade.errors import DataMissingError, GenTradeError, NotFoundError
-from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate
+from gentrade.signals import EvaluationSettings, SignalArrays, SignalOutcome, evaluate, evaluate_batch
 from gentrade.signals import load_candles as load_signal_candles
+from gentrade.signals.evaluate import DEFAULT_SETTINGS
 from gentrade.signals.stats import Evaluated
 from gentrade.spec import TIMEFRAME_MINUTES, TradeSignal, parse_signal
 
@@ -142,10 +144,15 @@ def store_signal(
     return row
 
 
+def _valid_for_candles(row: SignalRow) -> int:
+    """The signal's validity, recovered from ``expires_at`` (the row does not store it)."""
+    if row.expires_at is None:
+        return 6
+    return round((row.expires_at - row.generated_at) / timedelta(minutes=TIMEFRAME_MINUTES[row.timeframe]))
+
+
 def signal_of(row: SignalRow) -> TradeSignal:
     """The row as the typed signal again (validity recovered from ``expires_at``)."""
-    minutes = TIMEFRAME_MINUTES[row.timeframe]
-    valid = round((row.expires_at - row.generated_at) / timedelta(minutes=minutes)) if row.expires_at else 6
     return parse_signal(
         {
             "symbol": row.symbol,
@@ -160,8 +167,29 @@ def signal_of(row: SignalRow) -> TradeSignal:
             "reasoning": row.reasoning or "",
             "model_id": row.model_id or "unknown",
             "generated_at": row.generated_at,
-            "valid_for_candles": valid,
+            "valid_for_candles": _valid_for_candles(row),
         }
+    )
+
+
+def signal_arrays(rows: Sequence[SignalRow]) -> SignalArrays:
+    """The rows as the batch evaluator's columns, equal to ``SignalArrays.from_signals`` of their
+    ``signal_of``: read straight from the row attributes, since a sweep needs no pydantic model per row
+    (the rows were validated when stored)."""
+    ladders = [row.take_profits for row in rows]
+    targets = [*chain.from_iterable(ladders)]
+    return SignalArrays.from_columns(
+        symbols=[row.symbol for row in rows],
+        directions=[row.direction for row in rows],
+        timeframes=[row.timeframe for row in rows],
+        valid_for_candles=[_valid_for_candles(row) for row in rows],
+        entry=[row.entry for row in rows],
+        stop=[row.stop for row in rows],
+        breakeven=[row.breakeven_after_tp1 for row in rows],
+        generated_at=[row.generated_at for row in rows],
+        n_targets=[len(ladder) for ladder in ladders],
+        target_prices=[target["price"] for target in targets],
+        target_allocations=[target["allocation"] for target in targets],
     )
 
 
@@ -255,15 +283,23 @@ def evaluate_row(
     """Evaluate on the data dir's candles; the outcome replaces any earlier one and the status follows it."""
     signal = signal_of(row)
     candles = load_signal_candles(datadir, row.symbol, candle_timeframe(datadir, row.symbol, row.timeframe))
-    outcome = evaluate(signal, candles, settings=settings or EvaluationSettings())
-    stored = outcome_of(session, row) or OutcomeRow(signal_id=row.id, outcome={})
+    outcome = evaluate(signal, candles, settings=settings or DEFAULT_SETTINGS)
+    stored = _store_outcome(session, row, outcome_of(session, row), outcome)
+    session.flush()
+    return stored
+
+
+def _store_outcome(
+    session: Session, row: SignalRow, stored: OutcomeRow | None, outcome: SignalOutcome
+) -> OutcomeRow:
+    """``outcome`` into the signal's outcome row (``stored``, or a new one) and its status onto the signal."""
+    stored = stored or OutcomeRow(signal_id=row.id, outcome={})
     stored.outcome = outcome.model_dump(mode="json")
     stored.net_pnl_pct = outcome.net_pnl_pct
     stored.net_pnl_abs = outcome.net_pnl
     stored.evaluated_at = utcnow()
     row.status = outcome.status
     session.add(stored)
-    session.flush()
     return stored
 
 
@@ -276,30 +312,91 @@ def evaluate_expired_signals(
 ) -> list[int]:
     """Evaluate every active signal, of every user, whose expiry has passed; returns the ids evaluated.
 
-    For the Celery beat (every 5 minutes). Each signal is committed on its own, so one that fails (its
-    candles are missing, say) is logged and left active for the next sweep without undoing the others. One
-    whose candles do not yet reach its expiry comes out ``active`` again and is retried the same way.
+    For the Celery beat (every 5 minutes). The due signals go a group at a time, a group being the signals
+    of one symbol that read the same candles (``candle_timeframe``): the candles are loaded once and the
+    whole group is judged by one ``evaluate_batch``, whose outcomes equal ``evaluate_row``'s. Each group is
+    committed on its own, so one that fails (its candles are missing, say) is logged and left active for the
+    next sweep without undoing the others. A signal whose candles do not yet reach its expiry comes out
+    ``active`` again and is retried the same way.
     """
     if datadir is None:
         from gentrade.settings import get_settings
 
         datadir = get_settings().resolved_data_dir
     moment = now or datetime.now(UTC)
-    due: Sequence[int] = session.scalars(
-        select(SignalRow.id)
-        .where(SignalRow.status == ACTIVE, SignalRow.expires_at <= moment)
-        .order_by(SignalRow.id)
-    ).all()
+    due = (SignalRow.status == ACTIVE, SignalRow.expires_at <= moment)
+    kinds = (
+        session.execute(select(SignalRow.symbol, SignalRow.timeframe).where(*due).distinct()).tuples().all()
+    )
     done: list[int] = []
-    for signal_id in due:
-        row = session.get(SignalRow, signal_id)
-        if row is None or row.status != ACTIVE:
-            continue  # deleted or evaluated meanwhile (another worker, an on-demand call)
+    for group in _groups(datadir, kinds):
+        done += _evaluate_group(session, group, due, datadir, settings or DEFAULT_SETTINGS)
+    return sorted(done)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The due signals of ``symbol`` with one of ``signal_timeframes``: all read its ``timeframe`` candles."""
+
+    symbol: str
+    timeframe: str
+    signal_timeframes: tuple[str, ...]
+
+
+def _groups(datadir: Path, kinds: Sequence[tuple[str, str]]) -> list[_Group]:
+    """The groups of the due (symbol, signal timeframe) pairs; a pair without usable candles is logged and
+    left out (its signals stay active)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for symbol, timeframe in kinds:
         try:
-            evaluate_row(session, row, datadir=datadir, settings=settings)
-            session.commit()
-            done.append(signal_id)
+            key = (symbol, candle_timeframe(datadir, symbol, timeframe))
         except GenTradeError as exc:
-            session.rollback()
-            logger.warning("signal %s not evaluated: %s", signal_id, exc.message, extra={"code": exc.code})
-    return done
+            logger.warning(
+                "%s %s signals not evaluated: %s", symbol, timeframe, exc.message, extra={"code": exc.code}
+            )
+            continue
+        groups.setdefault(key, []).append(timeframe)
+    return [
+        _Group(symbol, timeframe, tuple(signal_timeframes))
+        for (symbol, timeframe), signal_timeframes in groups.items()
+    ]
+
+
+def _evaluate_group(
+    session: Session,
+    group: _Group,
+    due: tuple[ColumnElement[bool], ...],
+    datadir: Path,
+    settings: EvaluationSettings,
+) -> list[int]:
+    """Evaluate and commit one group; returns its ids, or none when it failed (rolled back, logged).
+
+    The rows are read after the candles, with the due condition again, so a signal deleted or evaluated
+    meanwhile (another worker, an on-demand call) is not in the group; each comes with its outcome row, if
+    any, which the new outcome replaces.
+    """
+    try:
+        candles = load_signal_candles(datadir, group.symbol, group.timeframe)
+        pairs = session.execute(
+            select(SignalRow, OutcomeRow)
+            .outerjoin(OutcomeRow)
+            .where(*due, SignalRow.symbol == group.symbol, SignalRow.timeframe.in_(group.signal_timeframes))
+            .order_by(SignalRow.id)
+        ).all()
+        rows = [row for row, _ in pairs]
+        ids = [row.id for row in rows]  # read before the commit expires the rows
+        batch = evaluate_batch(signal_arrays(rows), candles, settings=settings)
+        for i, (row, stored) in enumerate(pairs):
+            _store_outcome(session, row, stored, batch.outcome(i))
+        session.commit()
+    except GenTradeError as exc:
+        session.rollback()
+        logger.warning(
+            "%s signals on %s candles not evaluated: %s",
+            group.symbol,
+            group.timeframe,
+            exc.message,
+            extra={"code": exc.code},
+        )
+        return []
+    return ids

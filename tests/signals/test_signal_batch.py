@@ -184,7 +184,8 @@ def test_signal_arrays_read_every_field_as_the_models_say(make_signal) -> None:
     far = make_signal("ABC/USDT", "2040-06-01T12:00:00.000001+00:00", 100, 98, [(101, 0.5), (102, 0.5)])
     for batch in (signals + [defaults], signals + [defaults, far], [far]):
         arrays = SignalArrays.from_signals(batch)
-        assert arrays.signals == tuple(batch) and len(arrays) == len(batch)
+        assert arrays.generated_at == tuple(s.generated_at for s in batch) and len(arrays) == len(batch)
+        assert arrays.timeframes == tuple(s.timeframe for s in batch)
         assert arrays.pairs == {s.symbol for s in batch}
         width = max(len(s.take_profits) for s in batch)
         for i, s in enumerate(batch):

@@ -1,14 +1,17 @@
 """The DB-facing signal service on SQLite and PostgreSQL: generation reads only candles closed by ``as_of``
 and dates the signal at that close; the expiry sweep evaluates exactly the active signals past expiry, of
-every user, and a signal it cannot evaluate stays active without stopping the sweep."""
+every user, a group at a time with the batch evaluator, storing what ``evaluate_row`` stores, and a signal
+it cannot evaluate stays active without stopping the sweep."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 from sqlalchemy.orm import Session
@@ -21,8 +24,19 @@ from gentrade.db.engine import make_engine, make_session_factory
 from gentrade.db.models import SignalOutcome, TradeSignal, User
 from gentrade.db.repositories.users import create_user
 from gentrade.db.testing import fresh_database
+from gentrade.errors import DataMissingError
 from gentrade.settings import get_settings
-from gentrade.signals.service import evaluate_expired_signals, generate_signal, signal_of, store_signal
+from gentrade.signals import SignalArrays
+from gentrade.signals import load_candles as load_signal_candles
+from gentrade.signals.candles import to_ns
+from gentrade.signals.service import (
+    evaluate_expired_signals,
+    evaluate_row,
+    generate_signal,
+    signal_arrays,
+    signal_of,
+    store_signal,
+)
 from gentrade.spec import parse_signal
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -91,6 +105,103 @@ def test_sweep_evaluates_only_expired_active_signals(session: Session, real_data
     assert session.get(TradeSignal, later.id).status == "active"  # not expired yet
     assert session.get(TradeSignal, no_candles.id).status == "active"  # retried next sweep
     assert evaluate_expired_signals(session, now=AS_OF + timedelta(days=1), datadir=real_datadir) == []
+
+
+SWEEP_AT = datetime(2018, 2, 10, tzinfo=UTC)
+MIX = [  # symbol, signal timeframe, generated at, level spread; UNITTEST/BTC reads 1m candles, the others 5m
+    *(("ETH/BTC", tf, datetime(2018, 1, 12, tzinfo=UTC) + timedelta(hours=29 * k), 1.0)
+      for k, tf in enumerate(["1h", "4h", "1h", "1d", "1h", "4h", "1h", "1h", "4h", "1h"])),
+    *(("LTC/BTC", "1h", datetime(2018, 1, 15, tzinfo=UTC) + timedelta(hours=41 * k), 1.0) for k in range(6)),
+    *(("UNITTEST/BTC", tf, datetime(2017, 11, 6, tzinfo=UTC) + timedelta(hours=37 * k), 1.0)
+      for k, tf in enumerate(["1h", "4h", "1h", "1d", "1h"])),
+    ("ETH/BTC", "1h", datetime(2018, 1, 30, 2, tzinfo=UTC), 10.0),  # untouched when the candles end: active
+]
+
+
+def _store_mix(session: Session, real_datadir: Path) -> list[TradeSignal]:
+    """Longs and shorts, break-even on and off, 1-4 targets 0.4 % apart, stops 0.8-2.4 % away (× spread)."""
+    alice, bob = _user(session, "alice"), _user(session, "bob")
+    rows = []
+    for k, (symbol, timeframe, at, spread) in enumerate(MIX):
+        candles = load_signal_candles(real_datadir, symbol, "1m" if symbol == "UNITTEST/BTC" else "5m")
+        entry = float(candles.open[np.searchsorted(candles.time, to_ns(at))])
+        s = 1 if k % 2 == 0 else -1
+        count = 1 + k % 4
+        signal = parse_signal({
+            "symbol": symbol, "direction": "long" if s == 1 else "short", "timeframe": timeframe,
+            "entry": entry, "stop_loss": entry * (1 - s * spread * 0.008 * (1 + k % 3)),
+            "take_profits": [{"price": entry * (1 + s * spread * 0.004 * (j + 1)), "allocation": 1 / count}
+                             for j in range(count)],
+            "breakeven_after_tp1": k % 3 != 1, "confidence": 50, "model_id": "m",
+            "generated_at": at.isoformat(),
+        })
+        rows.append(store_signal(session, alice if k % 2 else bob, signal))
+    session.commit()
+    return rows
+
+
+def _stored(session: Session, row: TradeSignal) -> tuple[str, object]:
+    outcome = session.query(SignalOutcome).filter_by(signal_id=row.id).one_or_none()
+    kept = None if outcome is None else (outcome.outcome, outcome.net_pnl_pct, outcome.net_pnl_abs)
+    return session.get(TradeSignal, row.id).status, kept
+
+
+def test_sweep_stores_what_evaluate_row_stores(session: Session, real_datadir: Path) -> None:
+    """Groups of several symbols and timeframes go through the batch evaluator; each outcome (JSON, P/L
+    columns, status) is the one ``evaluate_row`` stores for that signal; the group without candles stays
+    active, an earlier (still active) outcome is replaced, and signals not due are left alone."""
+    rows = _store_mix(session, real_datadir)
+    carol = _user(session, "carol")
+    missing = [
+        store_signal(session, carol, parse_signal({
+            "symbol": "NOPE/BTC", "direction": direction, "timeframe": "1h", "entry": 1.0,
+            "stop_loss": 0.9 if direction == "long" else 1.1,
+            "take_profits": [{"price": 1.1 if direction == "long" else 0.9, "allocation": 1.0}],
+            "confidence": 50, "model_id": "m", "generated_at": AS_OF.isoformat(),
+        }))
+        for direction in ("long", "short")
+    ]
+    not_due = store_signal(session, carol, signal_of(rows[0]).model_copy(update={"generated_at": SWEEP_AT}))
+    done_before = store_signal(session, carol, signal_of(rows[1]))
+    done_before.status = "completed_success"
+    session.commit()
+    evaluate_row(session, rows[-1], datadir=real_datadir)  # on demand, before the data reached its expiry
+    session.commit()
+    assert _stored(session, rows[-1])[0] == "active"
+
+    done = evaluate_expired_signals(session, now=SWEEP_AT, datadir=real_datadir)
+
+    assert done == [row.id for row in rows]
+    session.expire_all()
+    swept = {row.id: _stored(session, row) for row in rows + missing + [not_due, done_before]}
+    statuses = {status for status, _ in swept.values()}
+    assert {"completed_success", "completed_failure", "active", "incomplete_data"} <= statuses
+    for row in missing + [not_due]:
+        assert swept[row.id] == ("active", None)
+    assert swept[done_before.id] == ("completed_success", None)
+    for row in rows:
+        evaluate_row(session, row, datadir=real_datadir)
+        session.commit()
+        session.expire_all()
+        assert swept[row.id][1] is not None and swept[row.id] == _stored(session, row), row.id
+    with pytest.raises(DataMissingError):
+        evaluate_row(session, missing[0], datadir=real_datadir)
+
+
+def test_signal_arrays_of_rows_equal_those_of_their_signals(session: Session, real_datadir: Path) -> None:
+    """The sweep's columns read from the rows equal ``SignalArrays.from_signals`` of ``signal_of`` them,
+    field for field (a row without ``expires_at`` included: its validity is the default 6 candles)."""
+    rows = _store_mix(session, real_datadir)
+    rows[3].expires_at = None
+    session.commit()
+    session.expire_all()
+    mine, theirs = signal_arrays(rows), SignalArrays.from_signals([signal_of(row) for row in rows])
+    for field in fields(SignalArrays):
+        a, b = getattr(mine, field.name), getattr(theirs, field.name)
+        if isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), field.name
+        else:
+            assert a == b, field.name
 
 
 def test_cli_generate_list_and_stats_on_the_embedded_db(
