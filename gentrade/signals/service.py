@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.llm import LLMClient
@@ -398,5 +399,11 @@ def _evaluate_group(
             exc.message,
             extra={"code": exc.code},
         )
+        return []
+    except IntegrityError:
+        # Another evaluator (an on-demand call, a second beat) stored an outcome for one of these rows
+        # first; the group is retried by the next sweep, which no longer sees the rows it finished.
+        session.rollback()
+        logger.warning("%s signals evaluated concurrently elsewhere; retried next sweep", group.symbol)
         return []
     return ids
