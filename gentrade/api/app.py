@@ -40,6 +40,7 @@ def build_services(
     return Services(
         settings=settings,
         engine=engine,
+        autocommit=engine.execution_options(isolation_level="AUTOCOMMIT"),
         sessions=sessions,
         executor=executor or default_executor(sessions, settings),
         cipher=CredentialCipher.from_settings(settings),

@@ -29,6 +29,9 @@ class Services:
 
     settings: Settings
     engine: Engine
+    autocommit: Engine
+    """``engine``'s pool in autocommit mode, for reads that are one statement: no BEGIN or ROLLBACK round
+    trips around it, and one statement reads one snapshot anyway."""
     sessions: sessionmaker[Session]
     executor: BacktestExecutor
     cipher: CredentialCipher

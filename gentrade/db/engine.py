@@ -30,6 +30,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _postgres_session_utc(dbapi_connection: Any, _record: Any) -> None:
+    """Every stored time is UTC, and a session in UTC hands them back in UTC: psycopg then gives
+    ``timezone.utc`` datetimes, which ``UTCDateTime`` passes through as they are, instead of datetimes in
+    the server's zone (often ``Etc/UTC``: a ``ZoneInfo`` every value is converted from, about a fifth of
+    the CPU of reading a page of list rows). A ``SET`` rather than a startup option, which poolers such as
+    PgBouncer may refuse. Nothing here depends on the session's zone otherwise: no SQL formats or
+    truncates times.
+    """
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
+
+
 def _ping_when_idle(engine: Engine) -> None:
     """Pre-ping on checkout, but only connections that sat in the pool longer than PING_IF_IDLE_FOR_S."""
     dialect = engine.dialect
@@ -69,6 +82,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("max_overflow", 20)
     pre_ping = kwargs.pop("pool_pre_ping", None)
     engine = create_engine(url, pool_pre_ping=bool(pre_ping), **kwargs)
+    event.listen(engine, "connect", _postgres_session_utc)
     if pre_ping is None:
         _ping_when_idle(engine)
     return engine

@@ -7,15 +7,17 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Row, delete, select, tuple_
+from sqlalchemy import Connection, Integer, Row, Select, bindparam, delete, select, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from gentrade.db.base import utcnow
 from gentrade.db.models import Strategy, StrategyVersion, User
-from gentrade.db.repositories.scope import get_owned, scoped
+from gentrade.db.repositories.scope import get_owned
 from gentrade.errors import ConflictError, InvalidRequestError, NotFoundError
 
 StrategySort = Literal["-created_at", "created_at", "name", "-name"]
@@ -124,43 +126,107 @@ def _decode_cursor(cursor: str, sort: StrategySort) -> tuple[Any, int]:
     return value, row_id
 
 
+LIST_FIELDS = ("id", "owner_id", "name", "current_version", "created_at", "updated_at")
+"""The columns of a list row, in this order: every column but the spec and source (versions hold those)."""
+
+_LIKE_ESCAPE = "/"
+
+
+def _sort_key(sort: StrategySort) -> tuple[str, bool]:
+    """The sorted column's name and whether the sort is descending; ``id`` breaks ties the same way."""
+    return ("created_at" if sort.lstrip("-") == "created_at" else "name"), sort.startswith("-")
+
+
+def _order(key: ColumnElement[Any], row_id: ColumnElement[Any], descending: bool) -> list[ColumnElement[Any]]:
+    return [key.desc(), row_id.desc()] if descending else [key.asc(), row_id.asc()]
+
+
+@cache
+def _page_statement(sort: StrategySort, named: bool, paged: bool, everyone: bool) -> Select[Any]:
+    """The page query for one shape of request, built once: values arrive as bound parameters.
+
+    Building a select (and its cache key) costs more CPU than PostgreSQL spends running it, and there are
+    only 32 shapes: 4 sorts, with or without a name filter, a cursor, and an owner. Parameters: ``limit``
+    (one more than the page, to learn whether a next page exists), ``user_id``, ``name`` (a LIKE pattern
+    escaped with ``_LIKE_ESCAPE``), ``after_key`` and ``after_id`` (the cursor's position).
+
+    Keyset rather than offset keeps deep pages as cheap as the first: the (owner_id, created_at, id) index
+    is walked from the cursor instead of counted from the start. ``everyone`` is an admin's view: every
+    owner's rows and nothing else. Otherwise the user's role is joined to their rows, so one statement
+    both finds the user and lists: no row at all means no such user, and one row of NULL list columns an
+    empty page. The outer ORDER BY restates the page's order, which a join does not promise to keep.
+    """
+    key_name, descending = _sort_key(sort)
+    table = Strategy.__table__.c
+    column = table[key_name]
+    rows = select(*(table[field] for field in LIST_FIELDS))
+    if not everyone:
+        rows = rows.where(table.owner_id == bindparam("user_id"))
+    if named:
+        rows = rows.where(table.name.icontains(bindparam("name"), escape=_LIKE_ESCAPE))
+    if paged:
+        key = tuple_(column, table.id)
+        position = tuple_(bindparam("after_key", type_=column.type), bindparam("after_id", type_=Integer))
+        rows = rows.where(key < position if descending else key > position)
+    rows = rows.order_by(*_order(column, table.id, descending)).limit(bindparam("limit", type_=Integer))
+    if everyone:
+        return rows
+    page_rows = rows.subquery()
+    return (
+        select(*page_rows.c, User.role)
+        .select_from(User)
+        .outerjoin(page_rows, true())
+        .where(User.id == bindparam("user_id"))
+        .order_by(*_order(page_rows.c[key_name], page_rows.c.id, descending))
+    )
+
+
+def _like_pattern(name: str) -> str:
+    """``name`` with LIKE's wildcards escaped, as ``icontains(..., autoescape=True)`` would bind it."""
+    escaped = name.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
+    return escaped.replace("%", _LIKE_ESCAPE + "%").replace("_", _LIKE_ESCAPE + "_")
+
+
+def _user_exists(connection: Connection, user_id: int) -> bool:
+    return connection.scalar(select(User.id).where(User.id == user_id)) is not None
+
+
 def page(
-    session: Session,
-    actor: User,
+    connection: Connection,
+    user_id: int,
     *,
     name: str | None = None,
     sort: StrategySort = "-created_at",
     limit: int = 50,
     cursor: str | None = None,
-) -> tuple[list[Row[Any]], str | None]:
-    """One page of list rows (no spec or source blobs) by keyset pagination, plus the next page's cursor.
+) -> tuple[list[tuple[Any, ...]], str | None] | None:
+    """One page of the user's list rows (``LIST_FIELDS``) and the next page's cursor; None when there is
+    no such user.
 
-    Keyset rather than offset keeps deep pages as cheap as the first: the (owner_id, created_at, id) index
-    is walked from the cursor instead of counted from the start.
+    The user check and the page are one statement (one round trip, one snapshot) for the common case; an
+    admin, who sees everyone's rows, costs a second statement. An unknown user is reported before a
+    malformed cursor, as when the user was looked up first.
     """
-    column = Strategy.created_at if sort.lstrip("-") == "created_at" else Strategy.name
-    descending = sort.startswith("-")
-    stmt = scoped(
-        select(
-            Strategy.id,
-            Strategy.owner_id,
-            Strategy.name,
-            Strategy.current_version,
-            Strategy.created_at,
-            Strategy.updated_at,
-        ),
-        Strategy,
-        actor,
-    )
+    try:
+        after = _decode_cursor(cursor, sort) if cursor else None
+    except InvalidRequestError:
+        if not _user_exists(connection, user_id):
+            return None
+        raise
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit + 1}
     if name:
-        stmt = stmt.where(Strategy.name.icontains(name, autoescape=True))
-    if cursor:
-        value, row_id = _decode_cursor(cursor, sort)
-        key, after = tuple_(column, Strategy.id), tuple_(value, row_id)
-        stmt = stmt.where(key < after if descending else key > after)
-    order = (column.desc(), Strategy.id.desc()) if descending else (column.asc(), Strategy.id.asc())
-    rows = list(session.execute(stmt.order_by(*order).limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], encode_cursor(getattr(last, column.key), last.id)
+        params["name"] = _like_pattern(name)
+    if after is not None:
+        params["after_key"], params["after_id"] = after
+    shape = (sort, bool(name), after is not None)
+    rows = connection.execute(_page_statement(*shape, everyone=False), params).all()
+    if not rows:
+        return None
+    if rows[0].role == "admin":
+        found = [tuple(row) for row in connection.execute(_page_statement(*shape, everyone=True), params)]
+    else:
+        found = [tuple(row)[:-1] for row in rows if row.id is not None]
+    if len(found) <= limit:
+        return found, None
+    last = found[limit - 1]
+    return found[:limit], encode_cursor(last[LIST_FIELDS.index(_sort_key(sort)[0])], last[0])
