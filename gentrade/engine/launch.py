@@ -15,6 +15,8 @@ import psutil
 # The memory limit is on address space (RLIMIT_AS), so the child must not reserve far more than it uses:
 # Arrow's jemalloc pool, per-thread malloc arenas and BLAS thread pools reserve ~1.6 GB they never touch.
 # A fixed hash seed keeps any set/dict ordering in the strategy or freqtrade identical between runs.
+# The zygote forks every child, so it must stay single-threaded: no BLAS pool, no jemalloc background thread
+# (pyarrow starts one on import otherwise), so no lock can be held by a thread the fork leaves behind.
 CHILD_ENV = {
     "PYTHONHASHSEED": "0",
     "PYTHONUNBUFFERED": "1",
@@ -24,6 +26,7 @@ CHILD_ENV = {
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",
 }
 # What a freqtrade child may inherit from the process that starts it. Everything else stays behind: the
 # server's secrets (signing and encryption keys, database passwords) must never reach strategy code, and a

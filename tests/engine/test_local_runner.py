@@ -155,3 +155,9 @@ def test_the_zygote_inherits_no_secrets_and_no_freqtrade_overrides(monkeypatch: 
         launcher.stop()
     assert "GENTRADE_SECRET_KEY" not in environ and "FREQTRADE__STAKE_AMOUNT" not in environ
     assert environ["PYTHONHASHSEED"] == "0" and environ["PATH"] == os.environ["PATH"]
+
+
+def test_the_zygote_is_single_threaded_so_every_fork_is_clean() -> None:
+    """A fork copies only the forking thread: any other thread (a BLAS pool, jemalloc's background thread)
+    could hold a lock the child then waits on forever."""
+    assert psutil.Process(_zygote_pid(local_launcher())).num_threads() == 1
