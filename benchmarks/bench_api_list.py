@@ -196,9 +196,16 @@ class HttpxConnection:
 
 
 async def drive(
-    port: int, path: str, headers: dict[str, str], clients: int, requests: int, kind: str
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    clients: int,
+    requests: int,
+    kind: str,
+    warmed: Callable[[], None] = lambda: None,
 ) -> tuple[float, list[float]]:
-    """``clients`` independent keep-alive connections share ``requests`` requests."""
+    """``clients`` independent keep-alive connections share ``requests`` requests; ``warmed`` is called
+    once every connection is open and warm."""
     latencies: list[float] = []
     remaining = requests
 
@@ -221,6 +228,7 @@ async def drive(
         # Warm every connection (and the server's pools) so the run measures requests, not setup.
         for _ in range(3):
             await asyncio.gather(*(conn.get() for conn in pool))
+        warmed()
         began = time.perf_counter()
         await asyncio.gather(*(worker(conn) for conn in pool))
         elapsed = time.perf_counter() - began
@@ -255,11 +263,43 @@ def summarize(label: str, elapsed: float, latencies: list[float], cpu: CpuMeter 
 
 
 def measure(
-    label: str, server: subprocess.Popen[bytes], url: str, run: Callable[[], tuple[float, list[float]]]
+    label: str,
+    server: subprocess.Popen[bytes],
+    url: str,
+    port: int,
+    run: Callable[[Callable[[], None]], tuple[float, list[float]]],
 ) -> Result:
+    spread: list[int] = []
+
+    def warmed() -> None:
+        spread.extend(connections_per_worker(server.pid, port))
+
     with CpuMeter(server.pid, url) as cpu:
-        elapsed, latencies = run()
-    return summarize(label, elapsed, latencies, cpu)
+        elapsed, latencies = run(warmed)
+    result = summarize(label, elapsed, latencies, cpu)
+    print(f"  {'':<30} client connections per worker: {spread}")
+    return result
+
+
+def connections_per_worker(server_pid: int, port: int) -> list[int]:
+    """How the kernel handed the keep-alive connections to uvicorn's workers, fewest first.
+
+    The workers share one listening socket, and whichever wakes first accepts every connection waiting
+    (asyncio accepts in a loop): a burst of connections can land mostly on one worker, which then serves
+    them on one core while the other idles. Printed per round, as it explains a round's tail latency.
+    """
+    import psutil
+
+    counts = []
+    for pid in family(server_pid)[1:]:
+        try:
+            connections = psutil.Process(pid).net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        ours = [c for c in connections if c.laddr and c.laddr.port == port]
+        if any(c.status == "LISTEN" for c in ours):  # a worker, not the supervisor's other children
+            counts.append(sum(1 for c in ours if c.status == "ESTABLISHED"))
+    return sorted(counts)
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -317,6 +357,13 @@ class CpuMeter:
         self.db = sum(map(cpu_seconds, alive)) - self.db0
 
 
+def print_server_errors(log_file: Path, keep: int = 40) -> None:
+    """The server log's last lines other than request logs: why a run failed (a worker that died, say)
+    is there, and the temporary folder holding the log is gone once the run ends."""
+    lines = [line for line in log_file.read_text(errors="replace").splitlines() if '"request"' not in line]
+    print("server log (request lines left out):", *lines[-keep:], sep="\n  ", file=sys.stderr)
+
+
 def loadavg() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
@@ -368,8 +415,11 @@ def main() -> None:
                         "GET /health (reference)",
                         server,
                         url,
-                        lambda: run_loop(
-                            lambda: drive(port, HEALTH_PATH, {}, args.clients, args.requests, args.client)
+                        port,
+                        lambda warmed: run_loop(
+                            lambda: drive(
+                                port, HEALTH_PATH, {}, args.clients, args.requests, args.client, warmed
+                            )
                         ),
                     )
                 )
@@ -378,12 +428,18 @@ def main() -> None:
                         "GET /strategies?limit=50",
                         server,
                         url,
-                        lambda: run_loop(
-                            lambda: drive(port, LIST_PATH, headers, args.clients, args.requests, args.client)
+                        port,
+                        lambda warmed: run_loop(
+                            lambda: drive(
+                                port, LIST_PATH, headers, args.clients, args.requests, args.client, warmed
+                            )
                         ),
                     )
                 )
             print(f"after:  {loadavg()}")
+        except BaseException:
+            print_server_errors(log_file)
+            raise
         finally:
             server.terminate()
             server.wait(timeout=20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,7 +16,7 @@ from gentrade.api.executor import BacktestExecutor, LocalExecutor
 from gentrade.api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.routers import auth, backtests, bots, chat, credentials, health, signals, strategies, users
-from gentrade.db.engine import make_engine, make_session_factory
+from gentrade.db.engine import make_async_engine, make_engine, make_session_factory
 from gentrade.db.keys import CredentialCipher, jwt_secret
 from gentrade.db.migrate import ensure_schema
 from gentrade.settings import Settings, get_settings
@@ -37,10 +38,15 @@ def build_services(
 ) -> Services:
     engine = engine or make_engine(settings.resolved_database_url)
     sessions = make_session_factory(engine)
+    async_engine = make_async_engine(engine.url) if engine.dialect.name == "postgresql" else None
     return Services(
         settings=settings,
         engine=engine,
         autocommit=engine.execution_options(isolation_level="AUTOCOMMIT"),
+        async_engine=async_engine,
+        async_autocommit=async_engine.execution_options(isolation_level="AUTOCOMMIT")
+        if async_engine
+        else None,
         sessions=sessions,
         executor=executor or default_executor(sessions, settings),
         cipher=CredentialCipher.from_settings(settings),
@@ -49,6 +55,18 @@ def build_services(
             "backtest", settings.rate_backtests_per_minute, settings.rate_backtests_burst
         ),
     )
+
+
+def _freeze_startup_heap() -> None:
+    """Moves what imports and app construction left alive (about 300k objects: freqtrade, pandas,
+    LangChain) out of the collector's reach until shutdown.
+
+    They live as long as the process anyway, but every full collection walks them all: about 150 ms with
+    the event loop stopped, which stalls every request in flight and set the list route's p99 under load.
+    Garbage is collected first, so only live objects are frozen.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(
@@ -63,8 +81,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         ensure_schema(svc.engine)
+        _freeze_startup_heap()
         yield
+        gc.unfreeze()
         svc.executor.shutdown()
+        if svc.async_engine is not None:
+            # Its connections belong to this event loop, so they are closed on it, not left to the GC.
+            await svc.async_engine.dispose()
 
     app = FastAPI(
         title="GenTrade",

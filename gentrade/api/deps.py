@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -37,6 +38,11 @@ class Services:
     cipher: CredentialCipher
     jwt_secret: str
     backtest_limiter: RateLimiter
+    async_engine: AsyncEngine | None = None
+    """PostgreSQL only: the same database through psycopg's asyncio connections, for hot reads that then
+    run on the event loop instead of a threadpool hop. None on SQLite, whose reads stay in the threadpool."""
+    async_autocommit: AsyncEngine | None = None
+    """``async_engine``'s pool in autocommit mode, as ``autocommit`` is ``engine``'s."""
 
 
 async def services(request: Request) -> Services:

@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import URL, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 PING_IF_IDLE_FOR_S = 1.0
@@ -65,7 +66,7 @@ def _ping_when_idle(engine: Engine) -> None:
             raise exc.DisconnectionError(f"pooled connection failed its ping: {err}") from err
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """An engine for ``url``; a SQLite file's directory is created so the embedded default needs no setup."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -74,18 +75,46 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # Sync endpoints and dependencies run on AnyIO's threadpool (40 threads), and each holds at most one
-    # connection while it runs. Connections beyond ``pool_size`` are overflow, closed when returned and
-    # reopened on the next burst (a PostgreSQL backend start each time): at 32 concurrent requests the old
-    # 10 + 20 opened and closed one on most requests. 20 kept + 20 overflow covers the threadpool.
+    pre_ping = _postgres_pool_options(kwargs)
+    engine = create_engine(url, pool_pre_ping=bool(pre_ping), **kwargs)
+    _postgres_events(engine, pre_ping)
+    return engine
+
+
+def make_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    """An asyncio engine for a PostgreSQL ``url`` (psycopg 3 runs on the event loop), set up as
+    ``make_engine`` sets up its sync twin: the same pool sizing, UTC sessions and idle-only pings.
+
+    The hot read routes use it so a request never leaves the event loop: no threadpool hop, and no GIL
+    handoffs between the loop thread and worker threads.
+    """
+    if make_url(url).get_backend_name() != "postgresql":
+        raise ValueError("the asyncio engine is for PostgreSQL; SQLite reads go through the threadpool")
+    pre_ping = _postgres_pool_options(kwargs)
+    engine = create_async_engine(url, pool_pre_ping=bool(pre_ping), **kwargs)
+    _postgres_events(engine.sync_engine, pre_ping)
+    return engine
+
+
+def _postgres_pool_options(kwargs: dict[str, Any]) -> bool | None:
+    """Fills in the pool sizing (in place) and takes out ``pool_pre_ping``: None means ping only idle ones.
+
+    Sync endpoints and dependencies run on AnyIO's threadpool (40 threads), and each holds at most one
+    connection while it runs. Connections beyond ``pool_size`` are overflow, closed when returned and
+    reopened on the next burst (a PostgreSQL backend start each time): at 32 concurrent requests the old
+    10 + 20 opened and closed one on most requests. 20 kept + 20 overflow covers the threadpool, and as
+    many concurrent requests on the asyncio engine.
+    """
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
-    pre_ping = kwargs.pop("pool_pre_ping", None)
-    engine = create_engine(url, pool_pre_ping=bool(pre_ping), **kwargs)
+    pre_ping: bool | None = kwargs.pop("pool_pre_ping", None)
+    return pre_ping
+
+
+def _postgres_events(engine: Engine, pre_ping: bool | None) -> None:
     event.listen(engine, "connect", _postgres_session_utc)
     if pre_ping is None:
         _ping_when_idle(engine)
-    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -7,14 +7,16 @@ the database see.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from api_support import Api
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from gentrade.api.schemas.strategies import StrategyPage
 from gentrade.api.security import create_access_token
@@ -164,6 +166,44 @@ def test_every_request_gives_its_connection_back(api: Api) -> None:
         assert api.client.get("/api/v1/health").status_code == 200
     assert api.client.delete(f"/api/v1/users/me/tokens/{sid}", headers=headers).status_code == 204
     assert _pool(api).checkedout() == 0
+    async_engine = api.client.app.state.services.async_engine  # type: ignore[attr-defined]
+    assert async_engine is None or async_engine.pool.checkedout() == 0
+
+
+def test_postgres_lists_on_the_event_loop_through_the_async_engine(api: Api) -> None:
+    """On PostgreSQL a JWT's page comes from the asyncio engine, checked out on the thread running the
+    event loop (a threadpool worker has no loop); personal tokens and SQLite keep the threadpool path."""
+    svc = api.client.app.state.services  # type: ignore[attr-defined]
+    if api.backend == "sqlite":
+        assert svc.async_engine is None and svc.async_autocommit is None
+        return
+    checkouts: list[tuple[str, bool]] = []
+
+    def on_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    def listener(name: str) -> Callable[..., None]:
+        return lambda *_args: checkouts.append((name, on_loop()))
+
+    on_async, on_sync = listener("async"), listener("sync")
+    headers = api.user()
+    token = api.client.post("/api/v1/users/me/tokens", json={"name": "loop"}, headers=headers).json()["token"]
+    event.listen(svc.async_engine.sync_engine, "checkout", on_async)
+    event.listen(svc.engine, "checkout", on_sync)
+    try:
+        assert api.client.get("/api/v1/strategies", headers=headers).status_code == 200
+        assert checkouts == [("async", True)]
+        checkouts.clear()
+        personal = {"Authorization": f"Bearer {token}"}
+        assert api.client.get("/api/v1/strategies", headers=personal).status_code == 200
+        assert checkouts and all(checkout == ("sync", False) for checkout in checkouts)
+    finally:
+        event.remove(svc.async_engine.sync_engine, "checkout", on_async)
+        event.remove(svc.engine, "checkout", on_sync)
 
 
 def test_writes_still_commit_through_the_async_session_dependency(api: Api) -> None:

@@ -132,3 +132,10 @@ def test_token_bucket_refills() -> None:
     limiter.take(2)
     now[0] = 1.0
     limiter.take(1)
+
+
+@pytest.mark.parametrize("ids", ["²", "1,²", "٣", "1,-2", "0", "1,,x", "2147483648", ",".join(["1"] * 21)])
+def test_compare_with_ids_that_are_not_ids_is_a_400_naming_the_parameter(api: Api, ids: str) -> None:
+    reply = api.client.get("/api/v1/backtests/compare", params={"ids": ids}, headers=api.user())
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["code"] == "invalid_request" and reply.json()["message"].startswith("ids ")

@@ -7,8 +7,10 @@ admin's view and a token whose user is gone, on both backends.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -119,9 +121,55 @@ def test_admin_pages_through_every_owners_rows(api: Api) -> None:
     assert len(_pages(api, alice, 2, name=prefix)) == 4
 
 
-@pytest.mark.parametrize("params", [{}, {"cursor": "!!!"}, {"name": "x", "sort": "name"}])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"cursor": "!!!"}, {"cursor": "WyIyMDI0LTAxLTAxVDAwOjAwOjAwIiwgNV0"}, {"name": "x", "sort": "name"}],
+)
 def test_a_valid_token_for_a_user_that_is_gone_is_a_401(api: Api, params: dict[str, str]) -> None:
     secret = api.settings.secret_key.get_secret_value()  # type: ignore[union-attr]
     token = create_access_token(2_000_000_000, secret, 5)
     reply = api.client.get("/api/v1/strategies", params=params, headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 401 and reply.json()["code"] == "unauthorized"
+
+
+def _cursor(value: object, row_id: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, row_id]).encode()).decode().rstrip("=")
+
+
+FORGED = [
+    ("-created_at", _cursor("2024-01-01T00:00:00", 5)),  # naive: the UTC column refuses it
+    ("-created_at", _cursor("0001-01-01T00:00:00+01:00", 5)),  # before year 1 in UTC
+    ("-created_at", _cursor("2024-01-01T00:00:00+00:00", True)),
+    ("-created_at", _cursor("2024-01-01T00:00:00+00:00", 2**63)),
+    ("-created_at", _cursor("2024-01-01T00:00:00+00:00", 0)),
+    ("created_at", _cursor(1704067200, 5)),
+    ("name", _cursor("a\u0000b", 5)),
+    ("name", _cursor("\ud800", 5)),
+    ("name", _cursor("2024-01-01T00:00:00+00:00", 2**31)),
+    ("-name", _cursor(None, 5)),
+    ("-name", base64.urlsafe_b64encode(b'["a", 5, 6]').decode()),
+]
+
+
+@pytest.mark.parametrize(("sort", "cursor"), FORGED)
+def test_a_forged_cursor_is_a_400_never_a_500(api: Api, sort: str, cursor: str) -> None:
+    """What a cursor carries ends up in bound parameters, so a forged one must fail in the decoder."""
+    headers = api.user()
+    _seed(api, _user_id(api, headers), ["Forged"])
+    reply = api.client.get("/api/v1/strategies", params={"sort": sort, "cursor": cursor}, headers=headers)
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["code"] == "invalid_request"
+
+
+def test_a_cursor_with_another_offset_reads_as_the_same_instant(api: Api) -> None:
+    """A cursor's time is compared in UTC, whatever offset it is written with."""
+    headers = api.user()
+    _seed(api, _user_id(api, headers), ["Offset0", "Offset1", "Offset2"])
+    first = api.client.get("/api/v1/strategies", params={"limit": 1}, headers=headers).json()
+    value, row_id = json.loads(base64.urlsafe_b64decode(first["next_cursor"] + "=="))
+    shifted = datetime.fromisoformat(value).astimezone(timezone(timedelta(hours=-5))).isoformat()
+    pages = [
+        api.client.get("/api/v1/strategies", params={"limit": 1, "cursor": cursor}, headers=headers).json()
+        for cursor in (first["next_cursor"], _cursor(shifted, row_id))
+    ]
+    assert pages[0] == pages[1] and pages[0]["items"]

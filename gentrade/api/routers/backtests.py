@@ -101,11 +101,24 @@ def compare_backtests(
     ids: Annotated[str, Query(max_length=400, description="Comma-separated backtest ids, e.g. 1,2,3.")],
 ) -> BacktestComparison:
     """Headline metrics of several backtests side by side."""
-    parts = [part.strip() for part in ids.split(",") if part.strip()]
-    if not parts or len(parts) > MAX_COMPARE or not all(p.isdigit() and 0 < int(p) <= MAX_ID for p in parts):
-        raise InvalidRequestError(f"ids must be 1 to {MAX_COMPARE} comma-separated backtest ids")
-    rows = repo.many(session, list(dict.fromkeys(int(p) for p in parts)), user)
+    rows = repo.many(session, _compare_ids(ids), user)
     return BacktestComparison(items=[BacktestRow.model_validate(row) for row in rows])
+
+
+def _compare_ids(ids: str) -> list[int]:
+    """The distinct ids in ``ids``, in the order given, else a 400 naming the parameter.
+
+    A digit is an ASCII digit: ``str.isdigit`` also accepts characters such as '²' that ``int`` refuses,
+    which turned such a request into a 500.
+    """
+    parts = [part.strip() for part in ids.split(",") if part.strip()]
+    if (
+        not parts
+        or len(parts) > MAX_COMPARE
+        or not all(p.isascii() and p.isdigit() and 0 < int(p) <= MAX_ID for p in parts)
+    ):
+        raise InvalidRequestError(f"ids must be 1 to {MAX_COMPARE} comma-separated backtest ids")
+    return list(dict.fromkeys(int(p) for p in parts))
 
 
 @router.get("/{backtest_id}", response_model=BacktestOut, responses=problems(404))

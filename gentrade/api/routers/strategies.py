@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic_core import to_json
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.concurrency import run_in_threadpool
 
 from gentrade.api.deps import (
@@ -101,9 +102,32 @@ async def list_strategies(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
-    # The hot read path, in one threadpool hop (see _list_page). No docstring: it would become the
-    # operation's OpenAPI description, which this route has never had.
+    # The hot read path: on PostgreSQL a JWT's page is read on the event loop (see _list_page_async),
+    # otherwise in one threadpool hop (see _list_page). No docstring: it would become the operation's
+    # OpenAPI description, which this route has never had.
+    if svc.async_autocommit is not None and token.user_id is not None:
+        return await _list_page_async(svc.async_autocommit, token.user_id, name, sort, limit, cursor)
     return await run_in_threadpool(_list_page, svc, token, name, sort, limit, cursor)
+
+
+async def _list_page_async(
+    engine: AsyncEngine,
+    user_id: int,
+    name: str | None,
+    sort: repo.StrategySort,
+    limit: int,
+    cursor: str | None,
+) -> Response:
+    """``_list_page`` for a JWT on the asyncio engine: the request never leaves the event loop, which
+    saves the threadpool round trip and the GIL handoffs between the loop and worker threads (about a
+    third of the route's CPU under concurrent load). ``run_sync`` runs the same ``repo.page`` on a
+    greenlet whose I/O awaits psycopg's async connection, so there is one query implementation.
+    """
+    async with engine.connect() as connection:
+        found = await connection.run_sync(
+            repo.page, user_id, name=name, sort=sort, limit=limit, cursor=cursor
+        )
+    return _page_response(found)
 
 
 def _list_page(
@@ -117,8 +141,7 @@ def _list_page(
     """User check, page query and serialization together, so a connection is held for one hop only and
     returned before this one ends. A JWT's user is checked by the page query itself (one autocommit
     statement: no BEGIN or ROLLBACK round trips); a personal token is resolved first, as its lookup may
-    record the token's use. The finished ``Response`` skips FastAPI's validation and serialization of the
-    return value; ``response_model`` still documents the shape, and ``_page_json`` gives its bytes.
+    record the token's use.
     """
     user_id = token.user_id
     if user_id is None:
@@ -126,6 +149,14 @@ def _list_page(
             user_id = user_for_bearer(session, token).id
     with svc.autocommit.connect() as connection:
         found = repo.page(connection, user_id, name=name, sort=sort, limit=limit, cursor=cursor)
+    return _page_response(found)
+
+
+def _page_response(found: tuple[Sequence[tuple[Any, ...]], str | None] | None) -> Response:
+    """``repo.page``'s answer as the response: None (no such user) is a 401. The finished ``Response``
+    skips FastAPI's validation and serialization of the return value; ``response_model`` still documents
+    the shape, and ``_page_json`` gives its bytes.
+    """
     if found is None:
         raise AuthError("invalid or expired token")
     return Response(_page_json(*found), media_type="application/json")

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
 
@@ -112,14 +112,31 @@ def encode_cursor(value: Any, row_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_MAX_ROW_ID = 2**31 - 1
+"""Ids are PostgreSQL ``integer`` columns; a larger one in a cursor was never handed out."""
+
+
 def _decode_cursor(cursor: str, sort: StrategySort) -> tuple[Any, int]:
+    """The (sort key, id) position ``encode_cursor`` wrote, or ``InvalidRequestError``.
+
+    Cursors come back from clients, so everything a forged one could carry into a bound parameter and
+    make the database (or a column type) fail on is refused here as a 400 instead of a 500: a naive or
+    out-of-range time, a NUL or lone surrogate in a name, an id that is a bool or too large for the column.
+    """
     try:
         value, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if type(row_id) is not int or not 0 < row_id <= _MAX_ROW_ID or not isinstance(value, str):
+            raise ValueError(cursor)
         if sort.lstrip("-") == "created_at":
             value = datetime.fromisoformat(value)
-        if not isinstance(row_id, int) or not isinstance(value, str | datetime):
+            if value.tzinfo is None:
+                raise ValueError(cursor)
+            value = value.astimezone(UTC)  # as the column type binds it; OverflowError at year 1 or 9999
+        elif "\x00" in value:
             raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        else:
+            value.encode()  # UnicodeEncodeError (a ValueError) for a lone surrogate
+    except (ValueError, TypeError, OverflowError, binascii.Error):
         raise InvalidRequestError(
             "cursor is not one this list handed out (it depends on the sort too)"
         ) from None
