@@ -1,11 +1,11 @@
 """Throughput and latency of ``GET /api/v1/strategies?limit=50`` for a user with 10,000 strategies.
 
-Loads the rows into a fresh PostgreSQL database (bulk insert, then a committed ANALYZE), starts real
-uvicorn on 127.0.0.1 in a child process (``--workers``, JSON request logs on as ``gentrade serve`` has
-them, written to a file), and drives the route with N concurrent keep-alive connections for a fixed number
-of requests. ``GET /api/v1/health`` (no database, no auth) is measured the same way, in the same run, as
-the reference; the rounds alternate between the two routes so background load hits both alike. Target:
-list p99 < 50 ms at 32 clients.
+Loads the rows into a fresh PostgreSQL database (bulk insert, then a committed ANALYZE), starts
+``gentrade serve --workers N`` on 127.0.0.1 in a child process (N uvicorn processes, each on its own
+SO_REUSEPORT socket; JSON request logs on, written to a file), and drives the route with N concurrent
+keep-alive connections for a fixed number of requests. ``GET /api/v1/health`` (no database, no auth) is
+measured the same way, in the same run, as the reference; the rounds alternate between the two routes so
+background load hits both alike. Target: list p99 < 50 ms at 32 clients.
 
 The load generator shares the machine with the server and PostgreSQL, so it is kept light: by default a
 minimal HTTP/1.1 keep-alive client on raw asyncio streams (uvloop when installed), one connection per
@@ -13,7 +13,7 @@ client, every response's status and length checked. ``--client httpx`` uses http
 (what this script used before; its own CPU cost shows up in the latencies).
 
     .venv/bin/python benchmarks/bench_api_list.py [--rows 10000] [--clients 32] [--requests 4000]
-        [--workers 2] [--rounds 3] [--client raw|httpx] [--logs json|off]
+        [--workers 2] [--rounds 3] [--client raw|httpx]
 """
 
 from __future__ import annotations
@@ -46,16 +46,6 @@ PASSWORD = "benchmark-password"
 HERE = Path(__file__).resolve().parent
 LIST_PATH = "/api/v1/strategies?limit=50"
 HEALTH_PATH = "/api/v1/health"
-
-
-def server_app():  # type: ignore[no-untyped-def]
-    """The uvicorn factory for the child: JSON logs configured as ``gentrade serve`` does, then the app."""
-    from gentrade.api import create_app
-    from gentrade.logs import configure_logging
-
-    if os.environ.get("BENCH_LOGS", "json") == "json":
-        configure_logging()
-    return create_app()
 
 
 def load(url: str, rows: int) -> str:
@@ -108,34 +98,20 @@ def free_port() -> int:
 
 
 def start_server(
-    url: str, port: int, user_dir: Path, workers: int, logs: str, log_file: Path
+    url: str, port: int, user_dir: Path, workers: int, log_file: Path
 ) -> subprocess.Popen[bytes]:
+    """``gentrade serve --workers N`` as shipped (JSON request logs, one SO_REUSEPORT socket per process);
+    backtests run in-process (``local``), so no broker is involved."""
     env = {
         **os.environ,
         "GENTRADE_DATABASE_URL": url,
         "GENTRADE_USER_DIR": str(user_dir),
-        "BENCH_LOGS": logs,
+        "GENTRADE_TASK_BACKEND": "local",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "bench_api_list:server_app",
-        "--app-dir",
-        str(HERE),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    command = [sys.executable, "-m", "gentrade.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers), "--no-worker"]
     with log_file.open("wb") as sink:
-        server = subprocess.Popen(command, env=env, stderr=sink)
+        server = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -144,7 +120,7 @@ def start_server(
         except httpx.HTTPError:
             time.sleep(0.1)
     server.kill()
-    raise SystemExit(f"uvicorn did not come up within 60 s; see {log_file}")
+    raise SystemExit(f"gentrade serve did not come up within 60 s; see {log_file}")
 
 
 class RawConnection:
@@ -282,11 +258,11 @@ def measure(
 
 
 def connections_per_worker(server_pid: int, port: int) -> list[int]:
-    """How the kernel handed the keep-alive connections to uvicorn's workers, fewest first.
+    """How the kernel handed the keep-alive connections to the API processes, fewest first.
 
-    The workers share one listening socket, and whichever wakes first accepts every connection waiting
-    (asyncio accepts in a loop): a burst of connections can land mostly on one worker, which then serves
-    them on one core while the other idles. Printed per round, as it explains a round's tail latency.
+    Each process listens on a socket of its own (SO_REUSEPORT), so the kernel hashes connections across
+    them; with one shared socket a burst of connections could land on one process, which then serves them
+    on one core while the other idles. Printed per round, as it explains a round's tail latency.
     """
     import psutil
 
@@ -315,7 +291,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def family(pid: int) -> list[int]:
-    """``pid`` and its children (the uvicorn supervisor and its ``--workers`` processes)."""
+    """``pid`` and its children (``gentrade serve`` and its API processes)."""
     pids = [pid]
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -382,10 +358,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=4_000, help="per route per round")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="API processes (gentrade serve --workers)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating health/list rounds")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
-    parser.add_argument("--logs", choices=["json", "off"], default="json", help="server request logs")
     args = parser.parse_args()
 
     with fresh_postgres("gentrade_bench") as url, tempfile.TemporaryDirectory() as tmp:
@@ -394,7 +369,7 @@ def main() -> None:
         print(f"loaded {args.rows} strategies in {time.perf_counter() - t0:.2f} s")
         port = free_port()
         log_file = Path(tmp) / "server.log"
-        server = start_server(url, port, Path(tmp) / "user_data", args.workers, args.logs, log_file)
+        server = start_server(url, port, Path(tmp) / "user_data", args.workers, log_file)
         try:
             base = f"http://127.0.0.1:{port}"
             login = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD})
@@ -402,7 +377,7 @@ def main() -> None:
             first = httpx.get(f"{base}{LIST_PATH}", headers=headers).json()
             assert len(first["items"]) == 50 and first["next_cursor"], first
             print(
-                f"uvicorn workers: {args.workers}; client: {args.client}; server logs: {args.logs}; "
+                f"API processes: {args.workers}; client: {args.client}; JSON request logs on; "
                 f"{args.clients} clients, {args.requests} requests per route per round, {args.rounds} rounds"
             )
             print(f"before: {loadavg()}")

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import ctypes
 import signal
+import socket
 import subprocess
 import sys
+import time
 
 import typer
 
 from gentrade.cli.errors import cli_errors
 
 _WORKER_STOP_S = 30
+_API_STOP_S = 15
+_POLL_S = 0.5
 
 
 def _start_worker(concurrency: int) -> list[subprocess.Popen[bytes]]:
@@ -54,12 +58,62 @@ def _stop_worker(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+def _listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """One listening socket per API process, all on one port with SO_REUSEPORT, so the kernel spreads new
+    connections evenly across the processes. With one shared socket, whichever process wakes first accepts
+    every waiting connection (32 keep-alive clients were seen split 0 / 32 between two processes)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sockets = []
+    for _ in range(count):
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind((host, port))
+        listener.listen(2048)
+        sockets.append(listener)
+    return sockets
+
+
+def _serve_processes(host: str, port: int, count: int) -> None:
+    """``count`` API processes until one of them ends or this process is stopped; then all stop."""
+    sockets = _listening_sockets(host, port, count)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gentrade.cli.api_process", str(listener.fileno())],
+            pass_fds=(listener.fileno(),),
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+        for listener in sockets
+    ]
+    for listener in sockets:
+        listener.close()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+    try:
+        while all(process.poll() is None for process in processes):
+            time.sleep(_POLL_S)
+        ended = next(process for process in processes if process.poll() is not None)
+        raise SystemExit(f"an API process exited with code {ended.returncode}; stopping the others")
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=_API_STOP_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @cli_errors
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     worker: bool | None = typer.Option(
         None, help="Start a Celery worker child too (default: when GENTRADE_TASK_BACKEND=celery)."
+    ),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="API processes, each on its own SO_REUSEPORT socket of the same port."
     ),
 ) -> None:
     """Start the HTTP API. A brand-new embedded database is created; one that is behind is refused."""
@@ -80,7 +134,10 @@ def serve(
         else []
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_config=None)
+        if workers == 1:
+            uvicorn.run(app, host=host, port=port, log_config=None)
+        else:
+            _serve_processes(host, port, workers)
     finally:
         _stop_worker(children)
 
