@@ -52,6 +52,17 @@ def set_price(url: str, price: float, candles: int = 60) -> None:
     reply.raise_for_status()
 
 
+def hold_price(url: str) -> float:
+    """Script the replayed BTC/USDT flat at its current price, so an entry placed now at the other side of
+    the book fills at once: left to the replay, the price may rise past the order and stay there for the
+    whole wait, depending on when (under load, how late) the bot placed it."""
+    reply = httpx.get(f"{url}/api/v3/ticker/price", params={"symbol": PAIR.replace("/", "")}, timeout=10)
+    reply.raise_for_status()
+    price = float(reply.json()["price"])
+    set_price(url, price)
+    return price
+
+
 def wait_for(check: Callable[[], Any], timeout_s: float, what: str, every_s: float = 0.5) -> Any:
     """Poll ``check`` until it returns something truthy; bounded, so a broken bot fails the test."""
     deadline = time.monotonic() + timeout_s

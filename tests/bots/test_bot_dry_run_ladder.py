@@ -10,7 +10,7 @@ import time
 
 import httpx
 import pytest
-from botkit import local_bot_config, set_price, wait_for
+from botkit import hold_price, local_bot_config, set_price, wait_for
 from freqtrade_client import FtRestClient
 
 from gentrade.engine.bots import BotManager, BotStatus
@@ -38,6 +38,7 @@ def _tp1(client: FtRestClient) -> dict | None:
 def test_dry_run_bot_enters_and_takes_tp1(
     manager: BotManager, testnet: TestnetHandle, ladder_strategy, record_property
 ) -> None:
+    hold_price(testnet.url)
     started = time.monotonic()
     info = manager.start(ladder_strategy, name="ladder", config=local_bot_config(testnet.url))
     assert info.status in (BotStatus.STARTING, BotStatus.RUNNING) and info.dry_run

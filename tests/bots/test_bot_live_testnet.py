@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ccxt
 import pytest
-from botkit import PAIR, local_bot_config, set_price, wait_for
+from botkit import PAIR, hold_price, local_bot_config, set_price, wait_for
 from freqtrade_client import FtRestClient
 
 from gentrade.engine.bots import BotManager, BotStatus
@@ -34,6 +34,7 @@ def test_live_bot_places_real_orders_on_the_testnet(
     config = local_bot_config(testnet.url)
     config["dry_run"] = True  # the manager's dry_run argument decides, not the file
 
+    hold_price(testnet.url)
     info = manager.start(
         ladder_strategy,
         name="live",
