@@ -45,17 +45,22 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
-def _stop_worker(procs: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM is Celery's warm shutdown (running backtests finish); past the grace period, kill: a killed
-    backtest is redelivered (acks_late), and Celery's prefork pool can hang at exit after its children end."""
+def _stop(procs: list[subprocess.Popen[bytes]], grace_s: float) -> None:
+    """SIGTERM to all, then SIGKILL to whoever is still there after ``grace_s``."""
     for proc in procs:
         proc.terminate()
     for proc in procs:
         try:
-            proc.wait(timeout=_WORKER_STOP_S)
+            proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _stop_worker(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM is Celery's warm shutdown (running backtests finish); past the grace period, kill: a killed
+    backtest is redelivered (acks_late), and Celery's prefork pool can hang at exit after its children end."""
+    _stop(procs, _WORKER_STOP_S)
 
 
 def _listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
@@ -95,14 +100,7 @@ def _serve_processes(host: str, port: int, count: int) -> None:
         ended = next(process for process in processes if process.poll() is not None)
         raise SystemExit(f"an API process exited with code {ended.returncode}; stopping the others")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=_API_STOP_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        _stop(processes, _API_STOP_S)
 
 
 @cli_errors

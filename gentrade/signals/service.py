@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from gentrade.db.base import utcnow
 from gentrade.db.models import SignalOutcome as OutcomeRow
 from gentrade.db.models import TradeSignal as SignalRow
 from gentrade.db.models import User
-from gentrade.db.repositories.scope import scoped
+from gentrade.db.repositories.scope import S, scoped
 from gentrade.errors import DataMissingError, GenTradeError, NotFoundError
 from gentrade.signals import EvaluationSettings, SignalArrays, SignalOutcome, evaluate, evaluate_batch
 from gentrade.signals import load_candles as load_signal_candles
@@ -217,7 +217,7 @@ class SignalFilter:
     since: datetime | None = None
     until: datetime | None = None
 
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
+    def apply(self, stmt: S) -> S:
         if self.symbol is not None:
             stmt = stmt.where(SignalRow.symbol == self.symbol)
         if self.status is not None:

@@ -17,7 +17,9 @@ class Owned(Protocol):
 
 
 T = TypeVar("T", bound=Owned)
-S = TypeVar("S", bound=Select[Any])
+#: A select of any columns (SQLAlchemy 2.1 types a select by the tuple of what it returns).
+AnySelect = Select[*tuple[Any, ...]]
+S = TypeVar("S", bound=AnySelect)
 
 _NOUNS = {
     "strategies": "strategy",
