@@ -52,7 +52,7 @@ def build_services(
         cipher=CredentialCipher.from_settings(settings),
         jwt_secret=jwt_secret(settings),
         backtest_limiter=RateLimiter(
-            "backtest", settings.rate_backtests_per_minute, settings.rate_backtests_burst
+            "backtest", settings.rate_backtests_per_minute, settings.rate_backtests_burst, engine
         ),
     )
 

@@ -1,49 +1,75 @@
-"""Per-user token buckets for the expensive routes (backtest creation, generation).
+"""Per-user token buckets for the expensive routes (backtest creation, signal generation, chat turns).
 
-In memory, per process: right for the embedded single-process server. A multi-worker deployment needs a
-shared store (Redis) behind the same ``RateLimiter.take`` call; that variant is not built yet.
+The buckets live in the database (``rate_buckets``), so every API process of ``gentrade serve --workers N``
+(and every host behind a load balancer) draws from the same bucket: a limit held in each process's memory
+would let a user through N times as often. One request costs one short transaction: a conditional UPDATE
+that refills and takes a token only where one is left, which the database applies atomically whatever the
+number of processes.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, Engine, case, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+
+from gentrade.db.models import RateBucket
 from gentrade.errors import RateLimitedError
 
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+_BUCKETS = RateBucket.__table__
 
 
 class RateLimiter:
     """``capacity`` requests at once, refilled at ``per_minute``; ``take`` raises 429 with Retry-After."""
 
     def __init__(
-        self, name: str, per_minute: float, capacity: int, clock: Callable[[], float] = time.monotonic
+        self,
+        name: str,
+        per_minute: float,
+        capacity: int,
+        engine: Engine,
+        clock: Callable[[], float] = time.time,
     ):
         self.name = name
         self.rate = per_minute / 60.0
         self.capacity = capacity
+        self._engine = engine
         self._clock = clock
-        self._buckets: dict[int, _Bucket] = {}
-        self._lock = threading.Lock()
 
     def take(self, user_id: int) -> None:
+        try:
+            self._take(user_id)
+        except IntegrityError:  # another process created this user's bucket first: take from that one
+            self._take(user_id)
+
+    def _refilled(self, now: float) -> ColumnElement[float]:
+        """The bucket's tokens at ``now``: what it held plus the refill since, at most ``capacity``."""
+        elapsed = case((_BUCKETS.c.updated < now, literal(now) - _BUCKETS.c.updated), else_=0.0)
+        tokens = _BUCKETS.c.tokens + elapsed * self.rate
+        return case((tokens > self.capacity, float(self.capacity)), else_=tokens)
+
+    def _take(self, user_id: int) -> None:
         now = self._clock()
-        with self._lock:
-            bucket = self._buckets.setdefault(user_id, _Bucket(float(self.capacity), now))
-            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
+        refilled = self._refilled(now)
+        mine = (_BUCKETS.c.name == self.name, _BUCKETS.c.user_id == user_id)
+        with self._engine.begin() as conn:
+            taken = conn.execute(
+                update(_BUCKETS).where(*mine, refilled >= 1).values(tokens=refilled - 1, updated=now)
+            )
+            if taken.rowcount:
                 return
-            wait = math.ceil((1 - bucket.tokens) / self.rate)
+            left = conn.execute(select(refilled).where(*mine)).scalar()
+            if left is None:
+                conn.execute(
+                    insert(_BUCKETS).values(
+                        name=self.name, user_id=user_id, tokens=self.capacity - 1.0, updated=now
+                    )
+                )
+                return
+        wait = max(1, math.ceil((1 - left) / self.rate))
         raise RateLimitedError(
             f"too many {self.name} requests; try again in {wait} s", details={"retry_after_s": wait}
         )

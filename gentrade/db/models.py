@@ -238,3 +238,18 @@ class AuditLog(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     request_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class RateBucket(Base):
+    """A token bucket of one rate limit for one user, in the database so every API process shares it.
+
+    No foreign key: a bucket is a few bytes of throttling state, and a limiter must work before (and
+    after) the user row it is keyed by.
+    """
+
+    __tablename__ = "rate_buckets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float, comment="Seconds since the epoch of the last refill.")

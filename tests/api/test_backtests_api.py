@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from test_strategies_api import spec
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.codegen import render
 from gentrade.engine import run_backtest
+from gentrade.errors import RateLimitedError
 from gentrade.spec import parse_spec
 from gentrade.tasks.execution import finite
 
@@ -109,7 +111,7 @@ def test_backtest_creation_is_rate_limited(api: Api) -> None:
     ).json()["id"]
     services = api.client.app.state.services
     original = services.backtest_limiter
-    services.backtest_limiter = RateLimiter("backtest", per_minute=1, capacity=1)
+    services.backtest_limiter = RateLimiter("backtest", per_minute=1, capacity=1, engine=services.engine)
     try:
         body = {"strategy_id": sid, "timerange": "20300101-20300102"}
         first = api.client.post("/api/v1/backtests", json=body, headers=headers)
@@ -122,16 +124,46 @@ def test_backtest_creation_is_rate_limited(api: Api) -> None:
     api.executor.wait(first.json()["id"], timeout=120)
 
 
-def test_token_bucket_refills() -> None:
+def test_token_bucket_refills(api: Api) -> None:
     now = [0.0]
-    limiter = RateLimiter("x", per_minute=60, capacity=2, clock=lambda: now[0])
+    engine = api.client.app.state.services.engine  # type: ignore[attr-defined]
+    limiter = RateLimiter("refill-test", per_minute=60, capacity=2, engine=engine, clock=lambda: now[0])
     limiter.take(1)
     limiter.take(1)
-    with pytest.raises(Exception, match="try again in 1 s"):
+    with pytest.raises(RateLimitedError, match="try again in 1 s"):
         limiter.take(1)
     limiter.take(2)
     now[0] = 1.0
     limiter.take(1)
+    with pytest.raises(RateLimitedError):
+        limiter.take(1)
+
+
+def _try_take(limiter: RateLimiter, user_id: int) -> bool:
+    try:
+        limiter.take(user_id)
+    except RateLimitedError:
+        return False
+    return True
+
+
+def test_every_api_process_draws_from_one_bucket(api: Api) -> None:
+    """Two limiters on one database, as in two processes of ``serve --workers 2``: the second cannot hand
+    out the tokens the first already spent, and a bucket created concurrently is not created twice."""
+    now = [100.0]
+    engine = api.client.app.state.services.engine  # type: ignore[attr-defined]
+    first, second = (
+        RateLimiter("shared-test", per_minute=1, capacity=3, engine=engine, clock=lambda: now[0])
+        for _ in range(2)
+    )
+    first.take(7)
+    second.take(7)
+    first.take(7)
+    with pytest.raises(RateLimitedError, match="try again in 60 s"):
+        second.take(7)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(_try_take, [first, second] * 4, [8] * 8))
+    assert outcomes.count(True) == 3 and outcomes.count(False) == 5
 
 
 @pytest.mark.parametrize("ids", ["²", "1,²", "٣", "1,-2", "0", "1,,x", "2147483648", ",".join(["1"] * 21)])

@@ -19,13 +19,18 @@ DECIDED = {"completed_success", "completed_failure", "expired"}
 
 def _unlimited(api: Api) -> None:
     """These tests generate more than one signal per user; the limit itself is tested on its own."""
-    api.client.app.state.signal_limiter = RateLimiter("signal generation", 6000, 1000)  # type: ignore[attr-defined]
+    api.client.app.state.signal_limiter = RateLimiter(  # type: ignore[attr-defined]
+        "signal generation", 6000, 1000, api.client.app.state.services.engine  # type: ignore[attr-defined]
+    )
 
 
 def _restore_default_limit(api: Api) -> None:
     settings = api.settings
     api.client.app.state.signal_limiter = RateLimiter(  # type: ignore[attr-defined]
-        "signal generation", settings.rate_signals_per_minute, settings.rate_signals_burst
+        "signal generation",
+        settings.rate_signals_per_minute,
+        settings.rate_signals_burst,
+        api.client.app.state.services.engine,  # type: ignore[attr-defined]
     )
 
 

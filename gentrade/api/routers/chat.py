@@ -54,7 +54,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.services.settings
     store = open_chat_store(settings.resolved_database_url)
     app.state.chat_store = store
-    app.state.chat_limiter = RateLimiter("chat", settings.rate_chat_per_minute, settings.rate_chat_burst)
+    app.state.chat_limiter = RateLimiter(
+        "chat", settings.rate_chat_per_minute, settings.rate_chat_burst, app.state.services.engine
+    )
     try:
         yield
     finally:

@@ -40,7 +40,10 @@ from gentrade.spec.signal import SignalTimeframe
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.services.settings
     app.state.signal_limiter = RateLimiter(
-        "signal generation", settings.rate_signals_per_minute, settings.rate_signals_burst
+        "signal generation",
+        settings.rate_signals_per_minute,
+        settings.rate_signals_burst,
+        app.state.services.engine,
     )
     yield
 
