@@ -19,8 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from gentrade.db.models import RateBucket
 from gentrade.errors import RateLimitedError
 
-_BUCKETS = RateBucket.__table__
-
 
 class RateLimiter:
     """``capacity`` requests at once, refilled at ``per_minute``; ``take`` raises 429 with Retry-After."""
@@ -47,24 +45,24 @@ class RateLimiter:
 
     def _refilled(self, now: float) -> ColumnElement[float]:
         """The bucket's tokens at ``now``: what it held plus the refill since, at most ``capacity``."""
-        elapsed = case((_BUCKETS.c.updated < now, literal(now) - _BUCKETS.c.updated), else_=0.0)
-        tokens = _BUCKETS.c.tokens + elapsed * self.rate
+        elapsed = case((RateBucket.updated < now, literal(now) - RateBucket.updated), else_=0.0)
+        tokens = RateBucket.tokens + elapsed * self.rate
         return case((tokens > self.capacity, float(self.capacity)), else_=tokens)
 
     def _take(self, user_id: int) -> None:
         now = self._clock()
         refilled = self._refilled(now)
-        mine = (_BUCKETS.c.name == self.name, _BUCKETS.c.user_id == user_id)
+        mine = (RateBucket.name == self.name, RateBucket.user_id == user_id)
         with self._engine.begin() as conn:
             taken = conn.execute(
-                update(_BUCKETS).where(*mine, refilled >= 1).values(tokens=refilled - 1, updated=now)
+                update(RateBucket).where(*mine, refilled >= 1).values(tokens=refilled - 1, updated=now)
             )
             if taken.rowcount:
                 return
             left = conn.execute(select(refilled).where(*mine)).scalar()
             if left is None:
                 conn.execute(
-                    insert(_BUCKETS).values(
+                    insert(RateBucket).values(
                         name=self.name, user_id=user_id, tokens=self.capacity - 1.0, updated=now
                     )
                 )
