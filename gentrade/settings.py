@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     task_retry_backoff_s: float = Field(default=10.0, gt=0, description="First retry delay; then doubled.")
     task_retry_backoff_max_s: float = Field(default=300.0, gt=0)
     bot_health_interval_s: float = Field(default=60.0, gt=0, description="How often beat checks bots.")
+    bot_memory_mb: int = Field(
+        default=4096, gt=0, description="Address-space limit of each bot process (it runs strategy code)."
+    )
     runner: Literal["local", "docker"] = Field(
         default="local", description="Backtests run as a contained child process, or in a Docker container."
     )

@@ -27,7 +27,8 @@ _COLOURS = {"running": "green", "starting": "yellow", "stopped": "dim", "crashed
 def manager(state_dir: Path | None) -> BotManager:
     from gentrade.engine.bots import BotManager
 
-    return BotManager(state_dir or get_settings().user_dir / "bots")
+    settings = get_settings()
+    return BotManager(state_dir or settings.user_dir / "bots", memory_mb=settings.bot_memory_mb)
 
 
 def print_info(info: BotInfo, *, password: str | None = None) -> None:

@@ -38,7 +38,9 @@ class Managers:
     def of(self, owner_id: int) -> BotManager:
         with self._lock:
             if owner_id not in self._managers:
-                self._managers[owner_id] = BotManager(self.root / str(owner_id))
+                self._managers[owner_id] = BotManager(
+                    self.root / str(owner_id), memory_mb=self.settings.bot_memory_mb
+                )
             return self._managers[owner_id]
 
     def info(self, bot: Bot) -> BotInfo | None:

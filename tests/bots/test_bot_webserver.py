@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -91,3 +92,26 @@ def test_freqtrade_processes_inherit_no_server_secrets(
     environ = psutil.Process(info.pid).environ()
     assert "GENTRADE_CREDENTIALS_KEY" not in environ and "FREQTRADE__DRY_RUN" not in environ
     assert environ["PYTHONUNBUFFERED"] == "1" and environ["PATH"] == os.environ["PATH"]
+
+
+def test_freqtrade_processes_run_with_an_address_space_cap(user_dir: Path, tmp_path: Path) -> None:
+    """Strategy code in a long-running process is bounded in memory like a backtest; the cap reaches the
+    process itself (read back from the kernel), and a process over it fails instead of taking the host."""
+    capped = BotManager(tmp_path / "capped", memory_mb=3000)
+    try:
+        info = capped.start_webserver(user_dir, name="capped")
+        assert info.pid is not None
+        limit = 3000 * 1024 * 1024
+        assert psutil.Process(info.pid).rlimit(psutil.RLIMIT_AS) == (limit, limit)
+        assert capped.wait_running("capped", timeout_s=90).status is BotStatus.RUNNING
+    finally:
+        capped.stop_all(grace_s=10)
+    starved = BotManager(tmp_path / "starved", memory_mb=64)
+    try:
+        starved.start_webserver(user_dir, name="starved")
+        deadline = time.monotonic() + 60
+        while starved.status("starved").status is not BotStatus.CRASHED:
+            assert time.monotonic() < deadline, starved.logs("starved", lines=50)
+            time.sleep(0.5)
+    finally:
+        starved.stop_all(grace_s=10)

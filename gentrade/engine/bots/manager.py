@@ -46,6 +46,8 @@ DEFAULT_GRACE_S = 20.0
 CRASH_LOG_LINES = 30
 _PING_TIMEOUT_S = 1.0
 _POLL_S = 0.25
+#: A bot runs strategy code for as long as it trades: its address space is capped like a backtest's.
+DEFAULT_MEMORY_MB = 4096
 _CHILD_ENV = {"PYTHONUNBUFFERED": "1", "COLUMNS": "200", "MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1"}
 
 
@@ -70,9 +72,16 @@ class BotManager:
     ``freqtrade_command`` is how freqtrade is launched (default: this interpreter's ``-m freqtrade``).
     """
 
-    def __init__(self, state_dir: Path, *, freqtrade_command: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        freqtrade_command: Sequence[str] | None = None,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+    ) -> None:
         self.registry = Registry(state_dir)
         self.command = list(freqtrade_command or (sys.executable, "-m", "freqtrade"))
+        self.memory_mb = memory_mb
         # Children this manager spawned: polled so an exited one is reaped instead of lingering as a zombie.
         self._children: dict[int, psutil.Popen] = {}
 
@@ -200,7 +209,11 @@ class BotManager:
             command = [*self.command, *argv[:1], "--config", str(config_file)]
             command += ["--userdir", str(bot_dir / "user_data"), *argv[1:]]
             proc = processes.spawn(
-                command, cwd=bot_dir, log_file=log_file, env={**inherited_environment(), **_CHILD_ENV, **env}
+                command,
+                cwd=bot_dir,
+                log_file=log_file,
+                env={**inherited_environment(), **_CHILD_ENV, **env},
+                memory_mb=self.memory_mb,
             )
             self._children[proc.pid] = proc
             record = BotRecord(

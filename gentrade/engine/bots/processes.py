@@ -20,10 +20,17 @@ _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess)
 _TAIL_BYTES = 256 * 1024
 
 
-def spawn(argv: Sequence[str], *, cwd: Path, log_file: Path, env: Mapping[str, str]) -> psutil.Popen:
-    """Start ``argv`` as the leader of a new session with stdout and stderr appended to ``log_file``."""
+def spawn(
+    argv: Sequence[str], *, cwd: Path, log_file: Path, env: Mapping[str, str], memory_mb: int
+) -> psutil.Popen:
+    """Start ``argv`` as the leader of a new session with stdout and stderr appended to ``log_file``, its
+    address space capped at ``memory_mb``.
+
+    The cap is set from outside (``prlimit``) right after the start rather than in a ``preexec_fn``, which
+    is unsafe in a threaded parent such as the API; the child is still starting its interpreter then.
+    """
     with log_file.open("ab") as log:
-        return psutil.Popen(
+        proc = psutil.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env),
@@ -32,6 +39,10 @@ def spawn(argv: Sequence[str], *, cwd: Path, log_file: Path, env: Mapping[str, s
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    limit = memory_mb * 1024 * 1024
+    with contextlib.suppress(*_GONE):
+        proc.rlimit(psutil.RLIMIT_AS, (limit, limit))
+    return proc
 
 
 def find(pid: int, create_time: float) -> psutil.Process | None:
