@@ -406,4 +406,8 @@ def _evaluate_group(
         session.rollback()
         logger.warning("%s signals evaluated concurrently elsewhere; retried next sweep", group.symbol)
         return []
+    except Exception:  # a row damaged outside the API, say: this group waits, the others still go
+        session.rollback()
+        logger.exception("%s signals on %s candles not evaluated", group.symbol, group.timeframe)
+        return []
     return ids

@@ -107,6 +107,24 @@ def test_sweep_evaluates_only_expired_active_signals(session: Session, real_data
     assert evaluate_expired_signals(session, now=AS_OF + timedelta(days=1), datadir=real_datadir) == []
 
 
+def test_a_damaged_row_holds_back_its_group_only(session: Session, real_datadir: Path) -> None:
+    """Rows are read without validation (they were validated when stored): one damaged outside the API
+    must not stop the sweep, nor lose anything; its group stays active, the other groups are evaluated."""
+    alice = _user(session, "alice")
+    damaged = generate_signal(session, alice, "ETH/BTC", "1h", datadir=real_datadir, as_of=AS_OF)
+    healthy = generate_signal(session, alice, "LTC/BTC", "1h", datadir=real_datadir, as_of=AS_OF)
+    damaged.take_profits = [{"price": "not a price", "allocation": 1.0}]
+    session.commit()
+
+    done = evaluate_expired_signals(session, now=AS_OF + timedelta(days=1), datadir=real_datadir)
+
+    assert done == [healthy.id]
+    session.expire_all()
+    assert session.get(TradeSignal, damaged.id).status == "active"
+    assert session.query(SignalOutcome).filter_by(signal_id=damaged.id).one_or_none() is None
+    assert session.get(TradeSignal, healthy.id).status != "active"
+
+
 SWEEP_AT = datetime(2018, 2, 10, tzinfo=UTC)
 MIX = [  # symbol, signal timeframe, generated at, level spread; UNITTEST/BTC reads 1m candles, the others 5m
     *(("ETH/BTC", tf, datetime(2018, 1, 12, tzinfo=UTC) + timedelta(hours=29 * k), 1.0)
