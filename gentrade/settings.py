@@ -28,6 +28,16 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default the embedded SQLite file user_dir/gentrade.sqlite. "
         "PostgreSQL: postgresql+psycopg://user:password@host/db.",
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="PostgreSQL connections an engine keeps open. An API process has two engines (its "
+        "sync one, and an asyncio one for hot reads), a worker process one: size max_connections for "
+        "(pool size + overflow) x engines.",
+    )
+    database_max_overflow: int = Field(
+        default=20, ge=0, description="PostgreSQL connections an engine may open beyond its pool size."
+    )
     secret_key: SecretStr | None = Field(
         default=None, description="JWT signing key; embedded default: generated into user_dir/.secrets."
     )

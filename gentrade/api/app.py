@@ -16,7 +16,7 @@ from gentrade.api.executor import BacktestExecutor, LocalExecutor
 from gentrade.api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.routers import auth, backtests, bots, chat, credentials, health, signals, strategies, users
-from gentrade.db.engine import make_async_engine, make_engine, make_session_factory
+from gentrade.db.engine import make_async_engine, make_engine, make_session_factory, pool_options
 from gentrade.db.keys import CredentialCipher, jwt_secret
 from gentrade.db.migrate import ensure_schema
 from gentrade.settings import Settings, get_settings
@@ -36,9 +36,13 @@ def default_executor(sessions: sessionmaker[Session], settings: Settings) -> Bac
 def build_services(
     settings: Settings, engine: Engine | None = None, executor: BacktestExecutor | None = None
 ) -> Services:
-    engine = engine or make_engine(settings.resolved_database_url)
+    engine = engine or make_engine(settings.resolved_database_url, **pool_options(settings))
     sessions = make_session_factory(engine)
-    async_engine = make_async_engine(engine.url) if engine.dialect.name == "postgresql" else None
+    async_engine = (
+        make_async_engine(engine.url, **pool_options(settings))
+        if engine.dialect.name == "postgresql"
+        else None
+    )
     return Services(
         settings=settings,
         engine=engine,

@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from gentrade.settings import Settings
+
 PING_IF_IDLE_FOR_S = 1.0
 """A pooled connection idle for longer than this is pinged before use; one returned more recently is not.
 
@@ -64,6 +66,13 @@ def _ping_when_idle(engine: Engine) -> None:
         except dialect.loaded_dbapi.Error as err:
             # The pool discards this connection and checks out (or opens) another.
             raise exc.DisconnectionError(f"pooled connection failed its ping: {err}") from err
+
+
+def pool_options(settings: Settings) -> dict[str, int]:
+    """The configured pool sizing for a PostgreSQL engine; SQLite keeps SQLAlchemy's own pool."""
+    if make_url(settings.resolved_database_url).get_backend_name() != "postgresql":
+        return {}
+    return {"pool_size": settings.database_pool_size, "max_overflow": settings.database_max_overflow}
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:

@@ -42,7 +42,7 @@ from sqlalchemy.exc import OperationalError as DatabaseOperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gentrade.db.base import utcnow
-from gentrade.db.engine import make_engine, make_session_factory
+from gentrade.db.engine import make_engine, make_session_factory, pool_options
 from gentrade.db.models import Backtest
 from gentrade.db.repositories import backtests as repo
 from gentrade.errors import BacktestFailedError, BacktestTimeoutError, DockerUnavailableError, GenTradeError
@@ -68,7 +68,7 @@ settings = settings_of(app)
 @functools.cache
 def sessions() -> sessionmaker[Session]:
     """One engine per process, made on first use (never inherited across the prefork pool's fork)."""
-    return make_session_factory(make_engine(settings.resolved_database_url))
+    return make_session_factory(make_engine(settings.resolved_database_url, **pool_options(settings)))
 
 
 @signals.worker_process_init.connect
