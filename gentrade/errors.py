@@ -76,6 +76,10 @@ class BacktestFailedError(GenTradeError):
     http_status = 500
 
 
+class ZygoteUnavailableError(BacktestFailedError):
+    """The warm process backtests fork from could not be started, or died: infrastructure, worth a retry."""
+
+
 class ConfigError(GenTradeError):
     """A configuration value is missing or invalid."""
 

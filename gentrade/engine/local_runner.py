@@ -24,14 +24,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gentrade.engine.launch import Launched, child_environment, kill_session
-from gentrade.errors import BacktestFailedError, BacktestTimeoutError
+from gentrade.errors import BacktestTimeoutError, ZygoteUnavailableError
 
 _START_TIMEOUT_S = 120
 _REPLY_TIMEOUT_S = 30
-
-
-class ZygoteUnavailableError(BacktestFailedError):
-    """The zygote could not be started, or died: an infrastructure error, worth a retry."""
 
 
 def _read_line(conn: socket.socket, deadline: float) -> bytes:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gentrade.db.base import utcnow
 from gentrade.db.models import Bot, StrategyVersion
@@ -32,46 +35,46 @@ def managers() -> Managers:
     return Managers(settings_of(app))
 
 
-@app.task(name="gentrade.bots.start", acks_late=False)
-def start_bot(bot_id: int, request_id: str | None = None) -> str:
-    """Start a dry-run bot for the row; at most once (a redelivered start must not start a second bot)."""
+@contextmanager
+def _bot_row(bot_id: int, request_id: str | None) -> Iterator[tuple[Session, Bot]]:
+    """The row a bot task acts on, in a session of its own, with the queuing request's id on the logs."""
     token = request_id_var.set(request_id)
     try:
         with sessions()() as session:
             bot = session.get(Bot, bot_id)
             if bot is None:
                 raise NotFoundError(f"bot {bot_id} not found")
-            if bot.config.get("live", False):
-                raise LiveTradingRefusedError("a live bot starts only through the API, which confirms it")
-            version = session.get(StrategyVersion, bot.strategy_version_id)
-            assert version is not None  # the foreign key is ON DELETE RESTRICT
-            info = managers().launch(bot, version, keys=None)
-            bot.status, bot.updated_at = info.status.value, utcnow()
-            session.commit()
-        logger.info("bot started", extra={"bot": bot_id, "status": info.status.value})
-        return info.status.value
+            yield session, bot
     finally:
         request_id_var.reset(token)
+
+
+@app.task(name="gentrade.bots.start", acks_late=False)
+def start_bot(bot_id: int, request_id: str | None = None) -> str:
+    """Start a dry-run bot for the row; at most once (a redelivered start must not start a second bot)."""
+    with _bot_row(bot_id, request_id) as (session, bot):
+        if bot.config.get("live", False):
+            raise LiveTradingRefusedError("a live bot starts only through the API, which confirms it")
+        version = session.get(StrategyVersion, bot.strategy_version_id)
+        assert version is not None  # the foreign key is ON DELETE RESTRICT
+        info = managers().launch(bot, version, keys=None)
+        bot.status, bot.updated_at = info.status.value, utcnow()
+        session.commit()
+        logger.info("bot started", extra={"bot": bot_id, "status": info.status.value})
+    return info.status.value
 
 
 @app.task(name="gentrade.bots.stop")
 def stop_bot(bot_id: int, request_id: str | None = None) -> str:
     """Stop the bot's process (idempotent) and record it stopped."""
-    token = request_id_var.set(request_id)
-    try:
-        with sessions()() as session:
-            bot = session.get(Bot, bot_id)
-            if bot is None:
-                raise NotFoundError(f"bot {bot_id} not found")
-            if managers().info(bot) is None:
-                logger.info("bot had no process to stop", extra={"bot": bot_id})
-            else:
-                managers().of(bot.owner_id).stop(process_name(bot))
-            bot.status, bot.updated_at = "stopped", utcnow()
-            session.commit()
-        return "stopped"
-    finally:
-        request_id_var.reset(token)
+    with _bot_row(bot_id, request_id) as (session, bot):
+        if managers().info(bot) is None:
+            logger.info("bot had no process to stop", extra={"bot": bot_id})
+        else:
+            managers().of(bot.owner_id).stop(process_name(bot))
+        bot.status, bot.updated_at = "stopped", utcnow()
+        session.commit()
+    return "stopped"
 
 
 @app.task(name="gentrade.bots.check_health")
