@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from gentrade.db.models import RateBucket
 from gentrade.errors import RateLimitedError
 
+_ATTEMPTS = 5
+
 
 class RateLimiter:
     """``capacity`` requests at once, refilled at ``per_minute``; ``take`` raises 429 with Retry-After."""
@@ -38,10 +40,23 @@ class RateLimiter:
         self._clock = clock
 
     def take(self, user_id: int) -> None:
-        try:
-            self._take(user_id)
-        except IntegrityError:  # another process created this user's bucket first: take from that one
-            self._take(user_id)
+        """Take a token or raise 429. Another process may create the bucket, or commit a take, between
+        this process's statements: the attempt then only learns the bucket's state and goes again."""
+        for _ in range(_ATTEMPTS):
+            try:
+                left = self._take(user_id)
+            except IntegrityError:  # another process created this user's bucket first
+                continue
+            if left is None:
+                return
+            if left < 1:
+                wait = max(1, math.ceil((1 - left) / self.rate))
+                raise RateLimitedError(
+                    f"too many {self.name} requests; try again in {wait} s", details={"retry_after_s": wait}
+                )
+        raise RateLimitedError(
+            f"too many concurrent {self.name} requests; try again in 1 s", details={"retry_after_s": 1}
+        )
 
     def _refilled(self, now: float) -> ColumnElement[float]:
         """The bucket's tokens at ``now``: what it held plus the refill since, at most ``capacity``."""
@@ -49,7 +64,8 @@ class RateLimiter:
         tokens = RateBucket.tokens + elapsed * self.rate
         return case((tokens > self.capacity, float(self.capacity)), else_=tokens)
 
-    def _take(self, user_id: int) -> None:
+    def _take(self, user_id: int) -> float | None:
+        """None when a token was taken; else the tokens the bucket holds now (none left, or a race)."""
         now = self._clock()
         refilled = self._refilled(now)
         mine = (RateBucket.name == self.name, RateBucket.user_id == user_id)
@@ -58,7 +74,7 @@ class RateLimiter:
                 update(RateBucket).where(*mine, refilled >= 1).values(tokens=refilled - 1, updated=now)
             )
             if taken.rowcount:
-                return
+                return None
             left = conn.execute(select(refilled).where(*mine)).scalar()
             if left is None:
                 conn.execute(
@@ -66,8 +82,5 @@ class RateLimiter:
                         name=self.name, user_id=user_id, tokens=self.capacity - 1.0, updated=now
                     )
                 )
-                return
-        wait = max(1, math.ceil((1 - left) / self.rate))
-        raise RateLimitedError(
-            f"too many {self.name} requests; try again in {wait} s", details={"retry_after_s": wait}
-        )
+                return None
+        return float(left)

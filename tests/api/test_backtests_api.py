@@ -164,6 +164,12 @@ def test_every_api_process_draws_from_one_bucket(api: Api) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = list(pool.map(_try_take, [first, second] * 4, [8] * 8))
     assert outcomes.count(True) == 3 and outcomes.count(False) == 5
+    # First takes racing on 40 new buckets: a bucket another process created, or a take it committed,
+    # between this process's statements must not read as an empty bucket.
+    users = [100 + k // 3 for k in range(120)]  # each takes its whole capacity of 3
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(_try_take, [first, second] * 60, users))
+    assert all(outcomes)
 
 
 @pytest.mark.parametrize("ids", ["²", "1,²", "٣", "1,-2", "0", "1,,x", "2147483648", ",".join(["1"] * 21)])
