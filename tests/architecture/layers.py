@@ -102,7 +102,7 @@ def forbidden(arrow: Arrow) -> str | None:
     if arrow.target in NEVER.get(arrow.source, frozenset()):
         return f"{arrow.source} never imports {arrow.target}"
     if target_rank > source_rank:
-        return f"{arrow.source} (rank {source_rank}) imports {arrow.target} (rank {target_rank}), an upward arrow"
+        return f"{arrow.source} (rank {source_rank}) imports {arrow.target} (rank {target_rank}): upward"
     return None
 
 
