@@ -238,6 +238,7 @@ class AuditLog(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     request_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class RateBucket(Base):

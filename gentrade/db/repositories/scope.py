@@ -51,8 +51,12 @@ def record(
     object_type: str,
     object_id: Any,
     request_id: str | None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append to the audit log in the caller's transaction: the entry exists exactly when the change does."""
+    """Append to the audit log in the caller's transaction: the entry exists exactly when the change does.
+
+    ``detail`` says what happened when the action alone does not (e.g. which trades an emergency stop closed).
+    """
     session.add(
         AuditLog(
             actor_id=actor.id if actor is not None else None,
@@ -60,5 +64,6 @@ def record(
             object_type=object_type,
             object_id=None if object_id is None else str(object_id),
             request_id=request_id,
+            detail=detail,
         )
     )

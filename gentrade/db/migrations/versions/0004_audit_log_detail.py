@@ -12,16 +12,19 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
 
 def upgrade() -> None:
     with op.batch_alter_table("audit_log") as batch:
-        batch.add_column(sa.Column("detail", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("detail", JSON_TYPE, nullable=True))
 
 
 def downgrade() -> None:
