@@ -17,7 +17,7 @@ from gentrade.api.middleware import RequestContextMiddleware, RequestGuardMiddle
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.routers import auth, backtests, bots, chat, credentials, health, signals, strategies, users
 from gentrade.db.engine import make_async_engine, make_engine, make_session_factory, pool_options
-from gentrade.db.keys import CredentialCipher, jwt_secret
+from gentrade.db.keys import CredentialCipher, check_secrets, jwt_secret
 from gentrade.db.migrate import ensure_schema
 from gentrade.settings import Settings, get_settings
 
@@ -36,6 +36,7 @@ def default_executor(sessions: sessionmaker[Session], settings: Settings) -> Bac
 def build_services(
     settings: Settings, engine: Engine | None = None, executor: BacktestExecutor | None = None
 ) -> Services:
+    check_secrets(settings)  # before anything is opened or a default key is generated
     engine = engine or make_engine(settings.resolved_database_url, **pool_options(settings))
     sessions = make_session_factory(engine)
     async_engine = (

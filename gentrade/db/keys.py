@@ -13,9 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy.engine import make_url
 
 from gentrade.errors import ConfigError
 from gentrade.settings import Settings
+
+MIN_SECRET_BYTES = 32
+"""HS256 signs with the key as given: a short one is guessed offline from any one token (RFC 7518 §3.2 asks
+for at least the hash's 256 bits)."""
 
 
 def local_secret(user_dir: Path, name: str, generate: Callable[[], str]) -> str:
@@ -30,6 +35,37 @@ def local_secret(user_dir: Path, name: str, generate: Callable[[], str]) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(generate())
     return path.read_text().strip()
+
+
+def is_production(settings: Settings) -> bool:
+    """PostgreSQL or Redis: a deployment of several processes or hosts, where a key generated into one
+    machine's ``user_dir`` is either not shared (tokens fail at random) or sits in a shared volume."""
+    database = make_url(settings.resolved_database_url).get_backend_name()
+    return database == "postgresql" or settings.resolved_task_broker_url.startswith(("redis://", "rediss://"))
+
+
+def check_secrets(settings: Settings) -> None:
+    """Refuse to start with a weak or missing key, naming every problem at once.
+
+    An empty key made every login a 500 and a one-byte key let anyone forge tokens, and both started
+    without a word; production settings must hand both keys in rather than use the generated defaults.
+    """
+    problems = []
+    secret = settings.secret_key.get_secret_value() if settings.secret_key is not None else None
+    if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
+        problems.append(f"GENTRADE_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
+    if is_production(settings):
+        for name, value in (
+            ("GENTRADE_SECRET_KEY", secret),
+            ("GENTRADE_CREDENTIALS_KEY", settings.credentials_key),
+        ):
+            if value is None:
+                problems.append(
+                    f"{name} must be set with a PostgreSQL database or a Redis broker "
+                    "(the embedded default key is refused)"
+                )
+    if problems:
+        raise ConfigError("; ".join(problems), details={"problems": problems})
 
 
 def jwt_secret(settings: Settings) -> str:

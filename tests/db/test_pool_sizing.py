@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy.pool import QueuePool
 
 from gentrade.api.app import build_services
@@ -17,7 +18,12 @@ from gentrade.settings import Settings
 def test_both_engines_of_an_api_process_take_the_configured_pool(tmp_path: Path) -> None:
     with fresh_postgres() as url:
         settings = Settings(
-            user_dir=tmp_path, database_url=url, database_pool_size=3, database_max_overflow=1
+            user_dir=tmp_path,
+            database_url=url,
+            database_pool_size=3,
+            database_max_overflow=1,
+            secret_key="s" * 32,  # PostgreSQL is production: the embedded default keys are refused
+            credentials_key=Fernet.generate_key().decode(),
         )
         services = build_services(settings)
         try:
