@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gentrade.spec.common import TIMEFRAME_MINUTES, Direction, Timeframe
+from gentrade.spec.costs import breakeven_price
 from gentrade.spec.indicators import INDICATOR_KINDS, Indicator
 from gentrade.spec.risk import AtrMultiple, Percent, RMultiple, StopSpec, TakeProfitLevel, Trailing
 from gentrade.spec.rules import AllOf, AnyOf, Comparison, Condition, Const, IndicatorRef, Price
@@ -58,6 +59,7 @@ __all__ = [
     "Timeframe",
     "TradeSignal",
     "Trailing",
+    "breakeven_price",
     "error_list",
     "load_document",
     "load_spec",
