@@ -4,8 +4,8 @@ Signals, the rendered strategies (the renderer copies ``breakeven_price`` verbat
 because a strategy must run in plain freqtrade without GenTrade installed) and the test referee all use this
 function, so a break-even stop means the same price everywhere.
 
-Costs are per side and proportional to the traded value: the exchange fee plus the assumed slippage are paid on
-the entry and again on the exit. A long bought at ``entry`` pays ``entry * (1 + c)`` per unit and receives
+Costs are per side and proportional to the traded value: the exchange fee plus the assumed slippage are paid
+on the entry and again on the exit. A long bought at ``entry`` pays ``entry * (1 + c)`` per unit and receives
 ``p * (1 - c)`` when it sells at ``p``; it breaks even at ``p = entry * (1 + c) / (1 - c)`` (a short mirrors
 it). This is also freqtrade's own profit arithmetic (``open value * (1 + fee_open)``, ``close value *
 (1 - fee_close)``), so a break-even stop filled at this price shows a profit of zero, not a small loss.
