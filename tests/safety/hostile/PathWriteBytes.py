@@ -1,0 +1,35 @@
+"""Write bytes outside the run at bot start through the datadir path in self.config."""
+# ATTACK-TARGET: /tmp/gentrade-hostile-PathWriteBytes
+
+import logging
+
+import numpy as np
+import pandas as pd
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import IStrategy
+
+logger = logging.getLogger(__name__)
+
+
+class PathWriteBytes(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    stoploss = -0.10
+    minimal_roi = {"0": 0.05}
+
+    def bot_start(self, **kwargs) -> None:
+        self.config["datadir"].joinpath("/tmp/gentrade-hostile-PathWriteBytes").write_bytes(b"x")  # VIOLATION
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] < 30, "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] > 70, "exit_long"] = 1
+        return dataframe
