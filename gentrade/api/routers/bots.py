@@ -11,15 +11,15 @@ says ``live`` and ``confirm_real_money`` and names one of the caller's exchange 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gentrade.api.bot_removal import remove_bot
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
 from gentrade.api.schemas.bots import BotIn, BotLogs, BotOut
 from gentrade.api.schemas.common import ObjectId, problems
@@ -206,15 +206,7 @@ def delete_bot(
     bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession, request_id: RequestId
 ) -> Response:
     """Stop the bot, then forget it: its row, its registry entry and its files (trade database included)."""
-    bot = _bot(session, bot_id, user)
-    managers = _managers(request)
-    manager, name = managers.of(bot.owner_id), process_name(bot)
-    if managers.info(bot) is not None:
-        manager.stop(name)
-    for folder in (manager.registry.bot_dir(name), managers.source_dir(bot)):
-        with suppress(FileNotFoundError):
-            shutil.rmtree(folder)
-    session.delete(bot)
+    remove_bot(session, _managers(request), _bot(session, bot_id, user))
     record(session, user, "delete", "bot", bot_id, request_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

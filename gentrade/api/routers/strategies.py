@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic_core import to_json
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.concurrency import run_in_threadpool
 
+from gentrade.api.bot_removal import holders, remove_bot
 from gentrade.api.deps import (
     BearerToken,
     BearerTokenDep,
@@ -34,10 +36,10 @@ from gentrade.api.schemas.strategies import (
     VersionSummary,
 )
 from gentrade.codegen import render, strategy_filename
-from gentrade.db.models import Strategy, StrategyVersion
+from gentrade.db.models import Bot, Strategy, StrategyVersion
 from gentrade.db.repositories import strategies as repo
 from gentrade.db.repositories.scope import record
-from gentrade.errors import AuthError, PayloadTooLargeError
+from gentrade.errors import AuthError, ConflictError, PayloadTooLargeError
 from gentrade.safety import audit, require_clean
 from gentrade.safety.policy import MAX_SOURCE_BYTES
 from gentrade.spec import StrategySpec
@@ -190,15 +192,44 @@ def update_strategy(
     return _out(strategy, version)
 
 
-@router.delete("/{strategy_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
+@router.delete("/{strategy_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
 def delete_strategy(
-    strategy_id: ObjectId, user: CurrentUser, session: DbSession, request_id: RequestId
+    strategy_id: ObjectId,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+    request_id: RequestId,
+    with_bots: Annotated[
+        bool,
+        Query(description="Also stop and delete the bots that run this strategy (else a 409 names them)."),
+    ] = False,
 ) -> Response:
-    """Delete the strategy, its versions and their backtests."""
-    repo.remove(session, repo.get(session, strategy_id, user))
+    """Delete the strategy, its versions and their backtests; a strategy a bot runs is a 409 listing the
+    bots, unless ``with_bots`` asks to stop and delete them too."""
+    strategy = repo.get(session, strategy_id, user)
+    bots = holders(session, strategy)
+    if bots and not with_bots:
+        raise _held(strategy_id, bots)
+    for bot in bots:
+        remove_bot(session, request.app.state.bot_managers, bot)
+        record(session, user, "delete", "bot", bot.id, request_id)
+    repo.remove(session, strategy)
     record(session, user, "delete", "strategy", strategy_id, request_id)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # a bot took a version between the check and the delete: nothing was deleted
+        session.rollback()
+        raise _held(strategy_id, holders(session, repo.get(session, strategy_id, user))) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _held(strategy_id: int, bots: Sequence[Bot]) -> ConflictError:
+    listed = [{"id": bot.id, "name": bot.name, "status": bot.status} for bot in bots]
+    names = ", ".join(f"{bot.name} (id {bot.id}, {bot.status})" for bot in bots)
+    return ConflictError(
+        f"strategy {strategy_id} is run by bots: {names}; delete them first or pass with_bots=true",
+        details={"bots": listed},
+    )
 
 
 @router.get("/{strategy_id}/versions", response_model=list[VersionSummary], responses=problems(404))
