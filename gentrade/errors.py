@@ -76,6 +76,15 @@ class BacktestFailedError(GenTradeError):
     http_status = 500
 
 
+class SandboxViolation(GenTradeError):
+    """Strategy code tried something the runtime guard refuses (a process, a write outside its run, a socket,
+    a denied import ...); the message names the audit event and the strategy's line, ``details`` holds
+    ``event``, ``detail`` and ``where``."""
+
+    code = "sandbox_violation"
+    http_status = 422
+
+
 class ZygoteUnavailableError(BacktestFailedError):
     """The warm process backtests fork from could not be started, or died: infrastructure, worth a retry."""
 

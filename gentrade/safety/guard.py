@@ -1,0 +1,593 @@
+"""The runtime guard: a PEP 578 audit hook that keeps outside code inside its run, even where the audit
+missed it.
+
+The static audit (``audit.py``) judges source text; a deny-list over huge allowed libraries cannot be
+complete, so every process that runs a user's strategy also installs this guard *before* the strategy is
+imported.
+``sys.addaudithook`` hooks cannot be removed, and the hook holds no state a strategy can reach: its policy is
+frozen into closure variables of immutable types, and every helper it calls (``os.fspath``, ``posix.lstat``,
+``str`` methods ...) is captured at install time, so replacing a module attribute or a builtin later changes
+nothing. Once installed it refuses, in *every* thread and whoever asks (freqtrade itself included):
+
+- process creation of any kind (``os.system``, ``subprocess``, ``os.posix_spawn``, ``os.exec*``, ``os.fork``,
+  ``pty``), signals to other processes, ctypes / ``dlopen``, new audit hooks, ``gc`` walks over live objects;
+- writes, renames, links, deletes, chmods, ``mkdir``, ``shutil`` copies and moves, SQLite databases, outside
+  the writable directories (the run's own directory and a private tmp); symlinks are resolved first;
+- sockets, except connections to ``allowed_endpoints`` (a bot's exchange host, its own api_server port);
+- caused by strategy code (a frame of the strategy file, or of any file under a writable directory, on the
+  stack): ``compile``/``exec``/``eval``/``marshal`` of code that is not a module being imported, building code
+  objects, starting threads, and imports of modules the audit policy (``gentrade.safety.policy``) denies.
+  A library's own import-time code (a ``<module>`` frame between the strategy and the event) is not caused by
+  the strategy, so ``import pandas_ta`` still works.
+
+A refusal is fatal: the hook writes one JSON line naming the event, the refused detail and the strategy's
+line (``SANDBOX_MARKER`` + JSON) to stderr and to ``report_fd``, then ends the process with
+``SANDBOX_EXIT_CODE``. Raising would not do: freqtrade's callback wrappers (and the strategy itself) can
+catch an exception and go on.
+The parent turns the report into ``SandboxViolation`` (``violation_from_report``).
+
+The hook is not a security boundary against native code (hence ctypes is refused, and the OS layers of
+``gentrade.engine.isolation`` are added where the machine allows them); ``_posixsubprocess.fork_exec``
+raises no audit event, so ``install_guard`` removes it from reach and the OS layer refuses ``execve``.
+
+API (stable; other runners reuse it)::
+
+    install_guard(GuardPolicy(writable_dirs=(run_dir, tmp_dir), strategy_path=strategy_file,
+                              allowed_endpoints=(Endpoint("api.binance.com", 443),), report_fd=fd))
+    violation_from_report(text) -> SandboxViolation | None
+"""
+
+from __future__ import annotations
+
+import _thread
+import json
+import os
+import posix
+import stat
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from gentrade.errors import SandboxViolation
+
+SANDBOX_EXIT_CODE = 97
+"""Exit status of a process the guard ended; parents that see it know to look for the report."""
+
+SANDBOX_MARKER = "sandbox_violation: "
+"""Prefix of the report line (stderr and ``report_fd``); the rest of the line is JSON."""
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_MAX_SYMLINKS = 40
+
+_PROCESS_EVENTS = (
+    *("os.system", "subprocess.Popen", "os.posix_spawn", "os.spawn", "os.exec", "os.fork", "os.forkpty"),
+    *("pty.spawn", "os.startfile", "webbrowser.open"),
+)
+_ALWAYS_REFUSED: dict[str, str] = {
+    **dict.fromkeys(_PROCESS_EVENTS, "starts a process"),
+    "sys.addaudithook": "adds an audit hook",
+    **dict.fromkeys(("gc.get_referrers", "gc.get_referents", "gc.get_objects"), "walks live objects"),
+    **dict.fromkeys(("sqlite3.enable_load_extension", "sqlite3.load_extension"), "loads native code"),
+    **dict.fromkeys(("syslog.openlog", "syslog.syslog"), "writes to the system log"),
+    "code.__new__": "builds a code object",
+}
+"""Refused whatever the arguments and whoever asks (ctypes events are added below)."""
+
+_CTYPES_EVENTS = frozenset(
+    {
+        "ctypes.dlopen",
+        "ctypes.dlsym",
+        "ctypes.dlsym/handle",
+        "ctypes.cdata",
+        "ctypes.cdata/buffer",
+        "ctypes.addressof",
+        "ctypes.call_function",
+        "ctypes.string_at",
+        "ctypes.wstring_at",
+        "ctypes.create_string_buffer",
+        "ctypes.create_unicode_buffer",
+        "ctypes.get_errno",
+        "ctypes.set_errno",
+        "ctypes.PyObj_FromPtr",
+        "ctypes.set_exception",
+        "ctypes.seh_exception",
+    }
+)
+_ALWAYS_REFUSED.update(dict.fromkeys(_CTYPES_EVENTS, "calls native code through ctypes"))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A network peer a guarded process may reach: a host name or address, and a port (None: any port)."""
+
+    host: str
+    port: int | None = None
+
+
+@dataclass(frozen=True)
+class GuardPolicy:
+    """What a guarded process may do.
+
+    ``writable_dirs``: the only places it may create, change or delete files (the run dir, a private tmp).
+    ``strategy_path``: the strategy file, so a refusal names its line and strategy-caused events are known.
+    ``allowed_endpoints``: network peers (empty for backtests: no network at all).
+    ``report_fd``: an open descriptor the parent reads; the violation line is written there as well as to
+    stderr (the parent's control socket for backtest children).
+    """
+
+    writable_dirs: tuple[Path, ...]
+    strategy_path: Path | None = None
+    allowed_endpoints: tuple[Endpoint, ...] = ()
+    report_fd: int | None = None
+    extra_strategy_dirs: tuple[Path, ...] = field(default=())
+
+    def to_json(self) -> str:
+        """The policy as JSON, to hand to a guarded child on its command line."""
+        return json.dumps(
+            {
+                "writable_dirs": [str(p) for p in self.writable_dirs],
+                "strategy_path": None if self.strategy_path is None else str(self.strategy_path),
+                "allowed_endpoints": [[e.host, e.port] for e in self.allowed_endpoints],
+                "report_fd": self.report_fd,
+                "extra_strategy_dirs": [str(p) for p in self.extra_strategy_dirs],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> GuardPolicy:
+        raw = json.loads(text)
+        return cls(
+            writable_dirs=tuple(Path(p) for p in raw["writable_dirs"]),
+            strategy_path=None if raw.get("strategy_path") is None else Path(raw["strategy_path"]),
+            allowed_endpoints=tuple(
+                Endpoint(str(h), None if p is None else int(p)) for h, p in raw.get("allowed_endpoints", [])
+            ),
+            report_fd=raw.get("report_fd"),
+            extra_strategy_dirs=tuple(Path(p) for p in raw.get("extra_strategy_dirs", [])),
+        )
+
+
+_installed: list[GuardPolicy] = []
+
+
+def guard_installed() -> bool:
+    """True once ``install_guard`` ran in this process (forks inherit the hook)."""
+    return bool(_installed)
+
+
+def violation_from_report(text: str) -> SandboxViolation | None:
+    """The first guard report in ``text`` (a log, a control channel) as an error, or None if there is none."""
+    for line in text.splitlines():
+        start = line.find(SANDBOX_MARKER)
+        if start < 0:
+            continue
+        try:
+            report = json.loads(line[start + len(SANDBOX_MARKER) :])
+            message = str(report["message"])
+        except (ValueError, KeyError, TypeError):
+            return SandboxViolation("the sandboxed process wrote a malformed violation report")
+        return SandboxViolation(message, details={k: report.get(k) for k in ("event", "detail", "where")})
+    return None
+
+
+def _module_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(allowed exact, allowed trees, denied trees) from the audit policy, so both layers share one list."""
+    from gentrade.safety import policy
+
+    exact = frozenset(policy.ALLOWED_MODULES_EXACT) | frozenset(policy.RESTRICTED_MODULES) | {"__future__"}
+    return exact, frozenset(policy.ALLOWED_MODULE_TREES), frozenset(policy.DENIED_MODULE_TREES)
+
+
+def _close_fork_exec_door() -> None:
+    """``_posixsubprocess.fork_exec`` starts programs without any audit event: take it out of reach."""
+    for name in ("_posixsubprocess", "subprocess"):
+        module = sys.modules.get(name)
+        for attribute in ("fork_exec", "_fork_exec"):
+            if module is not None and hasattr(module, attribute):
+                delattr(module, attribute)
+
+
+def install_guard(policy: GuardPolicy) -> None:
+    """Install the audit hook for the rest of this process's life (and its forks). Call it once, before the
+    strategy module is imported; a second call raises, since a hook can neither be removed nor replaced."""
+    if _installed:
+        raise RuntimeError("the sandbox guard is already installed in this process")
+    import _socket
+    import ctypes  # noqa: F401 - loading it dlopens the interpreter; done now, so later dlopens are all foreign
+
+    _close_fork_exec_door()
+    hook = _make_hook(policy, _module_rules(), _socket.getaddrinfo)
+    _installed.append(policy)
+    sys.addaudithook(hook)
+
+
+def _real_dir(path: Path) -> str:
+    return os.path.realpath(os.fspath(path)).rstrip("/") or "/"
+
+
+def _resolve_hosts(endpoints: Iterable[Endpoint], getaddrinfo: Callable[..., Any]) -> set[str]:
+    addresses: set[str] = set()
+    for endpoint in endpoints:
+        try:
+            for info in getaddrinfo(endpoint.host, endpoint.port):
+                addresses.add(str(info[4][0]))
+        except OSError:
+            continue
+    return addresses
+
+
+def _constant(reason: str) -> Callable[[tuple[Any, ...]], str | None]:
+    def handler(args: tuple[Any, ...]) -> str | None:
+        return reason
+
+    return handler
+
+
+def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachable from outside
+    policy: GuardPolicy,
+    module_rules: tuple[frozenset[str], frozenset[str], frozenset[str]],
+    getaddrinfo: Callable[..., Any],
+) -> Callable[[str, tuple[Any, ...]], None]:
+    """Build the hook. Every name it uses at call time is a local of this function, bound now."""
+    writable = tuple(_real_dir(p) for p in policy.writable_dirs)
+    writable_prefixes = tuple(p + "/" for p in writable)
+    strategy_files = frozenset(
+        s for p in ([policy.strategy_path] if policy.strategy_path else []) for s in (str(p), _real_dir(p))
+    )
+    code_prefixes = writable_prefixes + tuple(_real_dir(p) + "/" for p in policy.extra_strategy_dirs)
+    allowed_exact, allowed_trees, denied_trees = module_rules
+    endpoint_hosts = frozenset(e.host for e in policy.allowed_endpoints)
+    learned: set[str] = _resolve_hosts(policy.allowed_endpoints, getaddrinfo)
+    learned_ports: dict[str, frozenset[int | None]] = {}
+    for host in endpoint_hosts:
+        learned_ports[host] = frozenset(e.port for e in policy.allowed_endpoints if e.host == host)
+    report_fd = policy.report_fd
+    resolving = _thread._local()
+    marker, exit_code, write_flags, max_links, own_module = (
+        SANDBOX_MARKER,
+        SANDBOX_EXIT_CODE,
+        _WRITE_FLAGS,
+        _MAX_SYMLINKS,
+        __name__,
+    )
+
+    # Primitives, captured: later monkeypatching of os, posixpath or builtins does not reach the hook.
+    fspath, lstat, readlink, getcwd, getpid = (
+        os.fspath,
+        posix.lstat,
+        posix.readlink,
+        posix.getcwd,
+        posix.getpid,
+    )
+    s_islnk, write, exit_now, getframe = stat.S_ISLNK, posix.write, posix._exit, sys._getframe
+    isinstance_, str_, int_, tuple_, repr_, len_ = isinstance, str, int, tuple, repr, len
+    bytes_, getattr_, any_, range_ = bytes, getattr, any, range
+    listdir, stat_, s_isdir = posix.listdir, posix.stat, stat.S_ISDIR
+    dumps = json.dumps
+    own_pid = getpid()
+
+    def refuse(event: str, detail: str) -> None:
+        where = strategy_line()
+        message = f"the sandbox refused {event} ({detail})" + (f" at {where}" if where else "")
+        line = marker + dumps({"event": event, "detail": detail, "where": where, "message": message})
+        data = (line + "\n").encode("utf-8", "replace")
+        for fd in (2, report_fd):
+            if fd is not None:
+                try:  # noqa: SIM105 - contextlib is a module a strategy could patch; this is plain syntax
+                    write(fd, data)
+                except OSError:
+                    pass
+        exit_now(exit_code)
+
+    def is_strategy_code(filename: str) -> bool:
+        return filename in strategy_files or filename.startswith(code_prefixes)
+
+    def strategy_line() -> str | None:
+        frame: FrameType | None = getframe(1)
+        while frame is not None:
+            code = frame.f_code
+            if is_strategy_code(code.co_filename):
+                return f"{code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno} in {code.co_name}"
+            frame = frame.f_back
+        return None
+
+    def strategy_caused() -> bool:
+        """A strategy frame is on the stack with no library ``<module>`` frame (import-time code) above it."""
+        frame: FrameType | None = getframe(1)
+        while frame is not None:
+            code = frame.f_code
+            filename = code.co_filename
+            if is_strategy_code(filename):
+                return True
+            if code.co_name == "<module>" and not filename.startswith("<frozen importlib"):
+                return False
+            frame = frame.f_back
+        return False
+
+    def caller() -> tuple[str, str]:
+        """File and function of the Python code that called the audited function (1 handler, 2 hook)."""
+        code = getframe(3).f_code
+        return code.co_filename, code.co_name
+
+    def as_text(raw: Any) -> str:
+        path = fspath(raw)
+        return path.decode("utf-8", "surrogateescape") if isinstance_(path, bytes_) else path
+
+    def module_denied(name: str) -> bool:
+        if name in allowed_exact:
+            return False
+        parts = name.split(".")
+        prefixes = [".".join(parts[: i + 1]) for i in range_(len_(parts))]
+        if any_(p in denied_trees for p in prefixes):
+            return True
+        return not any_(p in allowed_trees for p in prefixes)
+
+    def real_path(raw: Any, dir_fd: Any = None) -> str | None:
+        """Absolute path with every symlink resolved, using only the captured primitives."""
+        if isinstance_(raw, int_):
+            return None
+        path = as_text(raw)
+        if not path.startswith("/"):
+            base = getcwd() if dir_fd is None else readlink(f"/proc/self/fd/{int_(dir_fd)}")
+            path = base + "/" + path
+        parts: list[str] = []
+        pending = [p for p in path.split("/") if p]
+        pending.reverse()
+        hops = 0
+        while pending:
+            part = pending.pop()
+            if part == ".":
+                continue
+            if part == "..":
+                if parts:
+                    parts.pop()
+                continue
+            candidate = "/" + "/".join([*parts, part])
+            try:
+                is_link = s_islnk(lstat(candidate).st_mode)
+            except OSError:
+                is_link = False
+            if is_link:
+                hops += 1
+                if hops > max_links:
+                    return candidate
+                target = readlink(candidate)
+                if target.startswith("/"):
+                    parts = []
+                more = [p for p in target.split("/") if p]
+                more.reverse()
+                pending.extend(more)
+                continue
+            parts.append(part)
+        return "/" + "/".join(parts)
+
+    def outside(raw: Any, dir_fd: Any = None, *, follow_last: bool = True) -> str | None:
+        """The path when it is outside every writable dir (refuse), else None."""
+        if isinstance_(raw, int_):
+            return None
+        if follow_last:
+            path = real_path(raw, dir_fd)
+        else:
+            # The last component is the object itself (a link to remove or rename), not where it points.
+            text = as_text(raw).rstrip("/")
+            head, _, tail = text.rpartition("/")
+            parent = real_path(head or ("/" if text.startswith("/") else "."), dir_fd)
+            path = None if parent is None else parent.rstrip("/") + "/" + tail
+        if path is None:
+            return None
+        if path in writable or path.startswith(writable_prefixes):
+            return None
+        return path
+
+    def on_open(args: tuple[Any, ...]) -> str | None:
+        flags = args[2] if len_(args) > 2 else 0
+        mode = args[1]
+        writes = (isinstance_(flags, int_) and flags & write_flags) or (
+            isinstance_(mode, str_) and any_(c in mode for c in "wax+")
+        )
+        if not writes:
+            return None
+        target = args[0]
+        if not isinstance_(target, int_) and not as_text(target).startswith("/"):
+            # A relative path may be meant relative to a dir_fd, which the event does not carry.
+            held = held_directory_outside()
+            if held is not None:
+                return f"relative write while holding a descriptor of {held}"
+        bad = outside(target)
+        return None if bad is None else f"write to {bad}"
+
+    def held_directory_outside() -> str | None:
+        for name in listdir("/proc/self/fd"):
+            try:
+                if not s_isdir(stat_("/proc/self/fd/" + name).st_mode):
+                    continue
+                target = readlink("/proc/self/fd/" + name)
+            except OSError:
+                continue
+            if target.startswith("/") and not (target in writable or target.startswith(writable_prefixes)):
+                return target
+        return None
+
+    def on_paths(*checks: tuple[int, int | None, bool]) -> Callable[[tuple[Any, ...]], str | None]:
+        """A handler checking argument ``index`` (with its dir_fd argument index) against writable dirs."""
+
+        def handler(args: tuple[Any, ...]) -> str | None:
+            for index, fd_index, follow in checks:
+                if index >= len_(args) or args[index] is None:
+                    continue
+                dir_fd = args[fd_index] if fd_index is not None and fd_index < len_(args) else None
+                bad = outside(args[index], dir_fd, follow_last=follow)
+                if bad is not None:
+                    return f"change to {bad}"
+            return None
+
+        return handler
+
+    def on_kill(args: tuple[Any, ...]) -> str | None:
+        target = args[0]
+        return None if target in (0, own_pid) else f"signal to process {target}"
+
+    def on_killpg(args: tuple[Any, ...]) -> str | None:
+        return f"signal to process group {args[0]}"
+
+    def on_prlimit(args: tuple[Any, ...]) -> str | None:
+        return None if args[0] in (0, own_pid) else f"limits of process {args[0]}"
+
+    def endpoint_allowed(host: str, port: Any) -> bool:
+        if host in endpoint_hosts:
+            ports = learned_ports[host]
+            return None in ports or port in ports
+        return host in learned
+
+    def on_address(args: tuple[Any, ...]) -> str | None:
+        address = args[1]
+        is_inet = isinstance_(address, tuple_) and len_(address) >= 2 and isinstance_(address[0], str_)
+        if is_inet and endpoint_allowed(address[0], address[1]):
+            return None
+        return f"network address {repr_(address)}"
+
+    def on_resolve(args: tuple[Any, ...]) -> str | None:
+        host = args[0]
+        if getattr_(resolving, "active", False):
+            return None
+        if isinstance_(host, bytes_):
+            host = host.decode("ascii", "replace")
+        if isinstance_(host, str_) and host in endpoint_hosts:
+            # Learn what the resolver answers now, so the connect that follows is recognised.
+            resolving.active = True
+            try:
+                for info in getaddrinfo(host, None):
+                    learned.add(str_(info[4][0]))
+            except OSError:
+                pass
+            finally:
+                resolving.active = False
+            return None
+        if host is None or host in learned:
+            return None
+        return f"name lookup of {repr_(host)}"
+
+    def on_import(args: tuple[Any, ...]) -> str | None:
+        name = args[0]
+        if isinstance_(name, str_) and module_denied(name) and strategy_caused():
+            return f"import of {name}"
+        return None
+
+    def on_exec(args: tuple[Any, ...]) -> str | None:
+        frame = getframe(1)  # the hook's frame; its caller ran exec
+        top = frame.f_back
+        module: str | None = None
+        loader = top.f_back if top is not None else None
+        if top is not None and loader is not None:
+            code = top.f_code
+            if (
+                code.co_filename.startswith("<frozen importlib")
+                and code.co_name == "_call_with_frames_removed"
+            ):
+                name = getattr_(loader.f_locals.get("module"), "__name__", None)
+                module = name if isinstance_(name, str_) else ""
+        if module is not None:
+            if module and module_denied(module) and strategy_caused():
+                return f"import of {module}"
+            return None
+        if strategy_caused():
+            code = args[0]
+            return f"running code from {getattr_(code, 'co_filename', '?')}"
+        return None
+
+    def on_compile(args: tuple[Any, ...]) -> str | None:
+        filename, function = caller()
+        if filename.startswith("<frozen importlib") and function == "source_to_code":
+            return None
+        return f"compiling {repr_(args[1])}" if strategy_caused() else None
+
+    def on_marshal(args: tuple[Any, ...]) -> str | None:
+        filename, function = caller()
+        if filename.startswith("<frozen importlib") and function == "_compile_bytecode":
+            return None
+        return "loading marshalled code" if strategy_caused() else None
+
+    def on_thread(args: tuple[Any, ...]) -> str | None:
+        return "starting a thread" if strategy_caused() else None
+
+    def on_sqlite(args: tuple[Any, ...]) -> str | None:
+        database = args[0]
+        if isinstance_(database, (str_, bytes_)) and database in (":memory:", b":memory:", "", b""):
+            return None
+        if isinstance_(database, str_) and database.startswith("file:"):
+            return f"database URI {database}"
+        bad = outside(database)
+        return None if bad is None else f"database {bad}"
+
+    def on_setattr(args: tuple[Any, ...]) -> str | None:
+        obj, name = args[0], args[1]
+        module = getattr_(obj, "__module__", None)
+        if module == own_module:
+            return f"changing the guard's {name}"
+        if name in ("__fspath__", "__str__") and module in ("pathlib", "os", "posixpath"):
+            return f"changing {getattr_(obj, '__name__', '?')}.{name}"
+        return None
+
+    handlers: dict[str, Callable[[tuple[Any, ...]], str | None]] = {
+        "open": on_open,
+        "os.rename": on_paths((0, 2, False), (1, 3, False)),
+        "os.link": on_paths((0, 2, True), (1, 3, False)),
+        "os.symlink": on_paths((1, 2, False)),
+        "os.remove": on_paths((0, 1, False)),
+        "os.rmdir": on_paths((0, 1, False)),
+        "os.mkdir": on_paths((0, 2, False)),
+        "os.chmod": on_paths((0, 2, True)),
+        "os.chown": on_paths((0, 3, True)),
+        "os.chflags": on_paths((0, None, True)),
+        "os.lchflags": on_paths((0, None, False)),
+        "os.utime": on_paths((0, 3, True)),
+        "os.truncate": on_paths((0, None, True)),
+        "os.setxattr": on_paths((0, None, True)),
+        "os.removexattr": on_paths((0, None, True)),
+        "shutil.copyfile": on_paths((1, None, True)),
+        "shutil.copymode": on_paths((1, None, True)),
+        "shutil.copystat": on_paths((1, None, True)),
+        "shutil.copytree": on_paths((1, None, True)),
+        "shutil.rmtree": on_paths((0, 1, False)),
+        "shutil.move": on_paths((0, None, False), (1, None, True)),
+        "shutil.chown": on_paths((0, None, True)),
+        "shutil.make_archive": on_paths((0, None, True)),
+        "shutil.unpack_archive": on_paths((1, None, True)),
+        "tempfile.mkstemp": on_paths((0, None, True)),
+        "tempfile.mkdtemp": on_paths((0, None, True)),
+        "sqlite3.connect": on_sqlite,
+        "os.kill": on_kill,
+        "os.killpg": on_killpg,
+        "resource.prlimit": on_prlimit,
+        "socket.connect": on_address,
+        "socket.bind": on_address,
+        "socket.sendto": on_address,
+        "socket.getaddrinfo": on_resolve,
+        "socket.gethostbyname": on_resolve,
+        "socket.gethostbyname_ex": on_resolve,
+        "socket.gethostbyaddr": on_resolve,
+        "import": on_import,
+        "exec": on_exec,
+        "compile": on_compile,
+        "marshal.loads": on_marshal,
+        "marshal.load": on_marshal,
+        "_thread.start_new_thread": on_thread,
+        "object.__setattr__": on_setattr,
+        "object.__delattr__": on_setattr,
+    }
+    for event, why in _ALWAYS_REFUSED.items():
+        handlers[event] = _constant(why)
+    get_handler = handlers.get
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        handler = get_handler(event)
+        if handler is None:
+            return
+        detail = handler(args)
+        if detail is not None:
+            refuse(event, detail)
+
+    return hook
