@@ -93,7 +93,9 @@ def backtest(
     slippage: Annotated[float, typer.Option(help="Assumed slippage per side (fraction).")] = 0.0005,
     wallet: Annotated[float, typer.Option(help="Starting balance in the stake currency.")] = 1000.0,
     stake_amount: Annotated[str, typer.Option(help="Stake per trade, or 'unlimited'.")] = "unlimited",
-    max_open_trades: Annotated[int, typer.Option(help="Concurrent trades.")] = 3,
+    max_open_trades: Annotated[
+        int | None, typer.Option(help="Concurrent trades (default: the strategy's own, else 3).")
+    ] = None,
     markets: Annotated[Path | None, typer.Option(help="Captured ccxt markets snapshot (JSON).")] = None,
     timeout: Annotated[float | None, typer.Option(help="Wall-clock limit in seconds.")] = None,
     memory_mb: Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from importlib import resources
 from string import Template
@@ -13,7 +14,7 @@ from gentrade.codegen.expressions import (
     signal_block,
     startup_candles,
 )
-from gentrade.spec import AtrMultiple, Percent, RMultiple, StrategySpec
+from gentrade.spec import AtrMultiple, Percent, RMultiple, StrategySpec, breakeven_price
 
 RENDERER_VERSION = 1
 _OVERLAY_KINDS = {"ema", "sma", "bbands", "donchian"}
@@ -30,10 +31,10 @@ def render(spec: StrategySpec) -> str:
         summary=_summary(spec),
         renderer_version=RENDERER_VERSION,
         spec_literal=_spec_literal(spec),
+        breakeven_source=inspect.getsource(breakeven_price).rstrip("\n"),
         timeframe=spec.timeframe,
         can_short=repr(spec.direction != "long"),
         startup_candle_count=startup_candles(spec),
-        use_exit_signal=repr(spec.exit_long is not None or spec.exit_short is not None),
         minimal_roi=json.dumps({str(minutes): ratio for minutes, ratio in (spec.minimal_roi or {}).items()}),
         stoploss=repr(-_hard_stop(spec)),
         targets=_literal(tuple((*_distance(level.target), level.fraction) for level in spec.take_profit)),

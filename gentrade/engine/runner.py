@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from gentrade.data import markets as market_snapshots
 from gentrade.data import store
-from gentrade.engine.config import Costs, build_config, stake_currency
+from gentrade.engine.config import DEFAULT_MAX_OPEN_TRADES, Costs, build_config, stake_currency
 from gentrade.engine.launch import ChildLauncher
 from gentrade.engine.local_runner import local_launcher
 from gentrade.engine.result import BacktestResult, RunInfo
@@ -39,6 +39,7 @@ from gentrade.errors import (
     StrategyLoadError,
     StrategyRuntimeError,
 )
+from gentrade.safety.guard import violation_from_report
 from gentrade.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,13 @@ _LOG_TAIL_CHARS = 1500
 
 def _strategy_timeframe(source: str, class_name: str) -> str | None:
     """The class-level ``timeframe = "..."`` literal, read without importing the strategy."""
+    value = _class_literal(source, class_name, "timeframe")
+    return value if isinstance(value, str) else None
+
+
+def _class_literal(source: str, class_name: str, attribute: str) -> object:
+    """The literal a class-level ``attribute = ...`` assigns (None when absent or not a literal); read
+    without importing the strategy."""
     for node in ast.walk(ast.parse(source)):
         if not (isinstance(node, ast.ClassDef) and node.name == class_name):
             continue
@@ -67,11 +75,25 @@ def _strategy_timeframe(source: str, class_name: str) -> str | None:
                 targets = [statement.target]
             else:
                 continue
-            value = statement.value
-            named = any(isinstance(t, ast.Name) and t.id == "timeframe" for t in targets)
-            if named and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                return value.value
+            named = any(isinstance(t, ast.Name) and t.id == attribute for t in targets)
+            if named and statement.value is not None:
+                try:
+                    return ast.literal_eval(statement.value)
+                except (ValueError, TypeError, SyntaxError, RecursionError):
+                    return None
     return None
+
+
+def _max_open_trades(source: str, class_name: str) -> int:
+    """The strategy's own literal ``max_open_trades`` (the spec's ``risk.max_open_trades``), else 3."""
+    value = _class_literal(source, class_name, "max_open_trades")
+    return value if isinstance(value, int) and value > 0 else DEFAULT_MAX_OPEN_TRADES
+
+
+def _declares_protections(source: str, class_name: str) -> bool:
+    """True when the class sets a non-empty literal ``protections`` list: freqtrade's backtest ignores
+    protections unless told (``enable_protections``), so a run that honours the strategy turns them on."""
+    return bool(_class_literal(source, class_name, "protections"))
 
 
 def _audited_class(strategy_file: Path) -> tuple[str, str]:
@@ -91,6 +113,14 @@ def _audited_class(strategy_file: Path) -> tuple[str, str]:
 def _run_dir_path(results_dir: Path, class_name: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return results_dir / f"{stamp}-{class_name}-{uuid.uuid4().hex[:8]}"
+
+
+def _log_text(log_file: Path) -> str:
+    """The whole log (a guard report from a child without a control channel, e.g. a container, is there)."""
+    try:
+        return log_file.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def _log_tail(log_file: Path) -> str:
@@ -155,7 +185,8 @@ def run_backtest(
     slippage: float = 0.0005,
     dry_run_wallet: float = 1000.0,
     stake_amount: float | Literal["unlimited"] = "unlimited",
-    max_open_trades: int = 3,
+    max_open_trades: int | None = None,
+    enable_protections: bool | None = None,
     markets_file: Path | None = None,
     env: Mapping[str, str] | None = None,
     launcher: ChildLauncher | None = None,
@@ -168,6 +199,8 @@ def run_backtest(
     from the candles. ``env`` reaches the child (``GENTRADE_REQUEST_ID`` tags its log lines); ``launcher``
     chooses where the child runs. The child's CPU time is capped at ``timeout_s`` too, which only a
     strategy that burns several cores at once can reach before the wall-clock limit.
+    ``max_open_trades`` None takes the strategy's own literal ``max_open_trades`` (else 3), and
+    ``enable_protections`` None turns protections on exactly when the strategy declares some.
     """
     strategy_file, datadir = Path(strategy_file), Path(datadir).resolve()
     source, class_name = _audited_class(strategy_file)
@@ -205,11 +238,18 @@ def run_backtest(
         costs=costs,
         dry_run_wallet=dry_run_wallet,
         stake_amount=stake_amount,
-        max_open_trades=max_open_trades,
+        max_open_trades=max_open_trades
+        if max_open_trades is not None
+        else _max_open_trades(source, class_name),
     )
+    if enable_protections if enable_protections is not None else _declares_protections(source, class_name):
+        config["enable_protections"] = True
     job = _write_job(run_dir, strategy_file.name, source, config, snapshot, memory_mb, math.ceil(timeout_s))
     log_file = run_dir / "worker.log"
     launched = (launcher or local_launcher())(run_dir / "job.json", run_dir, log_file, timeout_s, env or {})
+    if violation := violation_from_report(launched.sandbox_report or _log_text(log_file)):
+        violation.details = {**violation.details, "run_dir": str(run_dir)}
+        raise violation
     if not job.status_file.is_file():
         raise BacktestFailedError(
             f"the backtest process died without a result (log {log_file}): {_log_tail(log_file)}",
@@ -223,6 +263,7 @@ def run_backtest(
         result_zip=status.result_zip,
         log_file=log_file,
         network_isolation=launched.network_isolation,
+        os_layers=list(launched.os_layers),
         wall_s=launched.wall_s,
         child_import_s=status.import_s,
         backtest_s=status.backtest_s,

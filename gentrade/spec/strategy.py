@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from gentrade.spec.common import TIMEFRAME_MINUTES, Direction, Pair, Strict, Timeframe
 from gentrade.spec.indicators import PATH_DEPENDENT_KINDS, Indicator
 from gentrade.spec.risk import AtrMultiple, StopSpec, TakeProfitLevel, default_ladder
+from gentrade.spec.risk_controls import RiskSpec
 from gentrade.spec.rules import (
     MAX_DEPTH,
     MAX_NODES,
@@ -48,6 +49,9 @@ class StrategySpec(Strict):
     )
     max_candles_in_trade: int | None = Field(None, ge=1, le=100_000, description="Time stop.")
     atr_period: int = Field(14, ge=1, le=500, description="ATR period for ATR-based stops and targets.")
+    risk: RiskSpec | None = Field(
+        None, description="Account limits: protections, daily loss limit, sizing by risk, max open trades."
+    )
 
     @field_validator("name")
     @classmethod

@@ -36,6 +36,10 @@ _UNION_TAGS = {
     "obv",
     "donchian",
     "volume_sma",
+    "StoplossGuard",
+    "MaxDrawdown",
+    "CooldownPeriod",
+    "LowProfitPairs",
 }
 _TAGGED_PARENTS = {
     "entry_long",
