@@ -113,6 +113,46 @@ def stop(
     print_info(manager(state_dir).stop(name, grace_s=grace))
 
 
+@bot_app.command("emergency-stop")
+@cli_errors
+def emergency_stop(
+    name: Annotated[str | None, typer.Argument(help="The bot to stop (or --all).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every running bot.")] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the positions to close before stopping anyway.")
+    ] = 60.0,
+    state_dir: StateDir = None,
+) -> None:
+    """Close every open position at market (freqtrade's forceexit all), then stop the bot.
+
+    Exits 1 when a position did not close, naming it: it is still open on the exchange.
+    """
+    from gentrade.engine.bots import BotKind
+    from gentrade.errors import InvalidRequestError
+
+    if (name is None) == (not every):
+        raise InvalidRequestError("name one bot or pass --all (not both)")
+    bots = manager(state_dir)
+    if every:
+        names = [i.name for i in bots.list() if i.kind is BotKind.TRADE and i.stopped_at is None]
+    else:
+        names = [name or ""]
+    incomplete = False
+    for bot_name in names:
+        report = bots.emergency_stop(bot_name, close_timeout_s=timeout)
+        closed = ", ".join(f"#{t.trade_id} {t.pair}" for t in report.closed) or "none open"
+        console.print(f"{bot_name}: closed {closed}; bot {report.bot.status.value}", highlight=False)
+        for trade in report.not_closed:
+            console.print(f"[red]{bot_name}: #{trade.trade_id} {trade.pair} NOT closed: {trade.reason}[/red]")
+        if report.error:
+            console.print(f"[red]{bot_name}: positions unknown: {report.error}[/red]")
+        incomplete = incomplete or not report.complete
+    if not names:
+        console.print("no running bots")
+    if incomplete:
+        raise typer.Exit(1)
+
+
 @bot_app.command("logs")
 @cli_errors
 def logs(

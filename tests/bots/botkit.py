@@ -32,11 +32,20 @@ QUICK_LADDER = {
 }
 
 
-def local_bot_config(url: str) -> dict[str, Any]:
+TWO_PAIRS = {
+    **QUICK_LADDER,
+    "name": "QuickPair",
+    "description": "Enters both pairs at once (close > 0); targets far away, so both positions stay open.",
+    "pairs": [PAIR, "ETH/USDT"],
+    "take_profit": [{"target": {"percent": 50}, "fraction": 1.0}],
+}
+
+
+def local_bot_config(url: str, pairs: tuple[str, ...] = (PAIR,)) -> dict[str, Any]:
     """A dry-run config on the testnet that fills at once (orders priced at the other side of the book)
     and loops every second."""
     config, _ = build_config(
-        ConfigRequest(target=Target.LOCAL, url=url, pairs=(PAIR,), timeframe="1m", datadir="user_data/data")
+        ConfigRequest(target=Target.LOCAL, url=url, pairs=pairs, timeframe="1m", datadir="user_data/data")
     )
     config["entry_pricing"]["price_side"] = "other"
     config["exit_pricing"]["price_side"] = "other"
@@ -44,12 +53,20 @@ def local_bot_config(url: str) -> dict[str, Any]:
     return config
 
 
-def set_price(url: str, price: float, candles: int = 60) -> None:
-    """From now on the replayed BTC/USDT trades flat at ``price``."""
+def set_price(url: str, price: float, candles: int = 60, pair: str = PAIR) -> None:
+    """From now on the replayed ``pair`` trades flat at ``price``."""
     reply = httpx.post(
-        f"{url}/gentrade/v1/script", json={"symbol": PAIR, "prices": [price] * candles}, timeout=10
+        f"{url}/gentrade/v1/script", json={"symbol": pair, "prices": [price] * candles}, timeout=10
     )
     reply.raise_for_status()
+
+
+def hold_prices(url: str, pairs: tuple[str, ...]) -> None:
+    """``hold_price`` for several pairs."""
+    for pair in pairs:
+        reply = httpx.get(f"{url}/api/v3/ticker/price", params={"symbol": pair.replace("/", "")}, timeout=10)
+        reply.raise_for_status()
+        set_price(url, float(reply.json()["price"]), pair=pair)
 
 
 def hold_price(url: str) -> float:

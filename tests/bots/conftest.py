@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from botkit import QUICK_LADDER, REPLAY_SPEED, REPLAY_START, assert_no_process_left
+from botkit import QUICK_LADDER, REPLAY_SPEED, REPLAY_START, TWO_PAIRS, assert_no_process_left
 
 from gentrade.engine.bots import BotManager
 from gentrade.exchange.server import TestnetHandle, start_testnet
@@ -32,3 +32,8 @@ def manager(tmp_path: Path) -> Iterator[BotManager]:
     yield bots
     bots.stop_all(grace_s=10)
     assert_no_process_left(bots)
+
+
+@pytest.fixture(scope="session")
+def two_pair_strategy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_strategy(parse_spec(TWO_PAIRS), tmp_path_factory.mktemp("strategies2")).path

@@ -36,6 +36,14 @@ from gentrade.engine.bots.config import (
     new_credentials,
     webserver_config,
 )
+from gentrade.engine.bots.emergency import (
+    DEFAULT_CLOSE_TIMEOUT_S,
+    BotClient,
+    EmergencyStopReport,
+    OpenTrade,
+    TradeRef,
+    close_positions,
+)
 from gentrade.engine.bots.models import BotInfo, BotKind, BotRecord, BotStatus, Credentials
 from gentrade.engine.bots.registry import Registry, write_json
 from gentrade.engine.launch import inherited_environment
@@ -317,6 +325,24 @@ class BotManager:
             record.stopped_at = _now()
             self.registry.save(record)
         return self._info(record)
+
+    def emergency_stop(
+        self, name: str, *, close_timeout_s: float = DEFAULT_CLOSE_TIMEOUT_S, grace_s: float = DEFAULT_GRACE_S
+    ) -> EmergencyStopReport:
+        """Close every open position at market through the bot's REST API, then stop the bot.
+
+        Returns once the positions are closed or ``close_timeout_s`` ran out; the report names what did not
+        close. The bot is stopped either way: an emergency stop must not leave a bot trading.
+        """
+        record = self.registry.load(name)
+        closed: builtins.list[TradeRef] = []
+        not_closed: builtins.list[OpenTrade] = []
+        error = None
+        if record.kind is BotKind.TRADE and self._alive(record):
+            client = BotClient(record.api_url, self.registry.credentials(name))
+            closed, not_closed, error = close_positions(client, close_timeout_s)
+        info = self.stop(name, grace_s)
+        return EmergencyStopReport(name=name, closed=closed, not_closed=not_closed, error=error, bot=info)
 
     def stop_all(self, grace_s: float = DEFAULT_GRACE_S) -> builtins.list[BotInfo]:
         return [self.stop(r.name, grace_s) for r in self.registry.records() if r.stopped_at is None]
