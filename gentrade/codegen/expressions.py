@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from gentrade.spec import AllOf, AnyOf, Comparison, Const, IndicatorRef, Price, StrategySpec
 from gentrade.spec.indicators import (
     ADX,
@@ -21,6 +23,8 @@ from gentrade.spec.indicators import (
 from gentrade.spec.rules import Operator, iter_comparisons
 
 RISK_ATR_COLUMN = "gt_risk_atr"
+Constants = Mapping[int, str] | None
+"""Code standing in for rule constants, keyed by the constant's id() (the spec is frozen while rendering)."""
 _HLC = 'dataframe["high"], dataframe["low"], dataframe["close"]'
 
 
@@ -94,9 +98,10 @@ def risk_atr_line(period: int) -> str:
     return f"{_col(RISK_ATR_COLUMN)} = ta.ATR({_HLC}, timeperiod={period})"
 
 
-def operand_code(operand: Const | Price | IndicatorRef) -> str:
+def operand_code(operand: Const | Price | IndicatorRef, constants: Constants = None) -> str:
     if isinstance(operand, Const):
-        return repr(operand.value)
+        # A constant with a search range reads its hyperopt parameter (whose default is this value).
+        return (constants or {}).get(id(operand)) or repr(operand.value)
     if isinstance(operand, Price):
         series, shift = _col(operand.column), operand.shift
     else:
@@ -104,10 +109,10 @@ def operand_code(operand: Const | Price | IndicatorRef) -> str:
     return f"{series}.shift({shift})" if shift else series
 
 
-def _previous_code(operand: Const | Price | IndicatorRef) -> str:
+def _previous_code(operand: Const | Price | IndicatorRef, constants: Constants) -> str:
     """The operand one candle earlier; a constant is the same on every candle."""
     if isinstance(operand, Const):
-        return operand_code(operand)
+        return operand_code(operand, constants)
     return operand_code(operand.model_copy(update={"shift": operand.shift + 1}))
 
 
@@ -121,45 +126,47 @@ _MIRROR: dict[Operator, Operator] = {
 }
 
 
-def comparison_lines(comparison: Comparison) -> list[str]:
+def comparison_lines(comparison: Comparison, constants: Constants = None) -> list[str]:
     left, op, right = comparison.left, comparison.op, comparison.right
     if isinstance(left, Const):
         # A series comes first: `30 < rsi` reads the same as `rsi > 30`.
         left, op, right = right, _MIRROR[op], left
-    lhs, rhs = operand_code(left), operand_code(right)
+    lhs, rhs = operand_code(left, constants), operand_code(right, constants)
     if op in ("crosses_above", "crosses_below"):
         # Above (below) now, and not above (not below) on the previous candle: qtpylib's definition,
         # written out because freqtrade deprecates its vendored qtpylib.
         now, before = (">", "<=") if op == "crosses_above" else ("<", ">=")
-        previous_left, previous_right = _previous_code(left), _previous_code(right)
+        previous_left, previous_right = _previous_code(left, constants), _previous_code(right, constants)
         return ["(", f"    ({lhs} {now} {rhs})", f"    & ({previous_left} {before} {previous_right})", ")"]
     return [f"({lhs} {op} {rhs})"]
 
 
-def condition_lines(condition: Comparison | AllOf | AnyOf) -> list[str]:
+def condition_lines(condition: Comparison | AllOf | AnyOf, constants: Constants = None) -> list[str]:
     """A boolean Series expression, one operand per line inside parentheses, four-space indents."""
     if isinstance(condition, Comparison):
-        return comparison_lines(condition)
+        return comparison_lines(condition, constants)
     children, joiner = (condition.all, "&") if isinstance(condition, AllOf) else (condition.any, "|")
     if len(children) == 1:
         return condition_lines(children[0])
     body: list[str] = []
     for index, child in enumerate(children):
-        lines = condition_lines(child)
+        lines = condition_lines(child, constants)
         if index:
             lines = [f"{joiner} {lines[0]}", *lines[1:]]
         body.extend(lines)
     return ["(", *(f"    {line}" for line in body), ")"]
 
 
-def signal_block(column: str, condition: Comparison | AllOf | AnyOf | None) -> list[str]:
+def signal_block(
+    column: str, condition: Comparison | AllOf | AnyOf | None, constants: Constants = None
+) -> list[str]:
     """Statements setting `column` to 1 where the rule holds on a candle with volume."""
     if condition is None:
         return []
     has_volume = Comparison(left=Price(column="volume"), op=">", right=Const(value=0.0))
     children = condition.all if isinstance(condition, AllOf) else [condition]
     rule = AllOf(all=[*children, has_volume])
-    lines = condition_lines(rule)
+    lines = condition_lines(rule, constants)
     return [f"{column} = {lines[0]}", *lines[1:], f'dataframe.loc[{column}, "{column}"] = 1']
 
 

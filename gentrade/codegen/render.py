@@ -14,7 +14,22 @@ from gentrade.codegen.expressions import (
     signal_block,
     startup_candles,
 )
+from gentrade.codegen.search import (
+    PARAMETER_IMPORTS,
+    PLAN_KEY_EXTRA,
+    alias_lines,
+    all_alias_lines,
+    constant_code,
+    parameter_lines,
+    ranged_indicator_lines,
+    search_parameters,
+    stop_property,
+    targets_property,
+    trailing_property,
+    widest,
+)
 from gentrade.spec import AtrMultiple, Percent, RMultiple, StrategySpec, breakeven_price
+from gentrade.spec.search import SearchParameter
 
 RENDERER_VERSION = 1
 _OVERLAY_KINDS = {"ema", "sma", "bbands", "donchian"}
@@ -26,7 +41,15 @@ def render(spec: StrategySpec) -> str:
     template = Template(resources.files("gentrade.codegen").joinpath("strategy.py.tmpl").read_text("utf-8"))
     stop = spec.stop
     trailing = stop.trailing
+    ranged = search_parameters(spec)
+    constants = constant_code(ranged)
+    levels = [(*_distance(level.target), level.fraction) for level in spec.take_profit]
     return template.substitute(
+        parameter_imports=f"\nfrom freqtrade.strategy import {PARAMETER_IMPORTS}" if ranged else "",
+        parameters="".join(f"\n    {line}" for line in ["# Hyperopt parameters.", *parameter_lines(ranged)])
+        if ranged
+        else "",
+        plan_key_extra=PLAN_KEY_EXTRA if ranged else "",
         name=spec.name,
         summary=_summary(spec),
         renderer_version=RENDERER_VERSION,
@@ -34,24 +57,25 @@ def render(spec: StrategySpec) -> str:
         breakeven_source=inspect.getsource(breakeven_price).rstrip("\n"),
         timeframe=spec.timeframe,
         can_short=repr(spec.direction != "long"),
-        startup_candle_count=startup_candles(spec),
+        startup_candle_count=startup_candles(widest(spec, ranged)),
         minimal_roi=json.dumps({str(minutes): ratio for minutes, ratio in (spec.minimal_roi or {}).items()}),
-        stoploss=repr(-_hard_stop(spec)),
-        targets=_literal(tuple((*_distance(level.target), level.fraction) for level in spec.take_profit)),
-        stop=_literal(_distance(stop.initial)),
+        stoploss=repr(-_hard_stop(widest(spec, ranged))),
+        targets=targets_property(ranged, levels) or _literal(tuple(levels)),
+        stop=stop_property(ranged, *_distance(stop.initial)) or _literal(_distance(stop.initial)),
         stop_cap=repr(stop.max_percent / 100.0),
         breakeven_after=stop.breakeven_after_level or 0,
-        trailing=_literal(
-            None if trailing is None else (trailing.after_level, *_distance(trailing.distance))
-        ),
+        trailing=(trailing and trailing_property(ranged, trailing.after_level, *_distance(trailing.distance)))
+        or _literal(None if trailing is None else (trailing.after_level, *_distance(trailing.distance))),
         max_duration=_duration(spec),
         timeframe_minutes=spec.timeframe_minutes,
         plot_config=json.dumps(_plot_config(spec), indent=4).replace("\n", "\n    "),
-        indicator_lines=_block(_indicator_code(spec)),
+        indicator_lines=_block(_indicator_code(spec, ranged)),
         entry_lines=_block(
-            signal_block("enter_long", spec.entry_long) + signal_block("enter_short", spec.entry_short)
+            all_alias_lines(spec, ranged)
+            + signal_block("enter_long", spec.entry_long, constants)
+            + signal_block("enter_short", spec.entry_short, constants)
         ),
-        exit_lines=_block(_exit_code(spec)),
+        exit_lines=_block(_exit_code(spec, ranged, constants)),
     )
 
 
@@ -106,15 +130,27 @@ def _duration(spec: StrategySpec) -> str:
     return f"timedelta(minutes={spec.max_candles_in_trade * spec.timeframe_minutes})"
 
 
-def _indicator_code(spec: StrategySpec) -> list[str]:
-    lines = [line for indicator in spec.indicators for line in indicator_lines(indicator)]
+def _indicator_code(spec: StrategySpec, ranged: list[SearchParameter]) -> list[str]:
+    lines = [
+        line
+        for indicator in spec.indicators
+        for line in (
+            ranged_indicator_lines(indicator, ranged)
+            if alias_lines(indicator, ranged)
+            else indicator_lines(indicator)
+        )
+    ]
     if spec.uses_atr:
         lines.append(risk_atr_line(spec.atr_period))
     return lines
 
 
-def _exit_code(spec: StrategySpec) -> list[str]:
-    lines = signal_block("exit_long", spec.exit_long) + signal_block("exit_short", spec.exit_short)
+def _exit_code(spec: StrategySpec, ranged: list[SearchParameter], constants: dict[int, str]) -> list[str]:
+    lines = signal_block("exit_long", spec.exit_long, constants) + signal_block(
+        "exit_short", spec.exit_short, constants
+    )
+    if lines:
+        lines = all_alias_lines(spec, ranged) + lines
     return lines or ["# No exit rule: trades leave through the stop, the ladder, ROI or the time stop."]
 
 

@@ -24,6 +24,7 @@ from gentrade.spec.rules import (
     iter_comparisons,
     tree_shape,
 )
+from gentrade.spec.search import resolve_search
 
 _NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{2,63}$")
 _FRACTION_TOLERANCE = 1e-9
@@ -49,6 +50,10 @@ class StrategySpec(Strict):
     )
     max_candles_in_trade: int | None = Field(None, ge=1, le=100_000, description="Time stop.")
     atr_period: int = Field(14, ge=1, le=500, description="ATR period for ATR-based stops and targets.")
+    search: dict[str, tuple[float, float]] | None = Field(
+        None,
+        description="Hyperopt ranges: spec path -> [low, high], e.g. 'indicators.ema_fast.period': [10, 40].",
+    )
     risk: RiskSpec | None = Field(
         None, description="Account limits: protections, daily loss limit, sizing by risk, max open trades."
     )
@@ -98,6 +103,7 @@ class StrategySpec(Strict):
             if rule is not None:
                 self._check_rule(field, rule)
         self._check_ladder()
+        resolve_search(self)
         return self
 
     def _check_indicator_ids(self) -> None:
