@@ -11,17 +11,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from gentrade.engine.bots.models import BotInfo, Credentials
+from gentrade.engine.bots.client import BotClient
+from gentrade.engine.bots.models import BotInfo
 
 DEFAULT_CLOSE_TIMEOUT_S = 60.0
-_REQUEST_TIMEOUT_S = 10.0
 _POLL_S = 0.5
 
 
 class TradeRef(BaseModel):
+    """One trade as the bot's ``/status`` lists it."""
+
     model_config = ConfigDict(frozen=True)
 
     trade_id: int
@@ -59,40 +60,6 @@ class EmergencyStopReport(BaseModel):
         }
 
 
-class BotClient:
-    """The few freqtrade REST calls an emergency stop needs, with Basic auth; errors are returned as text."""
-
-    def __init__(self, api_url: str, creds: Credentials) -> None:
-        self.base = f"{api_url}/api/v1"
-        self.auth = (creds.username, creds.password)
-
-    def open_trades(self) -> list[TradeRef] | str:
-        try:
-            reply = httpx.get(f"{self.base}/status", auth=self.auth, timeout=_REQUEST_TIMEOUT_S)
-        except httpx.HTTPError as exc:
-            return f"the bot's api_server did not answer: {type(exc).__name__}"
-        if reply.status_code != 200:
-            return f"/status answered {reply.status_code}: {reply.text[:200]}"
-        return [TradeRef(trade_id=t["trade_id"], pair=t["pair"]) for t in reply.json()]
-
-    def pause(self) -> str | None:
-        """Stop new entries (open trades stay managed); None when freqtrade accepted it."""
-        return self._post("stopentry", {})
-
-    def force_exit_all(self) -> str | None:
-        """Exit every open trade at market; None when freqtrade accepted the request, else its answer."""
-        return self._post("forceexit", {"tradeid": "all", "ordertype": "market"})
-
-    def _post(self, route: str, body: dict[str, Any]) -> str | None:
-        try:
-            reply = httpx.post(f"{self.base}/{route}", json=body, auth=self.auth, timeout=_REQUEST_TIMEOUT_S)
-        except httpx.HTTPError as exc:
-            return f"the bot's api_server did not answer: {type(exc).__name__}"
-        if reply.status_code != 200:
-            return f"/{route} answered {reply.status_code}: {reply.text[:200]}"
-        return None
-
-
 def close_positions(
     client: BotClient, timeout_s: float
 ) -> tuple[list[TradeRef], list[OpenTrade], str | None]:
@@ -101,7 +68,7 @@ def close_positions(
     Returns (closed, still open, error); ``error`` says the bot could not be asked, so nothing is known.
     """
     paused = client.pause()
-    before = client.open_trades()
+    before = _open_trades(client)
     if isinstance(before, str):
         return [], [], before
     if not before:
@@ -110,7 +77,7 @@ def close_positions(
     deadline = time.monotonic() + timeout_s
     still: list[TradeRef] | str = before
     while refused is None:
-        still = client.open_trades()
+        still = _open_trades(client)
         if (isinstance(still, list) and not still) or time.monotonic() > deadline:
             break
         time.sleep(_POLL_S)
@@ -121,3 +88,10 @@ def close_positions(
     closed = [t for t in before if t.trade_id not in open_ids]
     not_closed = [OpenTrade(trade_id=t.trade_id, pair=t.pair, reason=reason) for t in still]
     return closed, not_closed, None
+
+
+def _open_trades(client: BotClient) -> list[TradeRef] | str:
+    answer = client.get("status")
+    if isinstance(answer, str):
+        return answer
+    return [TradeRef(trade_id=t["trade_id"], pair=t["pair"]) for t in answer]
