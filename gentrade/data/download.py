@@ -6,15 +6,17 @@ process and say plainly when it cannot work: no network, or it finished without 
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gentrade.data import store
+from gentrade.data import grid, markets, store
 from gentrade.errors import ConfigError, DataMissingError
 
+logger = logging.getLogger(__name__)
 _EXCHANGE_HOSTS = {"binance": "api.binance.com"}
 _PROBE_TIMEOUT_S = 5.0
 _OUTPUT_TAIL_CHARS = 2000
@@ -39,7 +41,7 @@ def download(
     exchange: str = "binance",
     timeout_s: float = 3600,
 ) -> list[Path]:
-    """Download spot candles into ``datadir`` (feather); returns the files written."""
+    """Download spot candles into ``datadir`` (feather), put on each market's tick grid; returns the files."""
     if not pairs:
         raise ConfigError("download needs at least one pair")
     if timerange is not None and days is not None:
@@ -79,4 +81,7 @@ def download(
     absent = [p.name for p in paths if not p.is_file()]
     if absent:
         raise DataMissingError(f"freqtrade download-data wrote no file for: {', '.join(absent)}")
+    ticks = grid.market_ticks(markets.snapshot_for_datadir(Path(datadir), list(pairs)))
+    moved = grid.grid_in_place(Path(datadir), list(pairs), list(timeframes), ticks)
+    logger.info("download: %d of %d prices put on the tick grid", moved.moved, moved.values)
     return paths

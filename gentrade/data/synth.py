@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gentrade.data import store
+from gentrade.data.grid import on_grid
 from gentrade.data.markets import amount_step, price_tick
 from gentrade.errors import ConfigError
 
@@ -86,11 +87,10 @@ def _candles(
     low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.6, n)) * vol_c)
 
     tick = price_tick(start_price)
-    decimals = max(0, -int(np.floor(np.log10(tick))))
 
     def on_tick(values: np.ndarray) -> np.ndarray:
-        # Monotone, so high >= max(open, close) and low <= min(open, close) survive the rounding.
-        return np.round(np.maximum(np.round(values / tick) * tick, tick), decimals)
+        # The shared grid rounding (monotone, so high >= max(open, close) and low <= min(open, close) hold).
+        return on_grid(np.maximum(values, tick), tick)
 
     lot = amount_step(start_price, quote)
     activity = 1.0 + 40.0 * np.abs(np.diff(log_close, prepend=np.log(start_price))) / np.maximum(vol_c, 1e-12)
