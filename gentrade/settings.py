@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     rate_signals_burst: int = Field(default=1, gt=0)
     rate_chat_per_minute: float = Field(default=20.0, gt=0, description="Chat turns per user.")
     rate_chat_burst: int = Field(default=5, gt=0)
+    chat_streams_per_user: int = Field(
+        default=3, gt=0, description="Chat streams one user may have open at once in one API process."
+    )
     bot_exchange_url: str = Field(
         default="http://127.0.0.1:8765",
         description="Exchange the API's dry-run bots trade on: the local testnet (gentrade exchange serve).",

@@ -124,8 +124,17 @@ BearerTokenDep = Annotated[BearerToken, Depends(bearer_token)]
 
 
 def current_user(svc: ServicesDep, session: DbSession, credentials: BearerCredentials) -> User:
-    """Sync, so the token check and the user lookup share one threadpool hop."""
-    return authenticate(session, svc, credentials)
+    """Sync, so the token check and the user lookup share one threadpool hop.
+
+    The lookup's transaction ends here, so its connection goes back to the pool before the route runs: a
+    route that then takes a rate-limit token (its own short transaction) or streams for minutes would
+    otherwise hold two connections, or one for the whole stream, and 20 concurrent chat turns deadlocked
+    the pool (every request waiting for a second connection that only another waiting request could give
+    back). Sessions do not expire on commit, so the user stays readable.
+    """
+    user = authenticate(session, svc, credentials)
+    session.commit()
+    return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -34,6 +34,9 @@ class Step:
     delay_s: float = 0.0
     chunks: list[str] | None = None
     usage: bool = True
+    hold: threading.Event | None = None
+    """When set, the answer waits until the test sets this event: a model that is slow for exactly as
+    long as the test needs, with no sleep to tune."""
 
 
 def streamed(*chunks: str, tokens: tuple[int, int] = (20, 10), usage: bool = True) -> Step:
@@ -106,6 +109,8 @@ class StubLLM:
             )
             if step.delay_s:
                 await asyncio.sleep(step.delay_s)
+            while step.hold is not None and not step.hold.is_set():
+                await asyncio.sleep(0.01)
             if body.get("stream") and step.status == 200:
                 return StreamingResponse(_sse(step, body), media_type="text/event-stream")
             return JSONResponse(step.body, status_code=step.status)

@@ -26,6 +26,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from agents.drafting import ChatSession, NothingToApproveError
 from agents.drafting.events import DraftEvent, ErrorEvent, TokenEvent
@@ -36,6 +37,7 @@ from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.schemas.chat import ApprovalIn, ChatMessageIn, ThreadId, ThreadOut, ThreadRow
 from gentrade.api.schemas.common import problems
 from gentrade.api.strategy_saving import SavedStrategy, save_agent_spec
+from gentrade.api.stream_slots import Slot, StreamSlots
 from gentrade.db.base import utcnow
 from gentrade.db.models import ChatThread, User
 from gentrade.db.repositories.scope import record, scoped
@@ -57,6 +59,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.chat_limiter = RateLimiter(
         "chat", settings.rate_chat_per_minute, settings.rate_chat_burst, app.state.services.engine
     )
+    app.state.chat_streams = StreamSlots(settings.chat_streams_per_user)
     try:
         yield
     finally:
@@ -74,8 +77,13 @@ def _limiter(request: Request) -> RateLimiter:
     return request.app.state.chat_limiter  # type: ignore[no-any-return]
 
 
+def _streams(request: Request) -> StreamSlots:
+    return request.app.state.chat_streams  # type: ignore[no-any-return]
+
+
 Store = Annotated[ChatStore, Depends(_store)]
 Limiter = Annotated[RateLimiter, Depends(_limiter)]
+Streams = Annotated[StreamSlots, Depends(_streams)]
 
 
 def _chat(store: ChatStore, settings: Settings) -> ChatSession:
@@ -119,9 +127,9 @@ def _thread_or_new(session: Session, thread_id: str, user: User, first_message: 
     return row
 
 
-def _sse(events: Iterator[Any]) -> Iterator[str]:
+def _sse(events: Iterator[Any], slot: Slot) -> Iterator[str]:
     """Chat events as SSE frames; a failure mid-stream becomes a final ``error`` event (the status line is
-    long gone by then)."""
+    long gone by then). The user's stream slot is given back when the stream ends, however it ends."""
     try:
         for event in events:
             yield _frame(event)
@@ -130,6 +138,8 @@ def _sse(events: Iterator[Any]) -> Iterator[str]:
     except Exception:
         logger.exception("chat stream failed")
         yield _frame(ErrorEvent(code="internal_error", message="the chat failed; the thread is kept"))
+    finally:
+        slot.release()
 
 
 def _frame(event: Any) -> str:
@@ -137,11 +147,14 @@ def _frame(event: Any) -> str:
     return f"event: {event.type}\ndata: {json.dumps(data)}\n\n"
 
 
-def _stream(events: Iterator[Any]) -> StreamingResponse:
+def _stream(events: Iterator[Any], slot: Slot) -> StreamingResponse:
+    """The background task releases the slot of a stream whose client left before its first frame (its
+    generator never started, so its ``finally`` never runs)."""
     return StreamingResponse(
-        _sse(events),
+        _sse(events, slot),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(slot.release),
     )
 
 
@@ -203,15 +216,24 @@ def send_message(
     svc: ServicesDep,
     store: Store,
     limiter: Limiter,
+    streams: Streams,
     request_id: RequestId,
 ) -> StreamingResponse:
-    """Send a message (the first one creates the thread) and stream what it produces."""
-    limiter.take(user.id)
-    row = _thread_or_new(session, thread_id, user, body.message)
-    row.updated_at = utcnow()
-    record(session, user, "message", "chat_thread", row.id, request_id)
-    session.commit()
-    return _stream(_chat(store, svc.settings).stream(_namespaced(row), body.message))
+    """Send a message (the first one creates the thread) and stream what it produces; a user with
+    ``chat_streams_per_user`` streams open gets a 429 (no chat token spent)."""
+    slot = streams.take(user.id)
+    try:
+        limiter.take(user.id)
+        row = _thread_or_new(session, thread_id, user, body.message)
+        row.updated_at = utcnow()
+        record(session, user, "message", "chat_thread", row.id, request_id)
+        namespaced = _namespaced(row)
+        session.commit()
+    except BaseException:
+        slot.release()
+        raise
+    session.close()  # no database connection is held while the stream waits on a model or a backtest
+    return _stream(_chat(store, svc.settings).stream(namespaced, body.message), slot)
 
 
 @router.post(
@@ -225,6 +247,7 @@ def answer_approval(
     svc: ServicesDep,
     store: Store,
     limiter: Limiter,
+    streams: Streams,
     request_id: RequestId,
 ) -> StreamingResponse:
     """Approve or refuse the backtest the thread is waiting on; an approval streams the backtest's events."""
@@ -233,11 +256,17 @@ def answer_approval(
     namespaced = _namespaced(row)
     if chat.state(namespaced).pending_approval is None:  # a 409 now, not an error event in a 200 stream
         raise NothingToApproveError(f"thread {thread_id} has no backtest waiting for approval")
-    limiter.take(user.id)
-    row.updated_at = utcnow()
-    record(session, user, "approve" if body.approved else "refuse", "chat_thread", row.id, request_id)
-    session.commit()
-    return _stream(chat.stream_resume(namespaced, body.approved))
+    slot = streams.take(user.id)
+    try:
+        limiter.take(user.id)
+        row.updated_at = utcnow()
+        record(session, user, "approve" if body.approved else "refuse", "chat_thread", row.id, request_id)
+        session.commit()
+    except BaseException:
+        slot.release()
+        raise
+    session.close()  # the backtest may run for minutes: no connection is held meanwhile
+    return _stream(chat.stream_resume(namespaced, body.approved), slot)
 
 
 @router.post("/{thread_id}/save", status_code=201, response_model=SavedStrategy, responses=problems(404, 409))
