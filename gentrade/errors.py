@@ -158,6 +158,13 @@ class InvalidRequestError(GenTradeError):
     http_status = 400
 
 
+class OptimizeFailedError(GenTradeError):
+    """A hyperopt search or its walk-forward judgement failed; the message says which window and why."""
+
+    code = "optimize_failed"
+    http_status = 422
+
+
 class BotStartFailedError(GenTradeError):
     """A freqtrade bot or webserver process exited while starting; ``details.log_tail`` says why."""
 
