@@ -84,6 +84,9 @@ def _freqtrade_config(
             timeframe=spec.timeframe,
         )
     )
+    if spec.risk is not None and spec.risk.max_open_trades is not None:
+        # The config would override the strategy's own max_open_trades; a caller's override still wins.
+        config["max_open_trades"] = spec.risk.max_open_trades
     throttle = overrides.get("process_throttle_secs")
     if throttle is not None:
         config["internals"]["process_throttle_secs"] = throttle

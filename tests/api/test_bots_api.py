@@ -5,21 +5,23 @@ on every route (the bot routes' part of the ownership matrix)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from api_support import BACKENDS, Api, make_settings
 from fastapi.testclient import TestClient
+from freqtrade_client import FtRestClient
 
 from gentrade.api import create_app
 from gentrade.api.executor import LocalExecutor
 from gentrade.db import upgrade
 from gentrade.db.engine import make_engine, make_session_factory
-from gentrade.db.models import Bot, StrategyVersion
+from gentrade.db.models import AuditLog, Bot, StrategyVersion
 from gentrade.db.testing import fresh_database
 from gentrade.engine.bots.processes import session_members
 from gentrade.exchange.server import start_testnet
@@ -46,9 +48,10 @@ def bots_api(
     """An app whose bots trade on a replay testnet over the synthetic candles; every bot is stopped after."""
     tmp = tmp_path_factory.mktemp(f"bots-{request.param}")
     start = datetime(2024, 1, 10, tzinfo=UTC)
-    with start_testnet(synthetic_data_dir, replay_start=start, speed=5) as testnet, fresh_database(
-        request.param, tmp
-    ) as url:
+    with (
+        start_testnet(synthetic_data_dir, replay_start=start, speed=5) as testnet,
+        fresh_database(request.param, tmp) as url,
+    ):
         engine = make_engine(url)
         upgrade(engine)
         settings = make_settings(tmp, url, bot_exchange_url=testnet.url)
@@ -156,8 +159,12 @@ def foreign(bots_api: Api) -> Foreign:
     owner_id = bots_api.client.get("/api/v1/users/me", headers=a).json()["id"]
     with bots_api.sessions() as session:
         version = session.query(StrategyVersion).filter_by(strategy_id=sid, number=1).one()
-        row = Bot(owner_id=owner_id, name="a's bot", strategy_version_id=version.id,
-                  config={"overrides": {}, "live": False, "credential_id": None})
+        row = Bot(
+            owner_id=owner_id,
+            name="a's bot",
+            strategy_version_id=version.id,
+            config={"overrides": {}, "live": False, "credential_id": None},
+        )
         session.add(row)
         session.commit()
         return Foreign(a, b, row.id, sid)
@@ -170,6 +177,9 @@ def bot_routes(bot: int) -> list[tuple[str, str]]:
         ("GET", f"/api/v1/bots/{bot}/logs"),
         ("POST", f"/api/v1/bots/{bot}/start"),
         ("POST", f"/api/v1/bots/{bot}/stop"),
+        ("POST", f"/api/v1/bots/{bot}/emergency-stop"),
+        ("GET", f"/api/v1/bots/{bot}/trades"),
+        ("GET", f"/api/v1/bots/{bot}/profit"),
         ("DELETE", f"/api/v1/bots/{bot}"),
     ]
 
@@ -187,3 +197,76 @@ def test_another_users_bot_is_a_404_everywhere(bots_api: Api, foreign: Foreign) 
     assert api.client.get("/api/v1/bots", headers=foreign.other).json() == []
     mine = api.client.get(f"/api/v1/bots/{foreign.bot}", headers=foreign.owner).json()
     assert mine["status"] == "stopped" and mine["name"] == "a's bot"
+
+
+TWO_PAIRS = {
+    **QUICK,
+    "name": "ApiTwoPairs",
+    "pairs": [PAIR, "ETH/USDT"],
+    "take_profit": [{"target": {"percent": 50}, "fraction": 1.0}],
+    "risk": {"max_open_trades": 2},
+}
+
+
+def wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+
+
+def _entries(client: FtRestClient, filled: bool) -> list[dict[str, Any]] | None:
+    """The bot's two trades once both have an entry order (filled ones only, with ``filled``)."""
+    trades = [
+        t
+        for t in client.status() or []
+        if any(o["ft_order_side"] == "buy" and (o["status"] == "closed" or not filled) for o in t["orders"])
+    ]
+    return trades if len(trades) == 2 else None
+
+
+@pytest.mark.slow
+def test_emergency_stop_closes_both_positions_and_is_audited(bots_api: Api) -> None:
+    api, owner, other = bots_api, bots_api.user(), bots_api.user()
+    sid = api.client.post("/api/v1/strategies", json={"spec": TWO_PAIRS}, headers=owner).json()["id"]
+    bot = api.client.post(
+        "/api/v1/bots", json={"strategy_id": sid, "config": {"process_throttle_secs": 1}}, headers=owner
+    ).json()
+    running = _wait_status(api, bot["id"], owner, "running")
+    assert running["username"] and running["password"]  # the owner gets the api_server login
+    assert api.client.get("/api/v1/bots", headers=owner).json()[0]["password"] is None  # never in lists
+    client = FtRestClient(running["api_url"], running["username"], running["password"])
+
+    # Entries rest at the bid; pricing both pairs 1 % under them fills both.
+    orders = wait_for(lambda: _entries(client, filled=False), 120, "two entry orders")
+    for trade in orders:
+        entry = next(o for o in trade["orders"] if o["ft_order_side"] == "buy")
+        script = {"symbol": trade["pair"], "prices": [entry["safe_price"] * 0.99] * 60}
+        httpx.post(
+            f"{api.settings.bot_exchange_url}/gentrade/v1/script", json=script, timeout=10
+        ).raise_for_status()
+    positions = wait_for(lambda: _entries(client, filled=True), 120, "both entries to fill")
+
+    trades = api.client.get(f"/api/v1/bots/{bot['id']}/trades", headers=owner).json()
+    assert trades["trades"] == [] and trades["total_trades"] == 0  # freqtrade's /trades: closed ones only
+    profit = api.client.get(f"/api/v1/bots/{bot['id']}/profit", headers=owner).json()
+    assert profit["trade_count"] == 2
+    assert api.client.post(f"/api/v1/bots/{bot['id']}/emergency-stop", headers=other).status_code == 404
+    assert api.client.post("/api/v1/bots/emergency-stop", headers=other).json() == []
+
+    reports = api.client.post("/api/v1/bots/emergency-stop", headers=owner).json()
+    assert len(reports) == 1
+    report = reports[0]
+    assert report["complete"] is True and report["not_closed"] == [] and report["error"] is None
+    assert sorted(t["trade_id"] for t in report["closed"]) == sorted(t["trade_id"] for t in positions)
+    assert report["bot"]["status"] == "stopped"
+    assert api.client.get(f"/api/v1/bots/{bot['id']}/trades", headers=owner).status_code == 409
+
+    with api.sessions() as session:
+        entry = session.query(AuditLog).filter_by(action="emergency_stop", object_id=str(bot["id"])).one()
+        assert entry.actor_id == bot["owner_id"]
+        assert (
+            entry.detail is not None and len(entry.detail["closed"]) == 2 and entry.detail["not_closed"] == []
+        )

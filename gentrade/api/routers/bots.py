@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 from sqlalchemy import select
@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 
 from gentrade.api.bot_removal import remove_bot
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
-from gentrade.api.schemas.bots import BotIn, BotLogs, BotOut
+from gentrade.api.schemas.bots import (
+    BotIn,
+    BotLogs,
+    BotOut,
+    EmergencyStopOut,
+    OpenTradeOut,
+    TradeRefOut,
+)
 from gentrade.api.schemas.common import ObjectId, problems
 from gentrade.db.base import utcnow
 from gentrade.db.models import Bot, StrategyVersion, User
@@ -29,7 +36,8 @@ from gentrade.db.repositories import credentials as credentials_repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import get_owned, record, scoped
 from gentrade.engine.bots import BotInfo, BotStatus
-from gentrade.errors import InvalidRequestError, LiveTradingRefusedError
+from gentrade.engine.bots.client import BotClient
+from gentrade.errors import ConflictError, InvalidRequestError, LiveTradingRefusedError
 from gentrade.tasks.bot_control import Managers, process_name
 
 
@@ -141,10 +149,98 @@ def list_bots(
     return [_out(session, bot, managers.info(bot)) for bot in rows]
 
 
+@router.post("/emergency-stop", response_model=list[EmergencyStopOut])
+def emergency_stop_all(
+    request: Request, user: CurrentUser, session: DbSession, request_id: RequestId
+) -> list[EmergencyStopOut]:
+    """Emergency-stop every running bot of the caller (an admin too: their own bots only)."""
+    managers = _managers(request)
+    rows = session.scalars(select(Bot).where(Bot.owner_id == user.id).order_by(Bot.id))
+    live = [
+        (bot, info) for bot in rows if (info := managers.info(bot)) is not None and info.stopped_at is None
+    ]
+    return [_emergency_stop(session, bot, managers, user, request_id) for bot, _info in live]
+
+
+@router.post("/{bot_id}/emergency-stop", response_model=EmergencyStopOut, responses=problems(404))
+def emergency_stop(
+    bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession, request_id: RequestId
+) -> EmergencyStopOut:
+    """Close every open position at market through the bot's REST API (forceexit all), then stop the bot.
+
+    Returns when the positions are closed, or after the wait ran out naming those that did not close.
+    """
+    bot = _bot(session, bot_id, user)
+    return _emergency_stop(session, bot, _managers(request), user, request_id)
+
+
+def _emergency_stop(
+    session: Session, bot: Bot, managers: Managers, user: User, request_id: str | None
+) -> EmergencyStopOut:
+    if managers.info(bot) is None:  # never started: nothing to close, nothing to stop
+        report = None
+        info = None
+    else:
+        report = managers.of(bot.owner_id).emergency_stop(process_name(bot))
+        info = report.bot
+    detail = (
+        report.detail() if report is not None else {"bot": process_name(bot), "closed": [], "not_closed": []}
+    )
+    record(session, user, "emergency_stop", "bot", bot.id, request_id, detail=detail)
+    session.commit()
+    return EmergencyStopOut(
+        bot=_out(session, bot, info),
+        complete=report.complete if report is not None else True,
+        closed=[TradeRefOut(**t.model_dump()) for t in (report.closed if report else [])],
+        not_closed=[OpenTradeOut(**t.model_dump()) for t in (report.not_closed if report else [])],
+        error=report.error if report is not None else None,
+    )
+
+
 @router.get("/{bot_id}", response_model=BotOut, responses=problems(404))
 def get_bot(bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession) -> BotOut:
+    """The bot; to its owner also the api_server login (FreqUI or freqtrade-client log in with it)."""
     bot = _bot(session, bot_id, user)
-    return _out(session, bot, _managers(request).info(bot))
+    managers = _managers(request)
+    info = managers.info(bot)
+    out = _out(session, bot, info)
+    if info is not None and bot.owner_id == user.id:
+        creds = managers.of(bot.owner_id).credentials(process_name(bot))
+        out = out.model_copy(update={"username": creds.username, "password": creds.password})
+    return out
+
+
+@router.get("/{bot_id}/trades", responses=problems(404, 409))
+def bot_trades(
+    bot_id: ObjectId,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """freqtrade's own ``/trades`` of the running bot (closed and open trades, newest last)."""
+    answer = _proxy(request, _bot(session, bot_id, user), "trades", {"limit": limit, "offset": offset})
+    return dict(answer)
+
+
+@router.get("/{bot_id}/profit", responses=problems(404, 409))
+def bot_profit(bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession) -> dict[str, Any]:
+    """freqtrade's own ``/profit`` summary of the running bot."""
+    return dict(_proxy(request, _bot(session, bot_id, user), "profit", None))
+
+
+def _proxy(request: Request, bot: Bot, route: str, params: dict[str, Any] | None) -> Any:
+    managers = _managers(request)
+    info = managers.info(bot)
+    if info is None or info.status is not BotStatus.RUNNING:
+        state = info.status.value if info is not None else "never started"
+        raise ConflictError(f"bot {bot.id} is not running ({state}): its trades live in its own api_server")
+    manager, name = managers.of(bot.owner_id), process_name(bot)
+    answer = BotClient(info.api_url, manager.credentials(name)).get(route, params)
+    if isinstance(answer, str):
+        raise ConflictError(f"bot {bot.id}: {answer}")
+    return answer
 
 
 @router.get("/{bot_id}/logs", response_model=BotLogs, responses=problems(404))

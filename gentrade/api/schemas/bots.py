@@ -53,8 +53,31 @@ class BotOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_log: str | None = Field(description="The log's last lines when the bot crashed.")
+    username: str | None = Field(None, description="api_server login; only on GET /bots/{id}, to the owner.")
+    password: str | None = Field(
+        None, description="api_server password; only on GET /bots/{id}, to the owner."
+    )
 
 
 class BotLogs(BaseModel):
     lines: int
     text: str
+
+
+class TradeRefOut(BaseModel):
+    trade_id: int
+    pair: str
+
+
+class OpenTradeOut(TradeRefOut):
+    reason: str
+
+
+class EmergencyStopOut(BaseModel):
+    """What an emergency stop did to one bot: the positions it closed, those it could not, and the bot."""
+
+    bot: BotOut
+    complete: bool = Field(description="Every position closed (nothing left open on the exchange).")
+    closed: list[TradeRefOut]
+    not_closed: list[OpenTradeOut]
+    error: str | None = Field(description="The bot could not be asked: its positions are unknown.")
