@@ -10,12 +10,24 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from gentrade import web
 from gentrade.api import errors
 from gentrade.api.deps import Services
 from gentrade.api.executor import BacktestExecutor, LocalExecutor
 from gentrade.api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from gentrade.api.ratelimit import RateLimiter
-from gentrade.api.routers import auth, backtests, bots, chat, credentials, health, signals, strategies, users
+from gentrade.api.routers import (
+    auth,
+    backtests,
+    bots,
+    charts,
+    chat,
+    credentials,
+    health,
+    signals,
+    strategies,
+    users,
+)
 from gentrade.db.engine import make_async_engine, make_engine, make_session_factory, pool_options
 from gentrade.db.keys import CredentialCipher, check_secrets, jwt_secret
 from gentrade.db.migrate import ensure_schema
@@ -106,4 +118,6 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     for module in (health, auth, users, strategies, backtests, credentials, bots, chat, signals):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(charts.router, prefix=API_PREFIX)
+    web.install(app)  # the dashboard at /, on the same services and auth
     return app
