@@ -33,3 +33,29 @@ def embedded_spec(source: str) -> StrategySpec:
                 raise SpecValidationError(f"{SPEC_VARIABLE} (line {node.lineno}) is not a string literal")
             return parse_spec(text)
     raise SpecValidationError(f"no {SPEC_VARIABLE} in this source: it was not rendered by GenTrade")
+
+
+def class_literal(source: str, class_name: str, attribute: str) -> object:
+    """The literal a class-level ``attribute = ...`` of ``class_name`` assigns, read without importing the
+    source; None when absent or not a literal (``startup_candle_count``, ``timeframe``, ``protections``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.ClassDef) and node.name == class_name):
+            continue
+        for statement in node.body:
+            if isinstance(statement, ast.Assign):
+                targets = statement.targets
+            elif isinstance(statement, ast.AnnAssign):
+                targets = [statement.target]
+            else:
+                continue
+            named = any(isinstance(t, ast.Name) and t.id == attribute for t in targets)
+            if named and statement.value is not None:
+                try:
+                    return ast.literal_eval(statement.value)
+                except (ValueError, TypeError, SyntaxError, RecursionError):
+                    return None
+    return None

@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from gentrade.codegen.parse import class_literal as _class_literal
 from gentrade.data import markets as market_snapshots
 from gentrade.data import store
 from gentrade.engine.config import DEFAULT_MAX_OPEN_TRADES, Costs, build_config, stake_currency
@@ -60,28 +61,6 @@ def _strategy_timeframe(source: str, class_name: str) -> str | None:
     """The class-level ``timeframe = "..."`` literal, read without importing the strategy."""
     value = _class_literal(source, class_name, "timeframe")
     return value if isinstance(value, str) else None
-
-
-def _class_literal(source: str, class_name: str, attribute: str) -> object:
-    """The literal a class-level ``attribute = ...`` assigns (None when absent or not a literal); read
-    without importing the strategy."""
-    for node in ast.walk(ast.parse(source)):
-        if not (isinstance(node, ast.ClassDef) and node.name == class_name):
-            continue
-        for statement in node.body:
-            if isinstance(statement, ast.Assign):
-                targets = statement.targets
-            elif isinstance(statement, ast.AnnAssign):
-                targets = [statement.target]
-            else:
-                continue
-            named = any(isinstance(t, ast.Name) and t.id == attribute for t in targets)
-            if named and statement.value is not None:
-                try:
-                    return ast.literal_eval(statement.value)
-                except (ValueError, TypeError, SyntaxError, RecursionError):
-                    return None
-    return None
 
 
 def _max_open_trades(source: str, class_name: str) -> int:
