@@ -11,7 +11,6 @@ freqtrade (``--userdir``) or FreqUI can open them as they are.
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import math
