@@ -301,3 +301,37 @@ def _check_together(spec: StrategySpec, found: list[SearchParameter]) -> list[st
             f"stop.initial.percent: {stop.high:g} is wider than max_percent {spec.stop.max_percent:g}"
         )
     return problems
+
+
+def apply_values(spec: StrategySpec, values: dict[str, float]) -> StrategySpec:
+    """`spec` with searched numbers replaced by `values` (parameter name -> value), ranges kept.
+
+    This is how an optimiser's best parameters become a new spec version: the values move into the spec
+    itself, so the rendered strategy trades with them by default. Ranged ladder shares leave the last level
+    whatever the others do not take. Unknown names are an error (they would be silently lost).
+    """
+    parameters = {p.name: p for p in resolve_search(spec)}
+    unknown = sorted(set(values) - set(parameters))
+    if unknown:
+        raise ValueError(f"no search range produces parameter(s) {', '.join(unknown)}")
+    data = spec.model_dump(mode="json", exclude_none=True)
+    for name, value in values.items():
+        p = parameters[name]
+        number: float | int = int(round(value)) if p.integer else round(float(value), p.decimals)
+        node: Any = data
+        steps = _segments(p.path)
+        for index, (segment, position) in enumerate(steps):
+            last = index == len(steps) - 1
+            if segment == "indicators" and index == 0:
+                node = next(ind for ind in node["indicators"] if ind["id"] == steps[1][0])
+                continue
+            if p.kind == "indicator" and index == 1:
+                continue
+            if last:
+                node[segment] = {"value": number} if p.kind == "rule" else number
+            else:
+                node = node[segment] if position is None else node[segment][position]
+    if any(p.kind == "fraction" for p in parameters.values() if p.name in values):
+        levels = data["take_profit"]
+        levels[-1]["fraction"] = round(1.0 - sum(level["fraction"] for level in levels[:-1]), 10)
+    return type(spec).model_validate(data)
