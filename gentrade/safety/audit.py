@@ -10,81 +10,36 @@ from __future__ import annotations
 import ast
 import re
 import string
-import warnings
-from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import PurePath
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, computed_field
 
 from gentrade.errors import AuditFailedError
-from gentrade.safety import policy
+from gentrade.safety import names, policy
+from gentrade.safety.calls import CallRules
+from gentrade.safety.modules import ModuleBindings
+from gentrade.safety.report import AuditReport, Violation, violation
+from gentrade.safety.rules import DUNDER as _DUNDER
+from gentrade.safety.rules import attribute_problem, module_problem
+from gentrade.safety.scopes import NameFacts
+from gentrade.safety.structure import istrategy_names, parse, strategy_classes, strategy_violations
 
-_DUNDER = re.compile(r"^__\w+__$")
+__all__ = ["AuditReport", "Violation", "attribute_problem", "audit", "module_problem", "require_clean"]
+
 _FORMAT_ATTRIBUTE = re.compile(r"\.([^.\[\]]+)")
-_SUMMARY_LIMIT = 3
 _QUALNAME_HINT = (
     "'__qualname__' may only be set as '<callback>.__qualname__ = \"IStrategy.<callback>\"' directly in the "
     "strategy class body, after that callback's def, for a freqtrade callback that receives 'trade'"
 )
 
 
-class Violation(BaseModel):
-    """One breach of the policy, located so an editor or a repair prompt can point at it.
-
-    ``code`` is stable and machine-readable: ``syntax_error``, ``source_too_large``, ``nesting_too_deep``,
-    ``forbidden_import``, ``star_import``, ``forbidden_call``, ``forbidden_name``, ``forbidden_attribute``,
-    ``private_attribute``, ``dunder_access``, ``dunder_definition``, ``dynamic_attribute``,
-    ``forbidden_qualname``, ``class_keyword``, ``dynamic_base``, ``global_statement``,
-    ``strategy_class_count``, ``class_name_mismatch``. ``message`` is for humans and names the culprit.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    line: int
-    col: int
-    code: str
-    message: str
-
-
-class AuditReport(BaseModel):
-    """Outcome of one audit; ``violations`` is sorted by position and empty exactly when ``ok``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    filename: str | None = None
-    class_name: str | None = None
-    violations: list[Violation] = []
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def ok(self) -> bool:
-        return not self.violations
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-    def summary(self, limit: int = _SUMMARY_LIMIT) -> str:
-        """One line for logs and error messages; long lists are cut so the message stays readable."""
-        subject = self.filename or "strategy source"
-        if self.ok:
-            return f"audit accepted {subject}"
-        shown = "; ".join(f"line {v.line} {v.code}: {v.message}" for v in self.violations[:limit])
-        hidden = len(self.violations) - limit
-        more = f"; (+{hidden} more)" if hidden > 0 else ""
-        return f"audit rejected {subject}: {shown}{more}"
-
-
 def audit(source: str, filename: str | None = None) -> AuditReport:
     """Audit ``source`` without executing it; never raises for any input text."""
-    tree, early = _parse(source, filename)
+    tree, early = parse(source, filename)
     if tree is None:
         return AuditReport(filename=filename, violations=early)
-    strategies = _strategy_classes(tree, _istrategy_names(tree))
+    strategies = strategy_classes(tree, istrategy_names(tree))
     checker = _Checker(tree, {id(node) for node in strategies})
     checker.visit(tree)
-    found = checker.violations + _strategy_violations(strategies, filename)
+    found = checker.violations + strategy_violations(strategies, filename)
     return AuditReport(
         filename=filename,
         class_name=strategies[0].name if len(strategies) == 1 else None,
@@ -98,134 +53,6 @@ def require_clean(source: str, filename: str | None = None) -> AuditReport:
     if not report.ok:
         raise AuditFailedError(report.summary(), details=report.to_dict())
     return report
-
-
-def _violation(node: ast.AST | None, code: str, message: str) -> Violation:
-    line = getattr(node, "lineno", None) or 1
-    col = getattr(node, "col_offset", None) or 0
-    return Violation(line=line, col=col, code=code, message=message)
-
-
-def _parse(source: str, filename: str | None) -> tuple[ast.Module | None, list[Violation]]:
-    """Parse, turning every way ``ast.parse`` can fail into one violation instead of an exception."""
-    size = len(source.encode("utf-8", "surrogatepass"))
-    if size > policy.MAX_SOURCE_BYTES:
-        message = f"source is {size} bytes; the limit is {policy.MAX_SOURCE_BYTES}"
-        return None, [_violation(None, "source_too_large", message)]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source, filename=filename or "<strategy>")
-    except SyntaxError as exc:
-        line, col = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
-        return None, [Violation(line=line, col=col, code="syntax_error", message=exc.msg)]
-    except ValueError as exc:  # null bytes, unencodable text
-        return None, [_violation(None, "syntax_error", str(exc))]
-    except (RecursionError, MemoryError):
-        return None, [_violation(None, "nesting_too_deep", "source nests too deeply to parse")]
-    too_deep = _first_too_deep(tree)
-    if too_deep is not None:
-        message = f"syntax tree is nested deeper than {policy.MAX_AST_DEPTH} levels"
-        return None, [_violation(too_deep, "nesting_too_deep", message)]
-    return tree, []
-
-
-def _first_too_deep(tree: ast.AST) -> ast.AST | None:
-    """Iterative, because the point is to protect the recursive checker from deep trees.
-
-    Returns the innermost node with a position (context nodes like ``Load`` have none) at the excess depth.
-    """
-    stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
-    while stack:
-        node, depth, located = stack.pop()
-        located = node if hasattr(node, "lineno") else located
-        if depth > policy.MAX_AST_DEPTH:
-            return located
-        stack.extend((child, depth + 1, located) for child in ast.iter_child_nodes(node))
-    return None
-
-
-def _istrategy_names(tree: ast.Module) -> set[str]:
-    """Local names bound to freqtrade's IStrategy, aliases (``import IStrategy as Base``) included."""
-    return {
-        alias.asname or alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module in policy.ISTRATEGY_SOURCES and node.level == 0
-        for alias in node.names
-        if alias.name == "IStrategy"
-    }
-
-
-def _strategy_classes(tree: ast.Module, istrategy: set[str]) -> list[ast.ClassDef]:
-    """Classes deriving from IStrategy directly or through another class of the same file, in source order."""
-    subclasses: dict[str, list[ast.ClassDef]] = defaultdict(list)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            for base in node.bases:
-                if isinstance(base, ast.Name):
-                    subclasses[base.id].append(node)
-    found: dict[int, ast.ClassDef] = {}
-    pending = list(istrategy)
-    while pending:
-        for node in subclasses.pop(pending.pop(), []):
-            if id(node) not in found:
-                found[id(node)] = node
-                pending.append(node.name)
-    return sorted(found.values(), key=lambda n: (n.lineno, n.col_offset))
-
-
-def _strategy_violations(strategies: list[ast.ClassDef], filename: str | None) -> list[Violation]:
-    if not strategies:
-        message = "no class derives from IStrategy (imported from freqtrade.strategy)"
-        return [_violation(None, "strategy_class_count", message)]
-    first, *extra = strategies
-    if extra:
-        return [
-            _violation(
-                node,
-                "strategy_class_count",
-                f"class '{node.name}' is a second IStrategy subclass (first is '{first.name}' "
-                f"at line {first.lineno}); a strategy file holds exactly one",
-            )
-            for node in extra
-        ]
-    stem = PurePath(filename).stem if filename else None
-    if stem is not None and stem != first.name:
-        message = f"class '{first.name}' does not match the file name '{filename}' (expected class '{stem}')"
-        return [_violation(first, "class_name_mismatch", message)]
-    return []
-
-
-def attribute_problem(name: str) -> tuple[str, str] | None:
-    """(code, message) when ``name`` may not be reached as an attribute, whatever the receiver."""
-    if _DUNDER.match(name):
-        return "dunder_access", f"dunder attribute '{name}' is not allowed"
-    if name.startswith("_"):
-        return "private_attribute", f"private attribute '{name}' is only allowed on self/cls"
-    reason = policy.FORBIDDEN_ATTRIBUTES.get(name)
-    if reason is None and name in policy.BUFFER_WRITERS:
-        reason = "writes to a buffer; only a bare call without arguments is allowed"
-    for prefix, prefix_reason in policy.FORBIDDEN_ATTRIBUTE_PREFIXES.items():
-        if reason is None and name.startswith(prefix):
-            reason = prefix_reason
-    if reason is not None:
-        return "forbidden_attribute", f"attribute '{name}' is not allowed ({reason})"
-    return None
-
-
-def module_problem(module: str) -> str | None:
-    """Why ``module`` may not be imported as a module object, or None when it may."""
-    parts = module.split(".")
-    if any(part.startswith("_") for part in parts) and module != "__future__":
-        return f"import of private module '{module}' is not allowed"
-    if module in policy.RESTRICTED_MODULES:
-        return f"import names from '{module}' with 'from {module} import ...' instead of the module itself"
-    prefixes = [".".join(parts[: i + 1]) for i in range(len(parts))]
-    if any(prefix in policy.DENIED_MODULE_TREES for prefix in prefixes):
-        return f"import of '{module}' is not allowed"
-    if module in policy.ALLOWED_MODULES_EXACT or any(p in policy.ALLOWED_MODULE_TREES for p in prefixes):
-        return None
-    return f"import of '{module}' is not allowed"
 
 
 def _format_fields(text: str, nested: bool = False) -> Iterator[str]:
@@ -254,19 +81,24 @@ class _Checker(ast.NodeVisitor):
         self._exempt: set[int] = set()
         self._functions: list[str] = []
         self._logging_aliases, self._getlogger_aliases = _logging_names(tree)
+        self._modules = ModuleBindings.of(tree)
+        self._facts = NameFacts.of(tree)
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        self._calls = CallRules(self._modules, self._facts, defined)
+        self._attribute_bases: set[int] = set()
+        self._called: set[int] = set()
+        self._methods: set[int] = set()
+        self._trusted: list[frozenset[str]] = [frozenset()]
+        self._exempt.update(_metadata_names(tree))
 
     def _add(self, node: ast.AST | None, code: str, message: str) -> None:
-        self.violations.append(_violation(node, code, message))
+        self.violations.append(violation(node, code, message))
 
     # imports -------------------------------------------------------------------------------------------
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             problem = module_problem(alias.name)
-            top = alias.name.split(".")[0]
-            if problem is None and alias.asname is None and "." in alias.name and module_problem(top):
-                parent, _, leaf = alias.name.rpartition(".")
-                problem = f"'import {alias.name}' binds '{top}'; write 'from {parent} import {leaf}'"
             if problem is not None:
                 self._add(alias, "forbidden_import", problem)
             self._check_identifier(alias, alias.asname)
@@ -287,7 +119,7 @@ class _Checker(ast.NodeVisitor):
 
     def _import_name_problem(self, module: str, name: str) -> str | None:
         """``from module import name``: ``name`` may be a submodule, a restricted name or any attribute."""
-        restricted = policy.RESTRICTED_MODULES.get(module)
+        restricted = policy.RESTRICTED_MODULES.get(module) or names.MODULE_NAMES.get(module)
         forbidden_name = name in policy.FORBIDDEN_BUILTINS or attribute_problem(name) is not None
         if restricted is not None:
             allowed = name in restricted
@@ -310,17 +142,29 @@ class _Checker(ast.NodeVisitor):
             self._add(node, "forbidden_name", f"'{node.id}' may only be called directly")
         elif _DUNDER.match(node.id):
             self._add(node, "dunder_access", f"dunder name '{node.id}' is not allowed")
+        elif isinstance(node.ctx, ast.Load) and id(node) not in self._attribute_bases:
+            module = self._modules.modules.get(node.id)
+            if module is not None and self._modules.restricted(module):
+                message = f"module '{module}' may only be used as '{node.id}.<allowed name>'"
+                self._add(node, "module_reference", message)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        self._attribute_bases.add(id(node.value))
         self.visit(node.value)
         if id(node) in self._exempt or self._is_super_dunder(node):
             return
         if node.attr == "__qualname__":
             self._add(node, "forbidden_qualname", _QUALNAME_HINT)
             return
+        module = self._modules.resolve(node.value)
+        step = self._modules.step_problem(module, node.attr) if module is not None else None
+        if step is not None:
+            self._add(node, "module_attribute", step)
+        if node.attr in names.CALL_ONLY_ATTRIBUTES and id(node) not in self._called:
+            self._add(node, "dynamic_attribute", f"'.{node.attr}' may only be called directly")
         problem = attribute_problem(node.attr)
-        receiver_is_self = isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
-        if problem is not None and not (problem[0] == "private_attribute" and receiver_is_self):
+        trusted = isinstance(node.value, ast.Name) and node.value.id in self._trusted[-1]
+        if problem is not None and not (problem[0] == "private_attribute" and trusted):
             self._add(node, *problem)
 
     def _is_super_dunder(self, node: ast.Attribute) -> bool:
@@ -360,7 +204,10 @@ class _Checker(ast.NodeVisitor):
         if isinstance(node.func, ast.Name):
             self._check_builtin_call(node, node.func)
         elif isinstance(node.func, ast.Attribute):
+            self._called.add(id(node.func))
             self._check_method_call(node, node.func)
+            for culprit, code, message in self._calls.check(node, node.func):
+                self._add(culprit, code, message)
         self._exempt_logger_name(node)
         self.generic_visit(node)
 
@@ -374,6 +221,13 @@ class _Checker(ast.NodeVisitor):
 
     def _check_dynamic_attribute(self, node: ast.Call, builtin: str) -> None:
         name = node.args[1] if len(node.args) > 1 and not node.keywords else None
+        looped = self._facts.loop_strings(name.id) if isinstance(name, ast.Name) else None
+        if looped is not None:
+            for text in (str(constant.value) for constant in looped):
+                problem = attribute_problem(text)
+                if problem is not None:
+                    self._add(node, problem[0], f"{builtin}() over '{text}': {problem[1]}")
+            return
         if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
             self._add(node, "dynamic_attribute", f"{builtin}() needs a string literal attribute name")
             return
@@ -420,8 +274,32 @@ class _Checker(ast.NodeVisitor):
         if _DUNDER.match(node.name) and node.name not in policy.DEFINABLE_DUNDER_METHODS:
             self._add(node, "dunder_definition", f"defining '{node.name}' is not allowed")
         self._functions.append(node.name)
+        self._trusted.append(self._trusted_receivers(node))
         self.generic_visit(node)
+        self._trusted.pop()
         self._functions.pop()
+
+    def _trusted_receivers(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> frozenset[str]:
+        """Names on which private attributes are allowed: a method's own ``self``/``cls`` parameter, as long
+        as nothing in the method rebinds it (``cls = self.dp`` would otherwise open ``cls._exchange``)."""
+        parameters = [a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]]
+        inherited = self._trusted[-1] - set(parameters)
+        if id(node) not in self._methods or not parameters or parameters[0] not in ("self", "cls"):
+            return inherited
+        first = parameters[0]
+        rebound = (
+            any(
+                isinstance(n, ast.Name) and n.id == first and not isinstance(n.ctx, ast.Load)
+                for n in ast.walk(node)
+            )
+            or sum(isinstance(n, ast.arg) and n.arg == first for n in ast.walk(node)) > 1
+        )
+        return inherited if rebound else inherited | {first}
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._trusted.append(self._trusted_receivers(node))
+        self.generic_visit(node)
+        self._trusted.pop()
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._check_identifier(node, node.name)
@@ -433,6 +311,8 @@ class _Checker(ast.NodeVisitor):
                 self._add(base, "dynamic_base", "starred class bases are not allowed")
         for child in [*node.decorator_list, *node.bases, *node.keywords]:
             self.visit(child)
+        methods = (s for s in node.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef))
+        self._methods.update(id(s) for s in methods)
         if id(node) in self._strategy_ids:
             self._visit_strategy_body(node.body)
         else:
@@ -540,3 +420,18 @@ def _display_constants(expressions: list[ast.expr]) -> Iterator[tuple[ast.Consta
             yield from _display_constants(expression.elts)
         elif isinstance(expression, ast.Dict):
             yield from _display_constants([v for v in expression.values if v is not None])
+
+
+def _metadata_names(tree: ast.Module) -> set[int]:
+    """``__author__ = "..."`` and its kin at module level: the target name and its literal value."""
+    exempt: set[int] = set()
+    for statement in tree.body:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            continue
+        target, value = statement.targets[0], statement.value
+        values = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
+        literal = all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values)
+        if isinstance(target, ast.Name) and target.id in names.MODULE_METADATA and literal:
+            exempt.add(id(target))
+            exempt.update(id(v) for v in values)
+    return exempt

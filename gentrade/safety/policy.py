@@ -27,7 +27,6 @@ ALLOWED_MODULE_TREES: frozenset[str] = frozenset(
         "pandas",
         "talib",
         "technical",
-        "collections",
         "freqtrade.enums",
         "freqtrade.constants",
         "freqtrade.vendor.qtpylib",
@@ -45,6 +44,8 @@ ALLOWED_MODULE_TREES: frozenset[str] = frozenset(
 ALLOWED_MODULES_EXACT: frozenset[str] = frozenset(
     {
         "__future__",
+        "collections",
+        "collections.abc",
         "logging",
         "datetime",
         "typing",
@@ -74,9 +75,11 @@ DENIED_MODULE_TREES: frozenset[str] = frozenset(
         "pandas.testing",
         "pandas.plotting",
         "pandas.core.computation",
+        "pandas.core.config_init",
     }
 )
-"""File I/O, C interop, compilers and string evaluation inside otherwise allowed packages."""
+"""File I/O, C interop, compilers and string evaluation inside otherwise allowed packages (``config_init``
+imports the module named as pandas' plotting backend)."""
 
 _PARAMETERS = frozenset(
     {"IntParameter", "DecimalParameter", "RealParameter", "CategoricalParameter", "BooleanParameter"}
@@ -346,6 +349,8 @@ FORBIDDEN_ATTRIBUTES: Mapping[str, str] = MappingProxyType(
             "create_dir",
             "find_spec",
             "import_module",
+            "importer",
+            "config_init",
             "plot",
             "plotting",
             "hist",
@@ -368,10 +373,28 @@ FORBIDDEN_ATTRIBUTES: Mapping[str, str] = MappingProxyType(
             "mkdir",
             "symlink_to",
             "hardlink_to",
+            "link_to",
             "chmod",
+            "lchmod",
+            "write",
+            "writelines",
             "iterdir",
             "glob",
             "rglob",
+        ),
+        # pandas.core.apply resolves method names from strings; its module name cannot be denied ("apply").
+        **_because(
+            "resolves method names from strings",
+            "Apply",
+            "FrameApply",
+            "FrameColumnApply",
+            "FrameRowApply",
+            "GroupByApply",
+            "NDFrameApply",
+            "ResamplerWindowApply",
+            "SeriesApply",
+            "frame_apply",
+            "reconstruct_func",
         ),
         **_because(
             "reaches logging handlers and their open files",
@@ -396,7 +419,9 @@ FORBIDDEN_ATTRIBUTES: Mapping[str, str] = MappingProxyType(
 )
 """Attribute names rejected on any receiver (the audit cannot know the receiver's type)."""
 
-FORBIDDEN_ATTRIBUTE_PREFIXES: Mapping[str, str] = MappingProxyType({"read_": "reads files or URLs"})
+FORBIDDEN_ATTRIBUTE_PREFIXES: Mapping[str, str] = MappingProxyType(
+    {"read_": "reads files or URLs", "write_": "writes files"}
+)
 
 BUFFER_WRITERS: frozenset[str] = frozenset({"to_string"})
 """Harmless when called without arguments (returns a string); with a ``buf`` they write a file."""

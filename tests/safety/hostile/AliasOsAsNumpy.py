@@ -22,7 +22,7 @@ class AliasOsAsNumpy(IStrategy):
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
-        np_utils.getcwd()
+        np_utils.getcwd()  # VIOLATION
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:

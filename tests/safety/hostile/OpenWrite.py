@@ -21,7 +21,7 @@ class OpenWrite(IStrategy):
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
         with open("/tmp/pwned", "w") as handle:  # VIOLATION
-            handle.write("x")
+            handle.write("x")  # VIOLATION
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:

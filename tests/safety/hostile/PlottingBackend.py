@@ -20,7 +20,7 @@ class PlottingBackend(IStrategy):
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
-        pd.set_option("plotting.backend", "antigravity")
+        pd.set_option("plotting.backend", "antigravity")  # VIOLATION
         dataframe.plot()  # VIOLATION
         return dataframe
 

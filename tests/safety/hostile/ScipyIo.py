@@ -22,7 +22,7 @@ class ScipyIo(IStrategy):
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
-        mat = io.loadmat("/tmp/x.mat")
+        mat = io.loadmat("/tmp/x.mat")  # VIOLATION
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:

@@ -22,7 +22,7 @@ class ShutilRmtree(IStrategy):
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
-        shutil.rmtree("/freqtrade/user_data", ignore_errors=True)
+        shutil.rmtree("/freqtrade/user_data", ignore_errors=True)  # VIOLATION
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:

