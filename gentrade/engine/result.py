@@ -99,6 +99,15 @@ class BacktestResult(_Model):
     exchange_fee: float
     slippage: float
     fee: float = Field(description="Per-side fee freqtrade charged: exchange_fee + slippage.")
+    timeframe_detail: str | None = Field(
+        None, description="The --timeframe-detail freqtrade filled orders on (None: the main timeframe only)."
+    )
+    grid_moved_prices: int | None = Field(
+        None, description="Candle prices the run put on the market's tick grid (None: not a GenTrade run)."
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="Fills outside their candle's [low, high], and other doubts."
+    )
     starting_balance: float
     final_balance: float
     profit_total_abs: float
@@ -261,6 +270,7 @@ def parse_result_zip(
         exchange_fee=costs.exchange_fee,
         slippage=costs.slippage,
         fee=costs.fee,
+        timeframe_detail=st.get("timeframe_detail") or None,
         starting_balance=st["starting_balance"],
         final_balance=st["final_balance"],
         profit_total_abs=st["profit_total_abs"],

@@ -23,9 +23,11 @@ from typing import Literal
 from pydantic import ValidationError
 
 from gentrade.codegen.parse import class_literal as _class_literal
+from gentrade.data import grid, store
 from gentrade.data import markets as market_snapshots
-from gentrade.data import store
 from gentrade.engine.config import DEFAULT_MAX_OPEN_TRADES, Costs, build_config, stake_currency
+from gentrade.engine.detail import AUTO, choose_detail
+from gentrade.engine.fills import fills_outside_candles
 from gentrade.engine.launch import ChildLauncher
 from gentrade.engine.local_runner import local_launcher
 from gentrade.engine.result import BacktestResult, RunInfo
@@ -165,6 +167,7 @@ def run_backtest(
     stake_amount: float | Literal["unlimited"] = "unlimited",
     max_open_trades: int | None = None,
     enable_protections: bool | None = None,
+    timeframe_detail: str | None = AUTO,
     markets_file: Path | None = None,
     env: Mapping[str, str] | None = None,
     launcher: ChildLauncher | None = None,
@@ -179,6 +182,9 @@ def run_backtest(
     strategy that burns several cores at once can reach before the wall-clock limit.
     ``max_open_trades`` None takes the strategy's own literal ``max_open_trades`` (else 3), and
     ``enable_protections`` None turns protections on exactly when the strategy declares some.
+    ``timeframe_detail`` "auto" uses 1m detail candles when the data dir has them (see ``engine.detail``).
+    freqtrade reads a copy of the candles put on the markets' tick grid in the run dir (``data/``), never
+    the raw files, so a level priced at an open fills at that open; the result counts the prices moved.
     """
     strategy_file, datadir = Path(strategy_file), Path(datadir).resolve()
     source, class_name = _audited_class(strategy_file)
@@ -204,12 +210,15 @@ def run_backtest(
     )
     if absent := [pair for pair in chosen if pair not in snapshot]:
         raise ConfigError(f"markets snapshot {markets_file} has no market for {', '.join(absent)}")
+    detail = choose_detail(datadir, chosen, tf, timerange, timeframe_detail)
 
     run_dir = _run_dir_path(Path(results_dir or get_settings().user_dir / "backtests").resolve(), class_name)
+    timeframes = [tf, detail] if detail else [tf]
+    gridded = grid.gridded_copy(datadir, run_dir / "data", chosen, timeframes, grid.market_ticks(snapshot))
     config = build_config(
         strategy=class_name,
         pairs=chosen,
-        datadir=datadir,
+        datadir=run_dir / "data",
         user_data_dir=run_dir,
         timerange=timerange,
         timeframe=tf,
@@ -222,6 +231,8 @@ def run_backtest(
     )
     if enable_protections if enable_protections is not None else _declares_protections(source, class_name):
         config["enable_protections"] = True
+    if detail:
+        config["timeframe_detail"] = detail
     job = _write_job(run_dir, strategy_file.name, source, config, snapshot, memory_mb, math.ceil(timeout_s))
     log_file = run_dir / "worker.log"
     launched = (launcher or local_launcher())(run_dir / "job.json", run_dir, log_file, timeout_s, env or {})
@@ -249,4 +260,7 @@ def run_backtest(
         warnings=status.warnings,
     )
     parsed = BacktestResult.model_validate_json(status.result_file.read_text())
-    return parsed.model_copy(update={"run": run})
+    outside = fills_outside_candles(parsed.trade_list, run_dir / "data", detail or tf)
+    return parsed.model_copy(
+        update={"run": run, "grid_moved_prices": gridded.moved, "warnings": [*parsed.warnings, *outside]}
+    )
