@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_ladder_backtest import ENTRY, FEE, flat, run
 
 from gentrade.spec import breakeven_price, parse_spec
-from test_ladder_backtest import ENTRY, FEE, flat, run
 
 
 def probe(**stop: object) -> object:
