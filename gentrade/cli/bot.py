@@ -44,6 +44,8 @@ def print_info(info: BotInfo, *, password: str | None = None) -> None:
         ("started", f"{info.started_at:%Y-%m-%d %H:%M:%S} UTC"),
         ("log", str(info.log_path)),
     ]
+    if info.warmup:
+        rows.insert(1, ("warm-up", f"[yellow]{info.warmup}[/yellow]"))
     if password is not None:
         rows.insert(3, ("password", password))
     for row in rows:

@@ -59,6 +59,21 @@ def _accounts(
         raise ConfigError(f"invalid account: {exc.errors(include_url=False)[0]['msg']}") from None
 
 
+def _strategy_warmup(strategy_file: Path, speed: float) -> int:
+    """Warm-up history for a strategy file, read without importing it (the audit names its class)."""
+    from gentrade.exchange.warmup import strategy_warmup_ms
+    from gentrade.safety import audit
+
+    try:
+        source = strategy_file.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--warmup-for: cannot read {strategy_file}: {exc}") from None
+    class_name = audit(source, filename=strategy_file.name).class_name
+    if not class_name:
+        raise ConfigError(f"--warmup-for: {strategy_file.name} defines no IStrategy subclass")
+    return strategy_warmup_ms(source, class_name, speed)
+
+
 @exchange_app.command("serve")
 @cli_errors
 def serve(
@@ -78,6 +93,12 @@ def serve(
     warmup: Annotated[
         str, typer.Option(help="History already past when the replay starts (e.g. 1d).")
     ] = "1d",
+    warmup_for: Annotated[
+        Path | None,
+        typer.Option(
+            help="Strategy file: serve at least the warm-up its startup_candle_count needs at this speed."
+        ),
+    ] = None,
     accounts: Annotated[
         Path | None, typer.Option(help='JSON list of {"api_key", "api_secret", "balances"} objects.')
     ] = None,
@@ -103,6 +124,10 @@ def serve(
         warmup_ms = parse_duration(warmup)
     except ValueError as exc:
         raise ConfigError(f"--warmup: {exc}") from None
+    if warmup_for is not None:
+        if replay is None:
+            raise ConfigError("--warmup-for only applies to --replay")
+        warmup_ms = max(warmup_ms, _strategy_warmup(warmup_for, speed))
     try:
         options = ServeOptions(
             datadir=datadir or get_settings().resolved_data_dir,
@@ -119,6 +144,8 @@ def serve(
         first = exc.errors(include_url=False)[0]
         raise ConfigError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     mode = f"replay from {replay:%Y-%m-%d %H:%M} x{speed:g}" if replay else "historical"
+    if replay is not None:
+        mode += f", warm-up {warmup_ms / 3_600_000:g} h of history"
 
     def announce(url: str, testnet: Testnet) -> None:
         intervals = ", ".join(testnet.feed.servable_intervals()) or "none"

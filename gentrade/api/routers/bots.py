@@ -96,6 +96,7 @@ def _out(session: Session, bot: Bot, info: BotInfo | None) -> BotOut:
         created_at=bot.created_at,
         updated_at=bot.updated_at,
         last_log=info.last_log if info is not None else None,
+        warmup=info.warmup if info is not None else None,
     )
 
 

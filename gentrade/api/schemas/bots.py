@@ -53,6 +53,7 @@ class BotOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_log: str | None = Field(description="The log's last lines when the bot crashed.")
+    warmup: str | None = Field(None, description="Set while the strategy's indicators are not ready.")
     username: str | None = Field(None, description="api_server login; only on GET /bots/{id}, to the owner.")
     password: str | None = Field(
         None, description="api_server password; only on GET /bots/{id}, to the owner."

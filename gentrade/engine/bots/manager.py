@@ -27,7 +27,9 @@ from typing import Any
 import httpx
 import psutil
 
+from gentrade.codegen.parse import class_literal
 from gentrade.engine.bots import processes
+from gentrade.engine.bots.client import BotClient
 from gentrade.engine.bots.config import (
     DEFAULT_CORS_ORIGINS,
     bot_config,
@@ -38,7 +40,6 @@ from gentrade.engine.bots.config import (
 )
 from gentrade.engine.bots.emergency import (
     DEFAULT_CLOSE_TIMEOUT_S,
-    BotClient,
     EmergencyStopReport,
     OpenTrade,
     TradeRef,
@@ -152,6 +153,8 @@ class BotManager:
             argv += ["--db-url", cfg["db_url"]]
             return argv, cfg
 
+        startup = class_literal(source, class_name, "startup_candle_count")
+        timeframe = class_literal(source, class_name, "timeframe")
         return self._launch(
             name,
             BotKind.TRADE,
@@ -161,6 +164,8 @@ class BotManager:
             db_file=self.registry.bot_dir(name) / "tradesv3.sqlite",
             port=port,
             env=env,
+            startup_candles=startup if isinstance(startup, int) and startup > 0 else None,
+            timeframe=timeframe if isinstance(timeframe, str) else None,
         )
 
     def start_webserver(
@@ -196,6 +201,8 @@ class BotManager:
         db_file: Path | None,
         port: int | None,
         env: Mapping[str, str],
+        startup_candles: int | None = None,
+        timeframe: str | None = None,
     ) -> BotInfo:
         bot_dir = self.registry.bot_dir(name)
         with self.registry.locked():
@@ -237,6 +244,9 @@ class BotManager:
                 config_file=config_file,
                 log_file=log_file,
                 db_file=db_file,
+                startup_candles=startup_candles,
+                timeframe=cfg.get("timeframe") or timeframe,
+                watch_pair=next(iter(cfg.get("exchange", {}).get("pair_whitelist") or []), None),
             )
             self.registry.save(record)
         return self._info(record)
@@ -259,6 +269,7 @@ class BotManager:
             last_log = processes.tail(record.log_file, CRASH_LOG_LINES)
         else:
             status = BotStatus.RUNNING if _answers(record.api_url) else BotStatus.STARTING
+        warmup = self._warmup(record) if status is BotStatus.RUNNING else None
         return BotInfo(
             name=record.name,
             kind=record.kind,
@@ -273,6 +284,27 @@ class BotManager:
             log_path=record.log_file,
             db_path=record.db_file,
             last_log=last_log,
+            warmup=warmup,
+        )
+
+    def _warmup(self, record: BotRecord) -> str | None:
+        """Why the strategy cannot trade yet, when the bot has fewer candles than its indicators need.
+
+        A bot with too little history computes NaN indicators and simply never signals; saying so in the
+        status is the only way a person learns why a fresh bot on a replay does nothing.
+        """
+        if record.startup_candles is None or record.watch_pair is None or record.timeframe is None:
+            return None
+        client = BotClient(record.api_url, self.registry.credentials(record.name))
+        answer = client.get("pair_candles", {"pair": record.watch_pair, "timeframe": record.timeframe})
+        if isinstance(answer, str) or not isinstance(answer, dict):
+            return None  # not analysed yet, or the bot is busy: no claim either way
+        have = int(answer.get("length") or 0)
+        if have >= record.startup_candles:
+            return None
+        return (
+            f"indicators not ready: {have} of {record.startup_candles} {record.timeframe} candles "
+            f"of {record.watch_pair} (the exchange served too little history)"
         )
 
     def status(self, name: str) -> BotInfo:

@@ -57,6 +57,11 @@ class BotRecord(BaseModel):
     config_file: Path
     log_file: Path
     db_file: Path | None
+    startup_candles: int | None = Field(
+        default=None, description="Candles the strategy needs before its indicators are ready."
+    )
+    timeframe: str | None = None
+    watch_pair: str | None = Field(default=None, description="The pair whose candles tell readiness.")
 
     @property
     def api_url(self) -> str:
@@ -81,3 +86,7 @@ class BotInfo(BaseModel):
     log_path: Path
     db_path: Path | None
     last_log: str | None = Field(default=None, description="The log's last lines, for a crashed bot.")
+    warmup: str | None = Field(
+        default=None,
+        description="Set while the strategy's indicators are not ready (too few candles), saying how many.",
+    )
