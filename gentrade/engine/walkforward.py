@@ -142,7 +142,7 @@ def windows(timerange: str, folds: int, in_sample: float) -> list[tuple[str, str
     except ValueError:
         raise OptimizeFailedError(f"timerange '{timerange}' is not YYYYMMDD-YYYYMMDD") from None
     days = (end - start).days
-    held = int(days * (1 - in_sample) // folds)
+    held = int(round(days * (1 - in_sample), 6) // folds)
     learn = days - held * folds
     if held < 1 or learn < 2:
         raise OptimizeFailedError(
