@@ -157,7 +157,12 @@ def _table(outcome: SignalOutcome) -> Table:
     detail = f", {outcome.detail_timeframe} detail" if outcome.detail_timeframe else ""
     table.add_row("window", f"{outcome.generated_at:%Y-%m-%d %H:%M} → {outcome.expires_at:%Y-%m-%d %H:%M} "
                   f"UTC ({outcome.signal_timeframe} signal, {outcome.candle_timeframe} candles{detail})")
-    table.add_row("entry", f"{outcome.entry:.8g} (filled {outcome.entry_fill_price:.8g})")
+    filled = (
+        f"filled {outcome.entry_fill_price:.8g} {outcome.entered_at:%Y-%m-%d %H:%M}"
+        if outcome.entry_fill_price is not None and outcome.entered_at is not None
+        else "never reached"
+    )
+    table.add_row("entry", f"{outcome.entry:.8g} ({filled})")
     for fill in outcome.fills:
         label = f"TP{fill.target}" if fill.kind == "target" else fill.kind.replace("_", " ")
         table.add_row(label, f"{fill.fraction:.0%} at {fill.price:.8g} (filled {fill.fill_price:.8g}) "

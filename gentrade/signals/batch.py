@@ -7,47 +7,38 @@ results are exactly those of ``evaluate`` (same fills, same floats, same statuse
 same order as there, and a property test holds the two paths to it.
 
 How
-    *Signals to columns*: reading the pydantic models is the largest single cost of a batch, so
-    ``SignalArrays.from_signals`` reads every field in one C-level pass (``map`` over the instance dicts)
-    and the targets in one pass per field, never through model attributes or a Python loop.
-    *Windows*: candles on their timeframe's grid map a time to its index by slot arithmetic (a prefix count
-    of the occupied slots, one gather for all signals); others by ``searchsorted`` (keys in time order).
-    *First touches*: "the first candle at or after ``lo`` whose high ≥ level" (a low ≤ level is the same
-    query on ``−low``) is answered for every (signal, level) together by binary lifting over a sparse table
-    of running maxima (``table[k][j] = max(v[j : j + 2^k])``): ``log2(window)`` vectorized steps, each one
-    gather and one compare over all the queries, so the cost does not grow with the window length. The table
-    covers only the candles the signals' windows reach, and signals are chunked so one chunk's table stays
-    under ``_TABLE_BYTES``.
-    *The walk*: the targets lie beyond one another, so each target's first touch from the window start is
-    where the walk fills it; the stop in force is the original stop's first touch, or with break-even after
-    TP1 a second search for the entry starting at the candle after TP1's. Target k fills when its touch comes
-    strictly before the stop's; equal indices are a candle touching both.
+    *Signals to columns*: `gentrade.signals.arrays` (``SignalArrays``). *Windows and first touches*:
+    `gentrade.signals.touches` (vectorized searches over a sparse table of running maxima).
+    *The entry*: one first-touch query per signal (a long's low at or below the entry, a short's high at or
+    above it) from the window start; a signal without it has no fills and no money.
+    *The walk*: the targets lie beyond one another, so each target's first touch from the candle after the
+    entry candle is where the walk fills it; the stop in force is the original stop's first touch from the
+    entry candle, or with break-even after TP1 a second search for the break-even price starting at the
+    candle after TP1's. Target k fills when its touch comes strictly before the stop's; equal indices are a
+    candle touching both. A stop after the entry candle whose candle opened past it fills at the open.
     *A candle touching a target and the stop*: the pessimistic stop is vectorized; only a signal whose
     ambiguous candle is fully covered by ``detail`` candles is re-walked with the single-signal code
     (``BatchOutcomes.detail_resolved`` marks them).
-    *Data quality*: the gaps of the candles are found once per call (one ``diff``, then a prefix count of
-    them per candle); a window's coverage is an index difference and its largest gap a range maximum over
-    the (few) gaps, O(1) per signal. The gaps are listed only when one outcome is materialized.
+    *Data quality*: `gentrade.signals.window_quality`.
     *Money*: each formula runs once over a (legs × signals) matrix; only the sums go leg by leg, in the
     order ``evaluate`` adds them, so the floats are the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from itertools import chain
-from operator import attrgetter, itemgetter
 from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gentrade.errors import ConfigError, SpecValidationError
-from gentrade.signals.candles import Candles, assess, from_ns, to_ns
-from gentrade.signals.evaluate import DEFAULT_SETTINGS, _check_detail, _Walk, _walk
+from gentrade.errors import ConfigError
+from gentrade.signals.arrays import SignalArrays
+from gentrade.signals.candles import Candles, assess, from_ns
 from gentrade.signals.outcome import (
+    DEFAULT_SETTINGS,
     EvaluationSettings,
     Fill,
     FillKind,
@@ -55,7 +46,10 @@ from gentrade.signals.outcome import (
     Resolution,
     SignalOutcome,
 )
-from gentrade.spec.common import TIMEFRAME_MINUTES
+from gentrade.signals.touches import Search, Touches, chunks, gather, pick
+from gentrade.signals.walk import Walk, check_detail, walk
+from gentrade.signals.window_quality import window_quality
+from gentrade.spec.costs import breakeven_price
 from gentrade.spec.signal import TradeSignal
 
 STATUSES: tuple[OutcomeStatus, ...] = (
@@ -64,151 +58,19 @@ STATUSES: tuple[OutcomeStatus, ...] = (
     "expired",
     "completed_success",
     "completed_failure",
+    "pending",
+    "not_triggered",
 )
-EXIT_KINDS: tuple[FillKind | None, ...] = (None, "stop", "breakeven_stop", "mark")
-"""``exit_kind`` codes: 0 closed by its last target (no closing fill), 1 stop, 2 break-even stop, 3 mark."""
+EXIT_KINDS: tuple[FillKind | None, ...] = (None, "stop", "breakeven_stop", "mark", None)
+"""``exit_kind`` codes: 0 closed by its last target (no closing fill), 1 stop, 2 break-even stop, 3 mark,
+4 never entered (no fill at all)."""
 RESOLUTIONS: tuple[Resolution, ...] = ("candle", "detail", "pessimistic")
-_NS_PER_MINUTE = 60_000_000_000
-_TABLE_BYTES = 48 * 2**20
-_CHUNK_SIGNALS = 65_536
-_GRID_SLOTS_PER_CANDLE = 4  # the slot table of `_Search` at most this many times the candles
-_EXACT_SECONDS = 2**31  # |timestamp()| below this: float seconds → µs round-trips exactly
 
 I64 = NDArray[np.int64]
 I8 = NDArray[np.int8]
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
-RawFill = tuple[FillKind, int | None, int, float, float, Resolution]
-_SIGNAL_FIELDS = (
-    "symbol",
-    "direction",
-    "timeframe",
-    "valid_for_candles",
-    "entry",
-    "stop_loss",
-    "breakeven_after_tp1",
-    "generated_at",
-    "take_profits",
-)
-_SIGNAL_ROW = itemgetter(*_SIGNAL_FIELDS)
-_PRICE, _ALLOCATION = attrgetter("price"), attrgetter("allocation")
-
-
-@dataclass(frozen=True, eq=False)
-class SignalArrays:
-    """Signals as columns: times in ns, levels, targets padded to the widest ladder (price NaN, weight 0).
-
-    ``generated_at`` and ``timeframes`` are kept as given, for the outcomes built from the arrays (a stored
-    datetime keeps its offset); the rest is numbers.
-    """
-
-    generated_at: tuple[datetime, ...]
-    timeframes: tuple[str, ...]
-    long: B
-    start: I64
-    expires: I64
-    entry: F64
-    stop: F64
-    prices: F64
-    fractions: F64
-    n_targets: I64
-    breakeven: B
-    pairs: frozenset[str]
-    """The signals' symbols, read in the same pass as the rest: ``evaluate_batch`` checks them for free."""
-
-    def __len__(self) -> int:
-        return len(self.start)
-
-    @classmethod
-    def from_signals(cls, signals: Sequence[TradeSignal]) -> SignalArrays:
-        """Columns of ``signals``; fractions are ``allocation / Σ allocation`` summed as in ``evaluate``.
-
-        Reading the models is most of the cost of a batch (their objects are mostly out of the CPU caches by
-        then, so each pass over them costs), so the signal fields come from one C-level pass over the
-        instance dicts (pydantic keeps the values there), the columns being slices of that one flat list,
-        and each target field from one ``attrgetter`` pass (cheaper than fetching 3 dicts per signal).
-        """
-        flat = [*chain.from_iterable(map(_SIGNAL_ROW, map(vars, signals)))]
-        symbols, directions, timeframes, valid, entry, stop, breakeven, generated, ladders = (
-            flat[k :: len(_SIGNAL_FIELDS)] for k in range(len(_SIGNAL_FIELDS))
-        )
-        targets = [*chain.from_iterable(ladders)]
-        return cls.from_columns(
-            symbols=symbols,
-            directions=directions,
-            timeframes=timeframes,
-            valid_for_candles=valid,
-            entry=entry,
-            stop=stop,
-            breakeven=breakeven,
-            generated_at=generated,
-            n_targets=[*map(len, ladders)],
-            target_prices=map(_PRICE, targets),
-            target_allocations=map(_ALLOCATION, targets),
-        )
-
-    @classmethod
-    def from_columns(
-        cls,
-        *,
-        symbols: Sequence[str],
-        directions: Sequence[str],
-        timeframes: Sequence[str],
-        valid_for_candles: Sequence[int],
-        entry: Sequence[float],
-        stop: Sequence[float],
-        breakeven: Sequence[bool],
-        generated_at: Sequence[datetime | None],
-        n_targets: Sequence[int],
-        target_prices: Iterable[float],
-        target_allocations: Iterable[float],
-    ) -> SignalArrays:
-        """Columns given field by field (one entry per signal, the targets flat in ladder order), for
-        callers holding the fields but no models (stored rows): equal to ``from_signals`` of those signals.
-        """
-        n = len(generated_at)
-        if None in generated_at:
-            raise SpecValidationError(
-                "generated_at: a signal needs its generation time to be evaluated",
-                details=[{"path": "generated_at", "message": "required for evaluation"}],
-            )
-        generated = cast(tuple[datetime, ...], tuple(generated_at))
-        start = _start_ns(generated)
-        per_candle = np.fromiter(map(TIMEFRAME_MINUTES.__getitem__, timeframes), dtype=np.int64, count=n)
-        ladder = np.fromiter(n_targets, dtype=np.int64, count=n)
-        width = int(ladder.max()) if n else 1
-        count = int(ladder.sum())
-        present = np.arange(width) < ladder[:, None]  # row-major: the targets in ladder order
-        prices = np.full((n, width), np.nan)
-        allocations = np.zeros((n, width))
-        prices[present] = np.fromiter(target_prices, dtype=np.float64, count=count)
-        allocations[present] = np.fromiter(target_allocations, dtype=np.float64, count=count)
-        total = np.zeros(n)
-        for k in range(width):  # left to right, as Python's sum()
-            total = total + allocations[:, k]
-        return cls(
-            generated_at=generated,
-            timeframes=tuple(timeframes),
-            long=np.array(directions, dtype=object) == "long",
-            start=start,
-            expires=start
-            + per_candle * np.fromiter(valid_for_candles, dtype=np.int64, count=n) * _NS_PER_MINUTE,
-            entry=np.fromiter(entry, dtype=np.float64, count=n),
-            stop=np.fromiter(stop, dtype=np.float64, count=n),
-            prices=prices,
-            fractions=allocations / total[:, None],
-            n_targets=ladder,
-            breakeven=np.fromiter(breakeven, dtype=bool, count=n),
-            pairs=frozenset(symbols),
-        )
-
-
-def _start_ns(generated: Sequence[datetime]) -> I64:
-    """``to_ns`` of every time: through float seconds (one C call each) while that round-trips exactly."""
-    seconds = np.fromiter(map(datetime.timestamp, generated), dtype=np.float64, count=len(generated))
-    if len(generated) and np.abs(seconds).max() < _EXACT_SECONDS:
-        return np.rint(seconds * 1e6).astype(np.int64) * 1_000
-    return np.fromiter(map(to_ns, generated), dtype=np.int64, count=len(generated))
+RawFill = tuple[FillKind, int | None, int, float, float, Resolution, bool]
 
 
 @dataclass(eq=False)
@@ -221,7 +83,9 @@ class BatchOutcomes:
     ``exit_fraction``, ``exit_resolved``. ``status`` holds codes of `STATUSES` (``status_names()``);
     ``first_gap`` is the start of the window's first missing candle (``-1``: none); ``closed_at`` is ``-1``
     while the position is open. ``pessimistic``: a candle touched a target and the stop and the stop was
-    assumed first; ``detail_resolved``: such a candle was decided with detail candles.
+    assumed first; ``detail_resolved``: such a candle was decided with detail candles. ``entered``: the
+    price reached the entry, at ``entered_at`` (``-1``: never); ``exit_gapped``: the stop filled at the open
+    of a candle that opened past it; ``breakeven_price``: where the stop moves after TP1.
     """
 
     signals: SignalArrays
@@ -241,6 +105,10 @@ class BatchOutcomes:
     closed_at: I64
     pessimistic: B
     detail_resolved: B
+    entered: B
+    entered_at: I64
+    exit_gapped: B
+    breakeven_price: F64
     entry_fill: F64
     gross_pnl: F64
     fees: F64
@@ -272,7 +140,8 @@ class BatchOutcomes:
         return [STATUSES[code] for code in self.status.tolist()]
 
     def raw_fills(self, i: int) -> list[RawFill]:
-        """Signal ``i``'s fills as ``(kind, target, time_ns, price, fraction, resolved_by)``, in order."""
+        """Signal ``i``'s fills as ``(kind, target, time_ns, price, fraction, resolved_by, gapped)``, in
+        order."""
         fills: list[RawFill] = [
             (
                 "target",
@@ -281,6 +150,7 @@ class BatchOutcomes:
                 float(self.signals.prices[i, k]),
                 float(self.signals.fractions[i, k]),
                 RESOLUTIONS[self.target_resolved[i, k]],
+                False,
             )
             for k in range(int(self.targets_hit[i]))
         ]
@@ -294,6 +164,7 @@ class BatchOutcomes:
                     float(self.exit_price[i]),
                     float(self.exit_fraction[i]),
                     RESOLUTIONS[self.exit_resolved[i]],
+                    bool(self.exit_gapped[i]),
                 )
             )
         return fills
@@ -313,8 +184,9 @@ class BatchOutcomes:
                 fill_price=price * (1 - s * settings.slippage),
                 fraction=fraction,
                 resolved_by=resolved,
+                gapped=gapped,
             )
-            for kind, target, ns, price, fraction, resolved in self.raw_fills(i)
+            for kind, target, ns, price, fraction, resolved, gapped in self.raw_fills(i)
         ]
         hit_at: list[datetime | None] = [None] * int(self.signals.n_targets[i])
         for k, fill in enumerate(fills[: int(self.targets_hit[i])]):
@@ -332,7 +204,9 @@ class BatchOutcomes:
             evaluated_until=from_ns(horizon),
             status=STATUSES[self.status[i]],
             entry=float(self.signals.entry[i]),
-            entry_fill_price=float(self.entry_fill[i]),
+            entered_at=from_ns(int(self.entered_at[i])) if self.entered[i] else None,
+            entry_fill_price=float(self.entry_fill[i]) if self.entered[i] else None,
+            breakeven_price=float(self.breakeven_price[i]),
             size=settings.size,
             fee_rate=settings.fee,
             slippage_rate=settings.slippage,
@@ -381,7 +255,7 @@ def evaluate_batch(
     may be prepared once with ``SignalArrays.from_signals``.
     """
     sig = signals if isinstance(signals, SignalArrays) else SignalArrays.from_signals(signals)
-    _check_detail(candles, detail)
+    check_detail(candles, detail)
     wrong = sig.pairs - {candles.pair}
     if wrong:
         raise ConfigError(f"candles are for {candles.pair}, the signals are for {', '.join(sorted(wrong))}")
@@ -394,43 +268,6 @@ def evaluate_batch(
 _COLUMNS = tuple(f.name for f in fields(BatchOutcomes))[4:-1]
 
 
-class _Search:
-    """``searchsorted(time, keys, "left")`` for many keys at once.
-
-    Candles on their timeframe's grid (the usual case) are answered by arithmetic: ``below[s]`` counts the
-    candles in the grid slots before slot ``s``, so a key's index is ``below[ceil((key - t0) / step)]``, one
-    division and one gather, several times cheaper than a binary search per key. Other candles (off the
-    grid, or so sparse that the slot table would dwarf them) go through ``searchsorted``, the keys passed in
-    time order (numpy's search is several times faster on sorted keys).
-    """
-
-    def __init__(self, time: I64, step: int, start: I64) -> None:
-        self.time, self.step = time, step
-        self.t0 = int(time[0]) if len(time) else 0
-        self.below: I64 | None = None
-        self.order: I64 | None = None
-        slots = (int(time[-1]) - self.t0) // step + 1 if len(time) else 0
-        slot, off = (
-            np.divmod(time - self.t0, step) if 0 < slots <= _GRID_SLOTS_PER_CANDLE * len(time) else (0, 1)
-        )
-        if not np.any(off):
-            present = np.zeros(slots + 1, dtype=np.int64)
-            present[1:][slot] = 1
-            self.below = np.cumsum(present)
-        elif not bool((start[1:] >= start[:-1]).all()):
-            self.order = np.argsort(start, kind="stable")
-
-    def __call__(self, keys: I64) -> I64:
-        if self.below is not None:
-            slot = (keys - self.t0 + (self.step - 1)) // self.step
-            return self.below.take(slot, mode="clip")
-        if self.order is None:
-            return np.searchsorted(self.time, keys, "left").astype(np.int64)
-        found = np.empty(len(keys), dtype=np.int64)
-        found[self.order] = np.searchsorted(self.time, keys[self.order], "left")
-        return found
-
-
 def _columns(
     sig: SignalArrays, candles: Candles, detail: Candles | None, settings: EvaluationSettings
 ) -> tuple[dict[str, NDArray], dict[int, list[str]]]:
@@ -440,7 +277,7 @@ def _columns(
     horizon = (
         sig.expires.copy() if data_end is None else np.maximum(sig.start, np.minimum(sig.expires, data_end))
     )
-    search = _Search(candles.time, candles.step, sig.start)
+    search = Search(candles.time, candles.step, sig.start)
     lo, hi = search(sig.start), search(horizon)
     out: dict[str, NDArray] = {
         "horizon": horizon,
@@ -456,101 +293,38 @@ def _columns(
         "closed_at": np.zeros(n, np.int64),
         "pessimistic": np.zeros(n, bool),
         "detail_resolved": np.zeros(n, bool),
+        "entered": np.zeros(n, bool),
+        "entered_at": np.full(n, -1, np.int64),
+        "exit_gapped": np.zeros(n, bool),
+        "breakeven_price": _breakeven_prices(sig, settings),
     }
+    entry_at = np.zeros(n, np.int64)
     rewalk: list[int] = []
-    for chunk in _chunks(lo, hi):
-        rewalk += _walk_chunk(out, chunk, sig, candles, lo, hi, detail, search.below is not None)
+    for chunk in chunks(lo, hi):
+        rewalk += _walk_chunk(out, entry_at, chunk, sig, candles, lo, hi, detail, search.below is not None)
     notes: dict[int, list[str]] = {}
     for i in rewalk:
         assert detail is not None
-        _rewalk(out, notes, i, sig, candles, int(lo[i]), int(hi[i]), detail)
+        _rewalk(out, notes, i, sig, candles, int(entry_at[i]), int(hi[i]), detail)
     _money(out, sig, settings)
-    _quality(out, candles, sig.start, horizon, search, lo, hi)
+    window_quality(out, candles, sig.start, horizon, search, lo, hi)
     _status(out, sig, settings)
     assert set(out) == set(_COLUMNS)
     return out, notes
 
 
-def _chunks(lo: I64, hi: I64) -> list[slice | I64]:
-    """Groups of signals whose first-touch table stays under ``_TABLE_BYTES`` (one group when all fit)."""
-    if not len(lo):
-        return []
-    window = int((hi - lo).max())
-    levels = max(1, window.bit_length())
-    span = max(window + 1, _TABLE_BYTES // (levels * 16) - (1 << levels))
-    if int(hi.max()) - int(lo.min()) <= span and len(lo) <= _CHUNK_SIGNALS:
-        return [slice(None)]
-    order = np.argsort(lo, kind="stable")
-    starts = lo[order]
-    chunks: list[slice | I64] = []
-    i = 0
-    while i < len(order):
-        end = int(np.searchsorted(starts, starts[i] + span - window, "left"))
-        end = min(max(end, i + 1), i + _CHUNK_SIGNALS, len(order))
-        chunks.append(order[i:end])
-        i = end
-    return chunks
-
-
-class _Touches:
-    """First-touch queries over candles ``[a, b)``, on the highs or on ``−low``.
-
-    ``v = [high[a:b], pad, −low[a:b], pad]`` with NaN and the padding at −inf (never a touch); ``table[k][j]``
-    is the maximum of ``v[j : j + 2^k]``. Lifting from ``j`` by ``2^K, …, 2, 1`` while the block stays below
-    the threshold ends on the first touch, or ``2^(K+1) − 1`` candles on, which is past every window here.
-    """
-
-    def __init__(self, candles: Candles, a: int, b: int, levels: int) -> None:
-        m, pad = b - a, 1 << levels
-        table = np.empty((levels, 2 * (m + pad)))  # only the padding is filled: the rest is overwritten
-        v = table[0]
-        v[:m] = candles.high[a:b]
-        v[m : m + pad] = v[2 * m + pad :] = -np.inf
-        np.negative(candles.low[a:b], out=v[m + pad : 2 * m + pad])
-        v[np.isnan(v)] = -np.inf
-        for k in range(1, levels):  # the padding (≥ 2^levels of −inf) keeps every block past the end −inf
-            h = 1 << (k - 1)
-            np.maximum(table[k - 1, :-h], table[k - 1, h:], out=table[k, :-h])
-            table[k, -h:] = -np.inf
-        self.table = list(table)
-        self.high_offset, self.low_offset = -a, m + pad - a
-
-    def first(self, on_low: B, index: I64, threshold: F64, hi: I64) -> I64:
-        """First candle ``≥ index`` with ``high ≥ threshold`` (``−low ≥ threshold`` where ``on_low``), else
-        ``hi``; the arguments broadcast (a signal's ladder is one column of queries). A threshold of +inf
-        is never touched.
-
-        The positions are int32 (a chunk's table is far below 2^31 entries: half the memory traffic of the
-        gathers) and always inside the table (the padding), so the gathers skip the bounds check.
-        """
-        offset = np.where(on_low, self.low_offset, self.high_offset)
-        pos = np.empty(offset.shape, np.int32)
-        np.add(index, offset, out=pos, casting="unsafe")
-        block, below, step = np.empty(pos.shape), np.empty(pos.shape, dtype=bool), np.empty_like(pos)
-        for k in range(len(self.table) - 1, -1, -1):
-            self.table[k].take(pos, out=block, mode="clip")
-            np.less(block, threshold, out=below)
-            np.copyto(step, below, casting="unsafe")
-            np.left_shift(step, k, out=step)
-            pos += step
-        found = pos - offset
-        return np.minimum(found, hi, out=found)
-
-
-def _gather(values: NDArray, index: I64) -> NDArray:
-    """``values[index]`` with out-of-range indices clipped (their results are masked by the caller)."""
-    if not len(values):
-        return np.zeros(np.shape(index), values.dtype)
-    return values.take(index, mode="clip")
-
-
-def _pick(rows: NDArray, row: I64) -> NDArray:
-    """``rows[row[j], j]`` for every column ``j`` (one flat gather)."""
-    return rows.reshape(-1).take(row * rows.shape[1] + np.arange(rows.shape[1]))
+def _breakeven_prices(sig: SignalArrays, settings: EvaluationSettings) -> F64:
+    """``breakeven_price`` of every signal: the arrays go through that one function (its arithmetic is
+    element-wise), so the floats are those of ``evaluate`` and there is still one definition."""
+    entry = cast(float, sig.entry)
+    long = breakeven_price(entry, "long", settings.fee, settings.slippage)
+    short = breakeven_price(entry, "short", settings.fee, settings.slippage)
+    return np.where(sig.long, long, short)
 
 
 def _walk_chunk(
     out: dict[str, NDArray],
+    entry_at: I64,
     chunk: slice | I64,
     sig: SignalArrays,
     candles: Candles,
@@ -559,7 +333,8 @@ def _walk_chunk(
     detail: Candles | None,
     on_grid: bool,
 ) -> list[int]:
-    """Fills of the signals ``chunk`` into ``out``; returns the indices that detail candles must decide.
+    """Fills of the signals ``chunk`` into ``out`` (and their entry candle's index into ``entry_at``);
+    returns the indices that detail candles must decide.
 
     The ladders are handled as rows (``[k, j]``: target k of signal j), so each per-signal array broadcasts
     along a row in one contiguous pass; the other way round (a short last axis) numpy makes one inner-loop
@@ -569,13 +344,20 @@ def _walk_chunk(
     lo, hi = lo_all[chunk], hi_all[chunk]
     long, entry, stop = sig.long[chunk], sig.entry[chunk], sig.stop[chunk]
     ntp, breakeven = sig.n_targets[chunk], sig.breakeven[chunk]
+    level_be = out["breakeven_price"][chunk]
     prices, fractions = sig.prices[chunk].T.copy(), sig.fractions[chunk].T.copy()
     width, n = prices.shape
-    touches = _Touches(candles, int(lo.min()), int(hi.max()), max(1, int((hi - lo).max()).bit_length()))
-
-    # Pass 1: every target and the original stop, from the window start: one column of queries per signal
-    # (its targets, then its stop); the padding of a short ladder is never touched.
+    touches = Touches(candles, int(lo.min()), int(hi.max()), max(1, int((hi - lo).max()).bit_length()))
     sign = np.where(long, 1.0, -1.0)
+
+    # Pass 0: the entry (a long's low at or below it, a short's high at or above it) from the window start.
+    entered_at = touches.first(long, lo, -sign * entry, hi)
+    entered = entered_at < hi
+    entry_at[chunk] = entered_at
+
+    # Pass 1: every target from the candle after the entry candle, and the original stop from the entry
+    # candle: one column of queries per signal (its targets, then its stop); the padding of a short ladder
+    # is never touched, and a signal never entered searches from the window end (no touch).
     on_low = np.empty((width + 1, n), dtype=bool)
     np.logical_not(long, out=on_low[:width])
     on_low[width] = long
@@ -584,10 +366,13 @@ def _walk_chunk(
     np.multiply(-sign, stop, out=threshold[width])
     if int(ntp.min()) < width:
         threshold[:width][np.isnan(prices)] = np.inf
-    found = touches.first(on_low, lo, threshold, hi)
+    start = np.empty((width + 1, n), np.int64)
+    start[:width] = np.minimum(entered_at + 1, hi)
+    start[width] = entered_at
+    found = touches.first(on_low, start, threshold, hi)
     target, first_stop = found[:width], found[width]
 
-    # Pass 2: the break-even stop (the entry) from the candle after TP1's, for the signals that reach it.
+    # Pass 2: the break-even stop from the candle after TP1's, for the signals that reach it.
     tp1 = target[0]
     be_stop = hi.copy()
     need = np.flatnonzero(breakeven & (tp1 < first_stop) & (ntp > 1))
@@ -595,12 +380,12 @@ def _walk_chunk(
         at = tp1.take(need)
         after = at + 1
         if not on_grid:  # unaligned candles: the next one may open too soon
-            odd = (_gather(time, after) < time[at] + step) & (after < len(time))
+            odd = (gather(time, after) < time[at] + step) & (after < len(time))
             if odd.any():
                 after[odd] = np.searchsorted(time, time[at[odd]] + step, "left")
         hi_need = hi.take(need)
         np.minimum(after, hi_need, out=after)
-        be_stop[need] = touches.first(long.take(need), after, -sign.take(need) * entry.take(need), hi_need)
+        be_stop[need] = touches.first(long.take(need), after, -sign.take(need) * level_be.take(need), hi_need)
 
     # Targets fill while their touch comes strictly before the stop in force (a padded target's "touch" is
     # the window end, never before a stop).
@@ -614,7 +399,7 @@ def _walk_chunk(
     on_breakeven = breakeven & (hits > 0)
     stop_at = np.where(on_breakeven, be_stop, first_stop)
     stopped = ~done & (stop_at < hi)
-    ambiguous = stopped & (_pick(target, np.minimum(hits, width - 1)) == stop_at)
+    ambiguous = stopped & (pick(target, np.minimum(hits, width - 1)) == stop_at)
 
     fallback = np.zeros(n, dtype=bool)
     if detail is not None and ambiguous.any():
@@ -624,7 +409,7 @@ def _walk_chunk(
         )
         fallback[ambiguous] = covered == step // detail.step
 
-    # The open share after the hits: Σ fractions[hits:], left to right, capped at 1 (as _Walk.remaining);
+    # The open share after the hits: Σ fractions[hits:], left to right, capped at 1 (as Walk.remaining);
     # the zeros added before it and the padding's zeros after it leave the sum as it is (0 when done).
     filled = np.arange(width)[:, None] < hits
     unfilled = fractions * ~filled
@@ -632,27 +417,33 @@ def _walk_chunk(
     for k in range(1, width):
         open_share += unfilled[k]
 
+    # A stop after the entry candle whose candle opened past it fills at that open (a NaN open: never).
+    level = np.where(on_breakeven, level_be, stop)
+    stop_open = gather(candles.open, stop_at)
+    gapped = stopped & (stop_at > entered_at) & np.where(long, stop_open < level, stop_open > level)
     last = hi - 1
-    window = hi > lo
-    stop_time = _gather(time, stop_at)
-    target_time = _gather(time, target)
+    stop_time = gather(time, stop_at)
+    target_time = gather(time, target)
     target_time *= filled
     out["targets_hit"][chunk] = hits
     out["target_time"][chunk] = target_time.T
-    out["exit_kind"][chunk] = _exit_codes(done, stopped, on_breakeven)
-    mark_time = np.where(window, _gather(time, last), sig.start[chunk])
-    out["exit_time"][chunk] = np.where(done, 0, np.where(stopped, stop_time, mark_time))
-    mark_price = np.where(window, _gather(candles.close, last), entry)
+    out["exit_kind"][chunk] = np.where(entered, _exit_codes(done, stopped, on_breakeven), 4)
+    out["exit_time"][chunk] = np.where(done | ~entered, 0, np.where(stopped, stop_time, gather(time, last)))
     out["exit_price"][chunk] = np.where(
-        done, 0.0, np.where(stopped, np.where(on_breakeven, entry, stop), mark_price)
+        done | ~entered,
+        0.0,
+        np.where(stopped, np.where(gapped, stop_open, level), gather(candles.close, last)),
     )
-    out["exit_fraction"][chunk] = np.minimum(1.0, open_share)
+    out["exit_fraction"][chunk] = np.where(entered, np.minimum(1.0, open_share), 0.0)
     out["exit_resolved"][chunk] = ambiguous.view(np.int8) * 2
+    out["exit_gapped"][chunk] = gapped
     out["closed"][chunk] = done | stopped
     out["closed_at"][chunk] = np.where(
-        done, _pick(target_time, np.maximum(hits - 1, 0)), np.where(stopped, stop_time, -1)
+        done, pick(target_time, np.maximum(hits - 1, 0)), np.where(stopped, stop_time, -1)
     )
     out["pessimistic"][chunk] = ambiguous & ~fallback
+    out["entered"][chunk] = entered
+    out["entered_at"][chunk] = np.where(entered, gather(time, entered_at), -1)
     return np.arange(len(lo_all))[chunk][fallback].tolist()
 
 
@@ -669,44 +460,47 @@ def _rewalk(
     i: int,
     sig: SignalArrays,
     candles: Candles,
-    lo: int,
+    entry_at: int,
     hi: int,
     detail: Candles,
 ) -> None:
     """The single-signal walk, for a signal whose ambiguous candle the detail candles can decide."""
     n = int(sig.n_targets[i])
-    walk = _Walk(
+    entered_at = int(out["entered_at"][i])
+    position = Walk(
         long=bool(sig.long[i]),
         entry=float(sig.entry[i]),
+        breakeven_price=float(out["breakeven_price"][i]),
         prices=sig.prices[i, :n].tolist(),
         fractions=sig.fractions[i, :n].tolist(),
         breakeven=bool(sig.breakeven[i]),
         stop=float(sig.stop[i]),
         stop_from=int(sig.start[i]),
+        target_from=entered_at + 1,
+        gap_from=entered_at + 1,
     )
-    _walk(walk, candles, lo, hi, detail, "candle")
-    targets = [f for f in walk.fills if f.kind == "target"]
+    walk(position, candles, entry_at, hi, detail, "candle")
+    targets = [f for f in position.fills if f.kind == "target"]
     out["targets_hit"][i] = len(targets)
     out["target_time"][i] = 0
     for k, f in enumerate(targets):
         out["target_time"][i, k] = f.time
         out["target_resolved"][i, k] = RESOLUTIONS.index(f.resolved_by)
-    out["closed"][i], out["pessimistic"][i], out["detail_resolved"][i] = walk.closed, False, True
-    notes[i] = walk.notes
-    last = walk.fills[-1] if walk.fills else None
-    if walk.closed and last is not None and last.kind == "target":
+    out["closed"][i], out["pessimistic"][i], out["detail_resolved"][i] = position.closed, False, True
+    out["exit_gapped"][i] = False
+    notes[i] = position.notes
+    last = position.fills[-1] if position.fills else None
+    if position.closed and last is not None and last.kind == "target":
         out["closed_at"][i], out["exit_kind"][i], out["exit_fraction"][i] = last.time, 0, 0.0
-    elif walk.closed and last is not None:
+    elif position.closed and last is not None:
         out["closed_at"][i], out["exit_kind"][i] = last.time, EXIT_KINDS.index(last.kind)
         out["exit_time"][i], out["exit_price"][i] = last.time, last.price
         out["exit_fraction"][i], out["exit_resolved"][i] = last.fraction, RESOLUTIONS.index(last.resolved_by)
+        out["exit_gapped"][i] = last.gapped
     else:
         out["closed_at"][i], out["exit_kind"][i], out["exit_resolved"][i] = -1, 3, 0
-        out["exit_fraction"][i] = walk.remaining()
-        if hi > lo:
-            out["exit_time"][i], out["exit_price"][i] = candles.time[hi - 1], candles.close[hi - 1]
-        else:
-            out["exit_time"][i], out["exit_price"][i] = sig.start[i], sig.entry[i]
+        out["exit_fraction"][i] = position.remaining()
+        out["exit_time"][i], out["exit_price"][i] = candles.time[hi - 1], candles.close[hi - 1]
 
 
 def _money(out: dict[str, NDArray], sig: SignalArrays, settings: EvaluationSettings) -> None:
@@ -748,88 +542,15 @@ def _money(out: dict[str, NDArray], sig: SignalArrays, settings: EvaluationSetti
     for k in range(1, width + 2):
         total += legs[:, k]
     open_fraction = np.where(out["exit_kind"] == 3, out["exit_fraction"], 0.0)
+    entered = out["entered"]  # a signal never entered has no money at all, not even the entry fee
     out.update(
         entry_fill=entry_fill,
-        gross_pnl=total[0],
-        fees=total[2],
-        net_pnl=total[1] - total[2],
+        gross_pnl=np.where(entered, total[0], 0.0),
+        fees=np.where(entered, total[2], 0.0),
+        net_pnl=np.where(entered, total[1] - total[2], 0.0),
         open_fraction=open_fraction,
         closed_fraction=np.minimum(1.0, total[3] - open_fraction),
     )
-
-
-def _quality(
-    out: dict[str, NDArray], candles: Candles, start: I64, horizon: I64, search: _Search, lo: I64, hi: I64
-) -> None:
-    """Coverage, largest gap and first missing candle of every window, as ``assess`` finds them.
-
-    ``lo``/``hi`` are the walk's window (from ``start``); the expected slots start at ``start`` rounded up
-    to the grid, which for signals dated on the grid is ``start`` itself, so ``lo`` is searched again only
-    when some signal is off it.
-    """
-    time, step = candles.time, candles.step
-    first_slot = -(-start // step) * step
-    expected = np.maximum(0, -(-(horizon - first_slot) // step))
-    if (first_slot != start).any():
-        lo = search(first_slot)
-    present = np.maximum(hi - lo, 0)
-    some = present > 0
-    last_time = _gather(time, hi - 1)
-    lead = np.where(some, (_gather(time, lo) - (first_slot - step)) // step - 1, expected)
-    trail = np.where(some, (first_slot + expected * step - last_time) // step - 1, 0)
-    # Interior gaps (before candle j, lo < j < hi) of the candles any window reaches: few, so a sparse table.
-    a = int(lo.min()) if len(lo) else 0
-    b = max(int(hi.max()) if len(hi) else 0, a)
-    missing = np.diff(time[a:b]) // step - 1
-    gap_at = np.flatnonzero(missing > 0)
-    sizes = missing[gap_at]
-    gap_at += a + 1
-    # gaps_before[x - a]: how many gaps lie before candle x (the number of gap_at < x), for x in [a, b].
-    gaps_before = np.zeros(b - a + 2, dtype=np.int64)
-    gaps_before[gap_at - a + 1] = 1
-    gaps_before = np.cumsum(gaps_before)
-    g_lo = gaps_before.take(lo + 1 - a, mode="clip")
-    g_hi = gaps_before.take(hi - a, mode="clip")
-    inner = some & (g_hi > g_lo)
-    largest = np.maximum(np.maximum(lead, trail), 0)
-    first_gap = np.where(trail > 0, last_time + step, -1)
-    if inner.any():
-        np.maximum(largest, _range_max(sizes, g_lo, g_hi) * inner, out=largest)  # gap sizes are ≥ 1
-        gap_start = time[gap_at - 1] + step  # per gap: the first missing slot
-        first_gap = np.where(inner, gap_start.take(g_lo, mode="clip"), first_gap)
-    first_gap = np.where(lead > 0, first_slot, first_gap)
-    empty = expected == 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        coverage = present / expected
-        score = coverage * (1 - largest / expected)
-    out.update(
-        expected_candles=expected,
-        present_candles=np.where(empty, 0, present),
-        coverage=np.where(empty, 1.0, coverage),
-        score=np.where(empty, 1.0, score),
-        largest_gap_candles=np.where(empty, 0, largest),
-        first_gap=np.where(empty, -1, first_gap),
-    )
-
-
-def _range_max(values: I64, x: I64, y: I64) -> I64:
-    """``max(values[x:y])`` for every query with ``x < y`` (others: any value), by a sparse table:
-    ``table[k, j] = max(values[j : j + 2^k])``, and a range is two overlapping blocks of its level."""
-    count = len(values)
-    levels = max(1, count.bit_length())
-    table = np.zeros((levels, count), np.int64)
-    table[0] = values
-    for k in range(1, levels):
-        h = 1 << (k - 1)
-        np.maximum(table[k - 1, :-h], table[k - 1, h:], out=table[k, :-h])
-    floor_log2 = np.frexp(np.arange(count + 1, dtype=np.float64))[1] - 1  # exact for these counts
-    floor_log2[0] = 0  # an empty range (masked by the caller) still reads inside the table
-    level = floor_log2.take(y - x, mode="clip")
-    flat = table.reshape(-1)
-    row = level * count
-    left = flat.take(row + x, mode="clip")
-    right = flat.take(row + y - np.left_shift(1, level), mode="clip")
-    return np.maximum(left, right)
 
 
 def _status(out: dict[str, NDArray], sig: SignalArrays, settings: EvaluationSettings) -> None:
@@ -841,8 +562,7 @@ def _status(out: dict[str, NDArray], sig: SignalArrays, settings: EvaluationSett
     incomplete = (out["coverage"] < settings.min_coverage) | gap_first
     active = ~closed & (horizon < sig.expires)
     success = out["net_pnl"] > 0
-    # 0 incomplete, else 1 active, else 2 untouched, else 3 success / 4 failure: int8 arithmetic on the masks
-    i8 = np.int8
-    open_code = 1 + touched.view(i8) * (2 - success.view(i8))
-    out["status"] = (1 - incomplete.view(i8)) * (1 + (1 - active.view(i8)) * open_code)
+    waiting = np.where(horizon < sig.expires, 5, 6)  # never entered: pending / not_triggered
+    decided = np.where(touched, np.where(success, 3, 4), 2)
+    out["status"] = np.select([incomplete, ~out["entered"], active], [0, waiting, 1], decided).astype(np.int8)
     out["duration_ns"] = decision // 1_000 * 1_000 - sig.start

@@ -9,17 +9,27 @@ Window
     the *candle* timeframe is whatever the candles passed in are (e.g. 5m candles for a 1h signal). A candle
     that opened before ``generated_at`` is never used: its high and low may predate the signal.
 Entry
-    Assumed filled at ``entry`` at ``generated_at`` (no wait for the price to come to the entry). The buy
-    (a long) or sell (a short) pays slippage: ``entry_fill = entry × (1 + s × slippage)``, and the position is
-    ``quantity = size / entry_fill``.
-First touches
-    Each take-profit fills its allocation at its price in the first candle that touches it; targets fill in
-    order, and several may fill in one candle. The stop closes everything still open at the stop price in
-    the first candle that touches it. Fills are at the level price, never at a worse candle open (no
-    gap-through modelling); slippage is the only price impact.
+    A limit order resting at ``entry``: the signal is *pending* until the first candle whose price reaches
+    it (a long's low ≤ entry, a short's high ≥ entry), and fills there at ``entry`` — never credited with a
+    better market (a long whose entry lies above the market is still bought at the entry). A window that
+    ends without that candle is ``not_triggered``: no trade, no fills, no P/L. The buy (a long) or sell (a
+    short) pays slippage: ``entry_fill = entry × (1 + s × slippage)``, and ``quantity = size / entry_fill``.
+First touches, only after the entry
+    The stop counts from the entry candle on (the price reached the entry on its way to the stop); the
+    targets from the *next* candle, since inside the entry candle nobody knows whether the high came before
+    or after the low (pessimistic). Each take-profit fills its allocation at its price in the first candle
+    that touches it; targets fill in order, and several may fill in one candle. The stop closes everything
+    still open in the first candle that touches it.
+Gaps
+    A stop is a stop order: it triggers at the first trade past it, so in a candle after the entry candle
+    that *opened* past the stop it fills at that open (``Fill.gapped``), worse than the stop. Targets and the
+    entry are resting limit orders: a price that gaps through one still fills it at its own price (the
+    resting order is the best one in the book), so a gap is never credited as a better price.
 Break-even
-    With ``breakeven_after_tp1`` the stop moves to ``entry`` once TP1 fills, effective from the *next* candle
-    (at the resolution that found TP1), the way a bot updates its stop after the fill it saw.
+    With ``breakeven_after_tp1`` the stop moves to the break-even price (the entry plus the round-trip fees
+    and slippage, ``gentrade.spec.costs.breakeven_price``: the one definition the rendered strategies use
+    too) once TP1 fills, effective from the *next* candle (at
+    the resolution that found TP1), the way a bot updates its stop after the fill it saw.
 A candle touching a target and the stop
     The order inside it is unknown. With ``detail`` candles (a lower timeframe that fully covers that candle)
     the same rules run over the detail candles inside it. Otherwise — or when the detail candles have a hole
@@ -30,15 +40,17 @@ Costs
     ``net_pnl = Σ s × fraction × quantity × (exit_fill − entry_fill) − fees``. Percentages are of ``size``.
 Open remainder
     Whatever is still open at the end of the observed window is valued as if closed at the last candle's
-    close (with slippage and fee) — a ``kind="mark"`` fill; before any candle exists the mark is the entry.
+    close (with slippage and fee) — a ``kind="mark"`` fill.
 Data quality
     Expected candles are the epoch-aligned slots of the candle timeframe from ``generated_at`` up to
     ``min(expires_at, data end)``; coverage = present / expected; missing runs are listed as gaps.
 Status, first rule that applies
     ``incomplete_data``: coverage < ``min_coverage``, or a gap starts before the decision (the close of the
     position, or the end of the observed window while it stays open) — a missing candle there may hide a
-    touch. ``active``: the position is still open and the data ends before ``expires_at``.
-    ``expired``: the window is over and no target nor the stop was touched (P/L is the mark's).
+    touch. ``pending`` / ``not_triggered``: the entry was never reached, and the data ends before
+    ``expires_at`` / the window is over. ``active``: the position is still open and the data ends before
+    ``expires_at``. ``expired``: the window is over and no target nor the stop was touched after the entry
+    (P/L is the mark's).
     ``completed_success`` / ``completed_failure``: a level was touched and the position is closed or the
     window is over; success when ``net_pnl > 0`` (remainder at the mark included), failure otherwise.
 Duration
@@ -46,161 +58,32 @@ Duration
     observed window.
 
 Many signals at once: ``gentrade.signals.batch.evaluate_batch`` applies these rules to every signal of a pair
-in a few numpy passes and returns exactly the same results (``evaluate_many`` uses it).
+in a few numpy passes and returns exactly the same results (``evaluate_many`` uses it). The walk itself
+lives in `gentrade.signals.walk`, shared by both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
-from numpy.typing import NDArray
-
-from gentrade.errors import ConfigError, DataMissingError, SpecValidationError
+from gentrade.errors import DataMissingError
+from gentrade.signals.batch import evaluate_batch
 from gentrade.signals.candles import Candles, assess, from_ns, to_ns
 from gentrade.signals.outcome import (
+    DEFAULT_SETTINGS,
     EvaluationSettings,
     Fill,
-    FillKind,
     OutcomeStatus,
-    Resolution,
     SignalOutcome,
 )
+from gentrade.signals.walk import Walk, WalkFill, check_inputs, entry_index, walk
+from gentrade.spec.costs import breakeven_price
 from gentrade.spec.signal import TradeSignal
-
-DEFAULT_SETTINGS = EvaluationSettings()
-_FIRST_CHUNK = 32
-
-
-@dataclass
-class _RawFill:
-    kind: FillKind
-    target: int | None
-    time: int
-    price: float
-    fraction: float
-    resolved_by: Resolution
-
-
-@dataclass
-class _Walk:
-    """The position's state while candles are searched; survives the hop into detail candles and back."""
-
-    long: bool
-    entry: float
-    prices: list[float]
-    fractions: list[float]
-    breakeven: bool
-    stop: float
-    stop_from: int
-    next_target: int = 0
-    closed: bool = False
-    stop_is_breakeven: bool = False
-    fills: list[_RawFill] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def fill_target(self, time: int, step: int, resolved_by: Resolution) -> None:
-        k = self.next_target
-        self.fills.append(_RawFill("target", k + 1, time, self.prices[k], self.fractions[k], resolved_by))
-        self.next_target += 1
-        if k == 0 and self.breakeven:
-            self.stop, self.stop_from, self.stop_is_breakeven = self.entry, time + step, True
-        self.closed = self.next_target == len(self.prices)
-
-    def fill_stop(self, time: int, resolved_by: Resolution) -> None:
-        kind: FillKind = "breakeven_stop" if self.stop_is_breakeven else "stop"
-        self.fills.append(_RawFill(kind, None, time, self.stop, self.remaining(), resolved_by))
-        self.closed = True
-
-    def mark(self, time: int, price: float) -> None:
-        self.fills.append(_RawFill("mark", None, time, price, self.remaining(), "candle"))
-
-    def remaining(self) -> float:
-        return min(1.0, sum(self.fractions[self.next_target :]))
-
-
-def _first(values: NDArray[np.float64], lo: int, hi: int, level: float, at_or_above: bool) -> int:
-    """Index of the first value in ``values[lo:hi]`` at/above (or at/below) ``level``; ``hi`` if none.
-
-    Searches growing chunks (32, 128, 512 … candles) so a level touched early costs a short scan, not a
-    pass over the whole window — most signals resolve long before they expire.
-    """
-    width = _FIRST_CHUNK
-    while lo < hi:
-        end = min(hi, lo + width)
-        segment = values[lo:end]
-        mask = segment >= level if at_or_above else segment <= level
-        j = int(mask.argmax())
-        if mask[j]:
-            return lo + j
-        lo, width = end, width * 4
-    return hi
-
-
-def _detail_span(detail: Candles, start: int, step: int) -> tuple[int, int] | None:
-    lo, hi = detail.span(start, start + step)
-    return (lo, hi) if hi - lo == step // detail.step else None
-
-
-def _walk(w: _Walk, c: Candles, lo: int, hi: int, detail: Candles | None, resolved_by: Resolution) -> None:
-    favourable, adverse = (c.high, c.low) if w.long else (c.low, c.high)
-    i = lo
-    while not w.closed and i < hi:
-        t = _first(favourable, i, hi, w.prices[w.next_target], w.long)
-        stop_lo = max(i, int(np.searchsorted(c.time, w.stop_from, "left")))
-        s = _first(adverse, stop_lo, hi, w.stop, not w.long)
-        if t == hi and s == hi:
-            return
-        if t < s:
-            w.fill_target(int(c.time[t]), c.step, resolved_by)
-            i = t
-        elif s < t:
-            w.fill_stop(int(c.time[s]), resolved_by)
-        else:
-            when = from_ns(int(c.time[t])).isoformat()
-            span = _detail_span(detail, int(c.time[t]), c.step) if detail is not None else None
-            if span is None:
-                w.notes.append(
-                    f"candle {when} ({c.timeframe}) touched TP{w.next_target + 1} and the stop; "
-                    "assumed the stop first (pessimistic)"
-                )
-                w.fill_stop(int(c.time[t]), "pessimistic")
-            else:
-                assert detail is not None
-                w.notes.append(
-                    f"candle {when} ({c.timeframe}) touched TP{w.next_target + 1} and the stop; "
-                    f"resolved with {detail.timeframe} candles"
-                )
-                _walk(w, detail, span[0], span[1], None, "detail")
-                i = t + 1
-
-
-def _check_inputs(signal: TradeSignal, candles: Candles, detail: Candles | None) -> None:
-    if signal.generated_at is None:
-        raise SpecValidationError(
-            "generated_at: a signal needs its generation time to be evaluated",
-            details=[{"path": "generated_at", "message": "required for evaluation"}],
-        )
-    if candles.pair != signal.symbol:
-        raise ConfigError(f"candles are for {candles.pair}, the signal is for {signal.symbol}")
-    _check_detail(candles, detail)
-
-
-def _check_detail(candles: Candles, detail: Candles | None) -> None:
-    if detail is not None and (
-        detail.pair != candles.pair or detail.step >= candles.step or candles.step % detail.step
-    ):
-        raise ConfigError(
-            f"detail candles {detail.pair} {detail.timeframe} cannot refine "
-            f"{candles.pair} {candles.timeframe} (need the same pair and a finer timeframe "
-            "that divides it)"
-        )
 
 
 def _money(
-    signal: TradeSignal, raw: list[_RawFill], settings: EvaluationSettings
+    signal: TradeSignal, raw: list[WalkFill], settings: EvaluationSettings
 ) -> tuple[float, list[Fill], float, float, float]:
     s = 1.0 if signal.direction == "long" else -1.0
     entry_fill = signal.entry * (1 + s * settings.slippage)
@@ -222,6 +105,7 @@ def _money(
                 fill_price=exit_fill,
                 fraction=f.fraction,
                 resolved_by=f.resolved_by,
+                gapped=f.gapped,
             )
         )
     return entry_fill, fills, gross, fees, traded - fees
@@ -235,39 +119,48 @@ def evaluate(
     settings: EvaluationSettings = DEFAULT_SETTINGS,
 ) -> SignalOutcome:
     """The outcome of ``signal`` on ``candles``, optionally refined by ``detail``; rules: module doc."""
-    _check_inputs(signal, candles, detail)
+    check_inputs(signal, candles, detail)
     expires_at = signal.expires_at()
     assert signal.generated_at is not None and expires_at is not None
     start, expires = to_ns(signal.generated_at), to_ns(expires_at)
     data_end = candles.end
     horizon = expires if data_end is None else max(start, min(expires, data_end))
     lo, hi = candles.span(start, horizon)
+    long = signal.direction == "long"
+    entered = entry_index(candles, lo, hi, long, signal.entry)
+    entered_at = int(candles.time[entered]) if entered < hi else None
 
     total = sum(t.allocation for t in signal.take_profits)
-    walk = _Walk(
-        long=signal.direction == "long",
+    position = Walk(
+        long=long,
         entry=signal.entry,
+        breakeven_price=breakeven_price(signal.entry, signal.direction, settings.fee, settings.slippage),
         prices=[t.price for t in signal.take_profits],
         fractions=[t.allocation / total for t in signal.take_profits],
         breakeven=signal.breakeven_after_tp1,
         stop=signal.stop_loss,
         stop_from=start,
+        target_from=(entered_at or 0) + 1,
+        gap_from=(entered_at or 0) + 1,
     )
-    _walk(walk, candles, lo, hi, detail, "candle")
-    touched = bool(walk.fills)
-    closed_at = walk.fills[-1].time if walk.closed else None
-    if not walk.closed and hi > lo:
-        walk.mark(int(candles.time[hi - 1]), float(candles.close[hi - 1]))
-    elif not walk.closed:
-        walk.mark(start, signal.entry)
+    if entered_at is not None:
+        walk(position, candles, entered, hi, detail, "candle")
+        if not position.closed:
+            position.mark(int(candles.time[hi - 1]), float(candles.close[hi - 1]))
+    touched = any(f.kind != "mark" for f in position.fills)
+    closed_at = position.fills[-1].time if position.closed else None
 
-    entry_fill, fills, gross, fees, net = _money(signal, walk.fills, settings)
+    entry_fill, fills, gross, fees, net = _money(signal, position.fills, settings)
+    if entered_at is None:
+        gross = fees = net = 0.0
     quality = assess(candles, start, horizon)
     decision = closed_at if closed_at is not None else horizon
     status: OutcomeStatus
     if quality.coverage < settings.min_coverage or (quality.gaps and to_ns(quality.gaps[0].start) < decision):
         status = "incomplete_data"
-    elif not walk.closed and horizon < expires:
+    elif entered_at is None:
+        status = "pending" if horizon < expires else "not_triggered"
+    elif not position.closed and horizon < expires:
         status = "active"
     elif not touched:
         status = "expired"
@@ -281,7 +174,7 @@ def evaluate(
             hit_at[fill.target - 1] = fill.time
         elif fill.kind in ("stop", "breakeven_stop"):
             stop_hit_at = fill.time
-    open_fraction = fills[-1].fraction if fills[-1].kind == "mark" else 0.0
+    open_fraction = fills[-1].fraction if fills and fills[-1].kind == "mark" else 0.0
     return SignalOutcome(
         symbol=signal.symbol,
         direction=signal.direction,
@@ -293,14 +186,16 @@ def evaluate(
         evaluated_until=from_ns(horizon),
         status=status,
         entry=signal.entry,
-        entry_fill_price=entry_fill,
+        entered_at=from_ns(entered_at) if entered_at is not None else None,
+        entry_fill_price=entry_fill if entered_at is not None else None,
+        breakeven_price=position.breakeven_price,
         size=settings.size,
         fee_rate=settings.fee,
         slippage_rate=settings.slippage,
         fills=fills,
         targets_hit_at=hit_at,
         stop_hit_at=stop_hit_at,
-        stop_was_breakeven=stop_hit_at is not None and walk.stop_is_breakeven,
+        stop_was_breakeven=stop_hit_at is not None and position.stop_is_breakeven,
         closed_fraction=min(1.0, sum(f.fraction for f in fills) - open_fraction),
         open_fraction=open_fraction,
         closed_at=from_ns(closed_at) if closed_at is not None else None,
@@ -311,7 +206,7 @@ def evaluate(
         net_pnl=net,
         net_pnl_pct=net / settings.size * 100,
         data_quality=quality,
-        notes=walk.notes,
+        notes=position.notes,
     )
 
 
@@ -328,8 +223,6 @@ def evaluate_many(
     Each signal reads ``(symbol, candle_timeframe or signal.timeframe)``; detail candles
     ``(symbol, detail_timeframe)`` are used when present (otherwise the pessimistic rule applies).
     """
-    from gentrade.signals.batch import evaluate_batch
-
     groups: dict[tuple[str, str], list[int]] = {}
     signals = list(signals)
     for i, signal in enumerate(signals):
@@ -341,7 +234,7 @@ def evaluate_many(
                 details={"pair": signal.symbol, "timeframe": key[1]},
             )
         detail = candles_by_symbol_tf.get((signal.symbol, detail_timeframe)) if detail_timeframe else None
-        _check_inputs(signal, candles, detail)
+        check_inputs(signal, candles, detail)
         groups.setdefault(key, []).append(i)
     outcomes: list[SignalOutcome | None] = [None] * len(signals)
     for (symbol, timeframe), members in groups.items():

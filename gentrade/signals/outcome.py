@@ -9,9 +9,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
-OutcomeStatus = Literal["completed_success", "completed_failure", "expired", "active", "incomplete_data"]
+OutcomeStatus = Literal[
+    "completed_success",
+    "completed_failure",
+    "expired",
+    "active",
+    "incomplete_data",
+    "pending",
+    "not_triggered",
+]
+"""``pending``: the entry has not been reached yet and the window is still open; ``not_triggered``: the
+window closed without the price ever reaching the entry (no trade, no P/L)."""
 FillKind = Literal["target", "stop", "breakeven_stop", "mark"]
 Resolution = Literal["candle", "detail", "pessimistic"]
 DECIDED_STATUSES: frozenset[str] = frozenset({"completed_success", "completed_failure", "expired"})
@@ -28,6 +38,15 @@ class EvaluationSettings(_Frozen):
     fee: float = Field(0.001, ge=0, lt=1, description="Fee rate per side, on the notional of each fill.")
     slippage: float = Field(0.001, ge=0, lt=1, description="Adverse price move per fill, as a rate.")
     min_coverage: float = Field(0.9, ge=0, le=1, description="Below this candle coverage: incomplete_data.")
+
+    @model_validator(mode="after")
+    def _costs_below_one(self) -> EvaluationSettings:
+        if self.fee + self.slippage >= 1:
+            raise ValueError("fee, slippage: together they must stay below 1 (100 % per side)")
+        return self
+
+
+DEFAULT_SETTINGS = EvaluationSettings()
 
 
 class Gap(_Frozen):
@@ -60,10 +79,11 @@ class Fill(_Frozen):
     kind: FillKind
     target: int | None = Field(None, ge=1, description="1-based take-profit number for kind='target'.")
     time: datetime = Field(description="Open time of the candle in which the level was touched.")
-    price: float = Field(description="The level (or the mark close) before slippage.")
+    price: float = Field(description="The level (the open after a gap; a mark: the close), before slippage.")
     fill_price: float = Field(description="The price after slippage.")
     fraction: float = Field(gt=0, le=1, description="Share of the original position.")
     resolved_by: Resolution = "candle"
+    gapped: bool = Field(False, description="A stop its candle opened past: filled at the open.")
 
 
 class SignalOutcome(_Frozen):
@@ -79,7 +99,11 @@ class SignalOutcome(_Frozen):
     evaluated_until: datetime | None = Field(description="Close time of the last candle looked at.")
     status: OutcomeStatus
     entry: float
-    entry_fill_price: float
+    entered_at: datetime | None = Field(
+        None, description="Open time of the candle that reached the entry; None while it has not."
+    )
+    entry_fill_price: float | None = Field(description="The entry after slippage; None without an entry.")
+    breakeven_price: float = Field(description="Where the stop moves after TP1: entry plus round-trip costs.")
     size: float
     fee_rate: float
     slippage_rate: float

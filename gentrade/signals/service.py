@@ -35,13 +35,16 @@ from gentrade.db.repositories.scope import S, scoped
 from gentrade.errors import DataMissingError, GenTradeError, NotFoundError
 from gentrade.signals import EvaluationSettings, SignalArrays, SignalOutcome, evaluate, evaluate_batch
 from gentrade.signals import load_candles as load_signal_candles
-from gentrade.signals.evaluate import DEFAULT_SETTINGS
+from gentrade.signals.outcome import DEFAULT_SETTINGS
 from gentrade.signals.stats import Evaluated
 from gentrade.spec import TIMEFRAME_MINUTES, TradeSignal, parse_signal
 
 logger = logging.getLogger(__name__)
 
 ACTIVE = "active"
+WAITING = (ACTIVE, "pending")
+"""Statuses a later sweep must look at again: not yet evaluated, or evaluated before the data reached the
+expiry (still open, or its entry not reached yet)."""
 SENTIMENT_FIELDS = ("fear_greed_index", "news_sentiment", "social_sentiment")
 """Market-snapshot fields no offline source fills; kept (as null) so every stored snapshot has one shape."""
 
@@ -318,14 +321,14 @@ def evaluate_expired_signals(
     whole group is judged by one ``evaluate_batch``, whose outcomes equal ``evaluate_row``'s. Each group is
     committed on its own, so one that fails (its candles are missing, say) is logged and left active for the
     next sweep without undoing the others. A signal whose candles do not yet reach its expiry comes out
-    ``active`` again and is retried the same way.
+    ``active`` (or ``pending``, its entry not reached yet) and is retried the same way.
     """
     if datadir is None:
         from gentrade.settings import get_settings
 
         datadir = get_settings().resolved_data_dir
     moment = now or datetime.now(UTC)
-    due = (SignalRow.status == ACTIVE, SignalRow.expires_at <= moment)
+    due = (SignalRow.status.in_(WAITING), SignalRow.expires_at <= moment)
     kinds = (
         session.execute(select(SignalRow.symbol, SignalRow.timeframe).where(*due).distinct()).tuples().all()
     )

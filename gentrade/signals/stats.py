@@ -2,7 +2,9 @@
 
 Only *decided* outcomes (``completed_success``, ``completed_failure``, ``expired``) enter the performance
 numbers: an ``active`` signal has no result yet and an ``incomplete_data`` one has a result nobody should
-trust. A win is ``completed_success``; an ``expired`` signal counts as a non-win with its marked P/L.
+trust. A win is ``completed_success``; an ``expired`` signal counts as a non-win with its marked P/L. A
+``pending`` or ``not_triggered`` signal never traded (its entry was not reached): counted in ``by_status``,
+never scored.
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from price_paths import T0, aggregate, random_path
+from price_paths import T0, aggregate, jumpy_path, random_path
 
-import gentrade.signals.batch as batch_module
+import gentrade.signals.touches as touches_module
 from gentrade.errors import ConfigError, SpecValidationError
 from gentrade.signals import (
     BatchOutcomes,
@@ -79,27 +79,31 @@ def check_same(batch: BatchOutcomes, signals: list[TradeSignal], candles: Candle
         assert (batch.expected_candles[i], batch.present_candles[i], batch.largest_gap_candles[i]) == (
             quality.expected_candles, quality.present_candles, quality.largest_gap_candles)
         assert batch.duration_ns[i] == expected.duration // timedelta(microseconds=1) * 1_000
-        assert [(kind, t, price, fraction) for kind, _, t, price, fraction, _ in batch.raw_fills(i)] == [
-            (f.kind, to_ns(f.time), f.price, f.fraction) for f in expected.fills]
+        assert [(kind, t, price, fraction, gapped)
+                for kind, _, t, price, fraction, _, gapped in batch.raw_fills(i)] == [
+            (f.kind, to_ns(f.time), f.price, f.fraction, f.gapped) for f in expected.fills]
+        assert batch.entered[i] == (expected.entered_at is not None)
 
 
 @settings(max_examples=250, deadline=None)
 @given(signal_lists(), costs, st.integers(0, 2**32), st.integers(1, 400), st.floats(0.001, 0.02),
-       st.floats(0, 0.3))
+       st.floats(0, 0.3), st.booleans())
 def test_batch_equals_single_on_gappy_paths(signals: list[TradeSignal], cost: EvaluationSettings, seed: int,
-                                            count: int, volatility: float, missing: float) -> None:
-    candles = random_path(seed, count, 5, volatility)
+                                            count: int, volatility: float, missing: float,
+                                            jumpy: bool) -> None:
+    """Holes in the data, and (``jumpy``) candles opening away from the last close: stops filled at opens."""
+    candles = (jumpy_path if jumpy else random_path)(seed, count, 5, volatility)
     candles = drop(candles, np.random.default_rng(seed + 1).random(count) >= missing)
     check_same(evaluate_batch(signals, candles, settings=cost), signals, candles, None, cost)
 
 
 @settings(max_examples=200, deadline=None)
 @given(signal_lists(), costs, st.integers(0, 2**32), st.floats(0.002, 0.02), st.floats(0, 0.2),
-       st.floats(0, 0.05))
+       st.floats(0, 0.05), st.booleans())
 def test_batch_equals_single_with_detail_candles(signals: list[TradeSignal], cost: EvaluationSettings,
                                                  seed: int, volatility: float, coarse_missing: float,
-                                                 fine_missing: float) -> None:
-    fine = random_path(seed, 5 * 300, 1, volatility)
+                                                 fine_missing: float, jumpy: bool) -> None:
+    fine = (jumpy_path if jumpy else random_path)(seed, 5 * 300, 1, volatility)
     coarse = aggregate(fine, 5, "5m")
     rng = np.random.default_rng(seed + 2)
     coarse = drop(coarse, rng.random(len(coarse.time)) >= coarse_missing)
@@ -115,8 +119,8 @@ def test_chunked_batches_agree(signals: list[TradeSignal], seed: int, volatility
     candles = random_path(seed, 300, 5, volatility)
     whole = evaluate_batch(signals, candles)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(batch_module, "_CHUNK_SIGNALS", 2)
-        patch.setattr(batch_module, "_TABLE_BYTES", 4_000)
+        patch.setattr(touches_module, "_CHUNK_SIGNALS", 2)
+        patch.setattr(touches_module, "_TABLE_BYTES", 4_000)
         chunked = evaluate_batch(signals, candles)
     assert chunked.to_outcomes() == whole.to_outcomes()
     check_same(chunked, signals, candles, None, EvaluationSettings())
@@ -224,10 +228,10 @@ def test_window_search_equals_searchsorted(offsets: list[int], seed: int, count:
     keep[0] = True
     time, step = off_grid(drop(candles, keep), shift).time, candles.step
     keys = to_ns(T0) + np.array(offsets, dtype=np.int64) * (step // 2) + seed % 7
-    search = batch_module._Search(time, step, keys)
+    search = touches_module.Search(time, step, keys)
     assert (search(keys) == np.searchsorted(time, keys, "left")).all()
     on_grid = not ((time - time[0]) % step).any()
-    sparse = (time[-1] - time[0]) // step + 1 > batch_module._GRID_SLOTS_PER_CANDLE * len(time)
+    sparse = (time[-1] - time[0]) // step + 1 > touches_module._GRID_SLOTS_PER_CANDLE * len(time)
     assert (search.below is not None) == (on_grid and not sparse)
 
 

@@ -45,7 +45,8 @@ def test_evaluate_json(app: typer.Typer, tmp_path: Path, real_datadir: Path) -> 
                                  "--datadir", str(real_datadir), "--timeframe-data", "5m", "--json"])
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.stdout)
-    assert (outcome["status"], outcome["net_pnl_rounded"]) == ("completed_failure", -1.49)
+    assert (outcome["status"], outcome["net_pnl_rounded"]) == ("completed_success", 0.51)
+    assert outcome["entered_at"] == "2018-01-10T05:00:00Z"
     assert (outcome["signal_timeframe"], outcome["candle_timeframe"]) == ("1h", "5m")
 
 
@@ -70,12 +71,12 @@ def test_detail_timeframe(app: typer.Typer, tmp_path: Path, real_datadir: Path) 
     signal = {**TP1_THEN_BREAK_EVEN, "symbol": "UNITTEST/BTC", "direction": "short", "entry": 0.00264,
               "stop_loss": 0.00272, "take_profits": [{"price": 0.002635, "allocation": 0.5},
                                                      {"price": 0.00255, "allocation": 0.5}],
-              "generated_at": "2017-11-11T12:30:00Z", "valid_for_candles": 1}
+              "generated_at": "2017-11-11T12:15:00Z", "valid_for_candles": 1}
     args = ["signal", "evaluate", str(write(tmp_path, signal)), "--datadir", str(datadir),
             "--timeframe-data", "15m", "--json"]
     pessimistic = json.loads(runner.invoke(app, args).stdout)
     resolved = json.loads(runner.invoke(app, [*args, "--detail-timeframe", "1m"]).stdout)
-    assert (pessimistic["net_pnl_rounded"], resolved["net_pnl_rounded"]) == (-34.40, -3.05)
+    assert (pessimistic["net_pnl_rounded"], resolved["net_pnl_rounded"]) == (-34.40, -6.96)
 
 
 @pytest.mark.parametrize(("change", "extra", "message"), [

@@ -3,7 +3,9 @@
 Every expected figure below is written from the candles quoted in the comments (read from the feather
 files), with the default costs: $1000, fee 0.1 % per side, slippage 0.1 % per fill. A long buys at
 ``entry × 1.001`` and sells at ``level × 0.999``; a short sells at ``entry × 0.999`` and buys back at
-``level × 1.001``; the fee is 0.1 % of every fill's notional (the entry notional is $1000, so $1).
+``level × 1.001``; the fee is 0.1 % of every fill's notional (the entry notional is $1000, so $1). The
+break-even stop sits at the entry plus the round-trip costs (``gentrade.spec.costs``, fee + slippage =
+0.2 % per side): ``entry × 1.002 / 0.998`` for a long, ``entry × 0.998 / 1.002`` for a short.
 """
 
 from __future__ import annotations
@@ -27,22 +29,28 @@ def eth(real_datadir: Path) -> Candles:
 
 
 def test_long_tp1_then_stop_at_break_even(eth: Candles, make_signal) -> None:
-    # ETH/BTC 5m  05:00 o .09946999 h .09972380 l .09900000 — nothing (TP1 .1, stop .098)
-    #             05:05 h .10072981 ≥ .1 → TP1 (50 %); l .09900001 ≤ entry, but break-even starts next candle
-    #             05:10 l .09880000 ≤ .0995 → break-even stop closes the other 50 %
+    # ETH/BTC 5m  05:00 o .09946999 h .09972380 l .09900000 ≤ entry .0995 → entered (TP1 .1, stop .098)
+    #             05:05 h .10072981 ≥ .1 → TP1 (50 %); l .09900001 < break-even, which starts next candle
+    #             05:10 o .09999 l .09880000 ≤ break-even .0995 × 1.002 / 0.998 = .09989880 → stop there
     signal = make_signal("ETH/BTC", "2018-01-10T05:00:00+00:00", 0.0995, 0.098,
                          [(0.1, 0.5), (0.101, 0.3), (0.102, 0.2)])
     outcome = evaluate(signal, eth)
 
     qty = 1000 / (0.0995 * 1.001)  # 10040.2110 ETH
+    breakeven = 0.0995 * 1.002 / 0.998
     tp1 = 0.5 * qty * (0.1 * 0.999 - 0.0995 * 1.001)  # +1.508542
-    be = 0.5 * qty * (0.0995 * 0.999 - 0.0995 * 1.001)  # -0.999001
-    fees = 1000 * 0.001 + 0.001 * 0.5 * qty * 0.1 * 0.999 + 0.001 * 0.5 * qty * 0.0995 * 0.999  # 2.000510
+    be = 0.5 * qty * (breakeven * 0.999 - 0.0995 * 1.001)  # +1.001003
+    fees = 1000 * 0.001 + 0.001 * 0.5 * qty * 0.1 * 0.999 + 0.001 * 0.5 * qty * breakeven * 0.999  # 2.002510
+    assert outcome.breakeven_price == pytest.approx(breakeven, rel=1e-15)
     assert outcome.net_pnl == pytest.approx(tp1 + be - fees, abs=1e-9)
-    assert outcome.net_pnl_rounded == -1.49  # a tiny TP1 does not pay two sides of costs
-    assert outcome.gross_pnl_rounded == 2.51  # 1000 × 0.5 × (0.1 / 0.0995 − 1)
+    # The break-even half nets zero (its exit, its fee, half the entry fee), to 2e-6 (the fee on the
+    # slippage is not in the cost): only TP1's half is left.
+    assert be - 0.5 - 0.001 * 0.5 * qty * breakeven * 0.999 == pytest.approx(0, abs=3e-6)
+    assert outcome.net_pnl_rounded == 0.51  # TP1's half minus its own costs
+    assert outcome.gross_pnl_rounded == 4.52  # 1000 × 0.5 × (0.1 + .09989922 − 2 × .0995) / .0995
     assert outcome.fees_rounded == 2.00
-    assert outcome.status == "completed_failure"
+    assert outcome.entered_at == at("2018-01-10T05:00") and outcome.entry_fill_price == 0.0995 * 1.001
+    assert outcome.status == "completed_success"
     assert outcome.targets_hit_at == [at("2018-01-10T05:05"), None, None]
     assert outcome.stop_hit_at == at("2018-01-10T05:10") and outcome.stop_was_breakeven
     assert [f.kind for f in outcome.fills] == ["target", "breakeven_stop"]
@@ -51,22 +59,36 @@ def test_long_tp1_then_stop_at_break_even(eth: Candles, make_signal) -> None:
     assert outcome.data_quality.coverage == 1.0 and outcome.data_quality.expected_candles == 72
 
 
-def test_long_all_three_targets(eth: Candles, make_signal) -> None:
-    # ETH/BTC 5m from 12:00: TP1 .0885 first reached 12:30 (h .08929248), TP2 .0900 at 12:50 (h .090812),
-    # TP3 .0915 at 13:35 (h .09162365); the lowest low of the window is .08731003 > entry .0873, so neither
-    # the stop (.086) nor the break-even stop is ever touched.
+def test_long_below_the_market_never_reached_is_not_triggered(eth: Candles, make_signal) -> None:
+    # ETH/BTC 5m 12:00-18:00: every target is reached (TP1 .0885 at 12:30, TP2 .09 at 12:50, TP3 .0915 at
+    # 13:35), but the lowest low is .08731003 > entry .0873: the buy order never fills, so no trade.
     signal = make_signal("ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0873, 0.086,
                          [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)])
     outcome = evaluate(signal, eth)
+    assert outcome.status == "not_triggered"
+    assert outcome.fills == [] and outcome.targets_hit == 0 and outcome.stop_hit_at is None
+    assert outcome.entered_at is None and outcome.entry_fill_price is None
+    assert (outcome.net_pnl, outcome.gross_pnl, outcome.fees) == (0.0, 0.0, 0.0)
+    assert outcome.closed_fraction == outcome.open_fraction == 0.0 and not outcome.decided
 
-    qty = 1000 / (0.0873 * 1.001)
-    legs = (0.4 * qty * (0.0885 * 0.999 - 0.0873 * 1.001) + 0.3 * qty * (0.0900 * 0.999 - 0.0873 * 1.001)
-            + 0.3 * qty * (0.0915 * 0.999 - 0.0873 * 1.001))  # 27.153259
-    fees = 1 + 0.001 * qty * 0.999 * (0.4 * 0.0885 + 0.3 * 0.0900 + 0.3 * 0.0915)  # 2.027153
+
+def test_long_all_three_targets(eth: Candles, make_signal) -> None:
+    # Entry .0874 reached at once (12:00 l .08731003); from 12:05: TP1 .0885 first reached 12:30
+    # (h .08929248), TP2 .0900 at 12:50 (h .090812), TP3 .0915 at 13:35 (h .09162365); lows after TP1 stay
+    # ≥ .08860001 > break-even .0874 × 1.002 / .998 = .08775030, and the stop .086 is never near.
+    signal = make_signal("ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0874, 0.086,
+                         [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)])
+    outcome = evaluate(signal, eth)
+
+    qty = 1000 / (0.0874 * 1.001)
+    legs = (0.4 * qty * (0.0885 * 0.999 - 0.0874 * 1.001) + 0.3 * qty * (0.0900 * 0.999 - 0.0874 * 1.001)
+            + 0.3 * qty * (0.0915 * 0.999 - 0.0874 * 1.001))  # 25.978027
+    fees = 1 + 0.001 * qty * 0.999 * (0.4 * 0.0885 + 0.3 * 0.0900 + 0.3 * 0.0915)  # 2.025978
     assert outcome.net_pnl == pytest.approx(legs - fees, abs=1e-9)
-    assert outcome.net_pnl_rounded == 25.13
-    assert outcome.gross_pnl_rounded == 29.21  # 1000 × (0.4×.0012 + 0.3×.0027 + 0.3×.0042) / .0873
+    assert outcome.net_pnl_rounded == 23.95
+    assert outcome.gross_pnl_rounded == 28.03  # 1000 × (0.4×.0011 + 0.3×.0026 + 0.3×.0041) / .0874
     assert outcome.status == "completed_success"
+    assert outcome.entered_at == at("2018-01-12T12:00")
     assert outcome.targets_hit_at == [at("2018-01-12T12:30"), at("2018-01-12T12:50"), at("2018-01-12T13:35")]
     assert outcome.stop_hit_at is None
     assert outcome.closed_at == at("2018-01-12T13:35")
@@ -90,19 +112,21 @@ def test_long_stop_first(eth: Candles, make_signal) -> None:
 
 def test_short_tp1_then_break_even_and_without_break_even(eth: Candles, make_signal) -> None:
     # Short ETH/BTC at .0907, stop .0925, TP1 .0898 / TP2 .0880 (50/50). 5m candles from 20:00:
-    #   20:25 l .08999 (> TP1);  20:30 l .08937001 ≤ .0898 → TP1
-    #   20:35 … 21:00 highs ≤ .090161 < .0907;  21:05 h .0910 ≥ .0907 → break-even stop
+    #   20:00 h .091 ≥ .0907 → entered;  20:25 l .08999 (> TP1);  20:30 l .08937001 ≤ .0898 → TP1
+    #   20:35 … 21:00 highs ≤ .090161 < break-even .0907 × 0.998 / 1.002 = .09033792;
+    #   21:05 o .09014151 h .0910 ≥ .09033792 → break-even stop
     #   without break-even the stop stays at .0925 (window high .09142874) and 21:35 l .0879587 ≤ .088 → TP2
     signal = make_signal("ETH/BTC", "2018-01-10T20:00:00+00:00", 0.0907, 0.0925,
                          [(0.0898, 0.5), (0.088, 0.5)], direction="short")
     outcome = evaluate(signal, eth)
 
     qty = 1000 / (0.0907 * 0.999)  # sold 0.1 % lower
+    breakeven = 0.0907 * 0.998 / 1.002
     tp1 = 0.5 * qty * (0.0907 * 0.999 - 0.0898 * 1.001)  # bought back 0.1 % higher: +3.970343
-    be = 0.5 * qty * (0.0907 * 0.999 - 0.0907 * 1.001)  # -1.001001
-    fees = 1 + 0.001 * 0.5 * qty * (0.0898 * 1.001 + 0.0907 * 1.001)  # 1.997031
+    be = 0.5 * qty * (0.0907 * 0.999 - breakeven * 1.001)  # +0.999003
+    fees = 1 + 0.001 * 0.5 * qty * (0.0898 * 1.001 + breakeven * 1.001)  # 1.995031
     assert outcome.net_pnl == pytest.approx(tp1 + be - fees, abs=1e-9)
-    assert outcome.net_pnl_rounded == 0.97
+    assert outcome.net_pnl_rounded == 2.97
     assert outcome.status == "completed_success"
     assert outcome.targets_hit_at == [at("2018-01-10T20:30"), None]
     assert outcome.stop_hit_at == at("2018-01-10T21:05") and outcome.stop_was_breakeven
@@ -147,10 +171,13 @@ def unittest_15m(real_datadir: Path) -> Candles:
 
 
 def test_candle_touching_target_and_stop(unittest_15m: Candles, unittest_1m: Candles, make_signal) -> None:
-    # Short UNITTEST/BTC at .00264, stop .00272, TP1 .002635 / TP2 .00255, from 2017-11-11 12:30.
-    # The 15m candle 12:30 (from 15 complete 1m candles) has l .00263003 ≤ TP1 and h .00277285 ≥ stop.
-    # 1m: 12:30 l .00263003 ≤ .002635 → TP1 (h .0026755 < stop); 12:31 h .0026755 ≥ .00264 → break-even.
-    signal = make_signal("UNITTEST/BTC", "2017-11-11T12:30:00+00:00", 0.00264, 0.00272,
+    # Short UNITTEST/BTC at .00264, stop .00272, TP1 .002635 / TP2 .00255, from 2017-11-11 12:15.
+    # 15m: 12:15 h .00264123 ≥ .00264 → entered (h < stop); 12:30 (15 complete 1m candles) has
+    # l .00263003 ≤ TP1 and h .00277285 ≥ stop.
+    # 1m: 12:30 l .00263003 ≤ .002635 → TP1 (h .0026755 < stop); from 12:31 the stop is break-even
+    # .00264 × 0.998 / 1.002 = .00262946, but 12:31 *opens* at .00266057, already past it: a stop order
+    # fills at that open, not at its own price.
+    signal = make_signal("UNITTEST/BTC", "2017-11-11T12:15:00+00:00", 0.00264, 0.00272,
                          [(0.002635, 0.5), (0.00255, 0.5)], direction="short", valid_for_candles=1)
     qty = 1000 / (0.00264 * 0.999)
 
@@ -165,13 +192,30 @@ def test_candle_touching_target_and_stop(unittest_15m: Candles, unittest_1m: Can
 
     resolved = evaluate(signal, unittest_15m, detail=unittest_1m)
     tp1 = 0.5 * qty * (0.00264 * 0.999 - 0.002635 * 1.001)
-    be = 0.5 * qty * (0.00264 * 0.999 - 0.00264 * 1.001)
-    fees = 1 + 0.001 * 0.5 * qty * (0.002635 * 1.001 + 0.00264 * 1.001)
+    be = 0.5 * qty * (0.00264 * 0.999 - 0.00266057 * 1.001)
+    fees = 1 + 0.001 * 0.5 * qty * (0.002635 * 1.001 + 0.00266057 * 1.001)
     assert resolved.net_pnl == pytest.approx(tp1 + be - fees, abs=1e-9)
-    assert resolved.net_pnl_rounded == -3.05
-    assert [(f.kind, f.time, f.resolved_by) for f in resolved.fills] == [
-        ("target", at("2017-11-11T12:30"), "detail"), ("breakeven_stop", at("2017-11-11T12:31"), "detail")]
+    assert resolved.net_pnl_rounded == -6.96
+    assert [(f.kind, f.time, f.price, f.resolved_by, f.gapped) for f in resolved.fills] == [
+        ("target", at("2017-11-11T12:30"), 0.002635, "detail", False),
+        ("breakeven_stop", at("2017-11-11T12:31"), 0.00266057, "detail", True)]
     assert resolved.detail_timeframe == "1m" and "resolved with 1m candles" in resolved.notes[0]
+
+
+def test_stop_inside_a_gap_fills_at_the_open(eth: Candles, make_signal) -> None:
+    # ETH/BTC 5m: 20:00 l .09000003 ≤ entry .0905 → entered; lows 20:00-20:25 stay ≥ .08999 > stop .08998;
+    # 20:25 closes at .08999 and 20:30 *opens* at .08997548, below the stop, and trades down to .08937001.
+    # The stop order triggers at the first trade past it, the open: filled at .08997548, not .08998.
+    signal = make_signal("ETH/BTC", "2018-01-10T20:00:00+00:00", 0.0905, 0.08998, [(0.0925, 1.0)])
+    outcome = evaluate(signal, eth)
+
+    qty = 1000 / (0.0905 * 1.001)
+    net = qty * (0.08997548 * 0.999 - 0.0905 * 1.001) - 1 - 0.001 * qty * 0.08997548 * 0.999
+    assert outcome.net_pnl == pytest.approx(net, abs=1e-9)
+    assert outcome.net_pnl_rounded == -9.77
+    [stop] = outcome.fills
+    assert (stop.kind, stop.time, stop.price) == ("stop", at("2018-01-10T20:30"), 0.08997548) and stop.gapped
+    assert outcome.status == "completed_failure"
 
 
 def test_expiry_with_nothing_hit_marks_the_remainder(eth: Candles, make_signal) -> None:

@@ -183,13 +183,23 @@ def test_sweep_stores_what_evaluate_row_stores(session: Session, real_datadir: P
     done_before = store_signal(session, carol, signal_of(rows[1]))
     done_before.status = "completed_success"
     session.commit()
-    evaluate_row(session, rows[-1], datadir=real_datadir)  # on demand, before the data reached its expiry
+    # A long far below the market when the candles end (2018-01-30 04:55; ETH/BTC is near .104 there):
+    # evaluated on demand it is pending, and the sweep must look at it again like an active one.
+    waiting = store_signal(session, carol, parse_signal({
+        "symbol": "ETH/BTC", "timeframe": "1h", "entry": 0.05, "stop_loss": 0.04,
+        "take_profits": [{"price": 0.06, "allocation": 1.0}], "confidence": 50, "model_id": "m",
+        "generated_at": "2018-01-30T02:00:00+00:00",
+    }))
     session.commit()
-    assert _stored(session, rows[-1])[0] == "active"
+    for row in (rows[-1], waiting):  # on demand, before the data reached their expiry
+        evaluate_row(session, row, datadir=real_datadir)
+    session.commit()
+    assert (_stored(session, rows[-1])[0], _stored(session, waiting)[0]) == ("active", "pending")
 
     done = evaluate_expired_signals(session, now=SWEEP_AT, datadir=real_datadir)
 
-    assert done == [row.id for row in rows]
+    assert done == sorted([row.id for row in rows] + [waiting.id])
+    assert _stored(session, waiting)[0] == "pending"
     session.expire_all()
     swept = {row.id: _stored(session, row) for row in rows + missing + [not_due, done_before]}
     statuses = {status for status, _ in swept.values()}
