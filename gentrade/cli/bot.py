@@ -21,7 +21,13 @@ console = Console()
 StateDir = Annotated[
     Path | None, typer.Option(help="Where bots are recorded (default: <user_dir>/bots).", show_default=False)
 ]
-_COLOURS = {"running": "green", "starting": "yellow", "stopped": "dim", "crashed": "red"}
+_COLOURS = {
+    "running": "green",
+    "degraded": "yellow",
+    "starting": "yellow",
+    "stopped": "dim",
+    "crashed": "red",
+}
 
 
 def manager(state_dir: Path | None) -> BotManager:
@@ -44,6 +50,8 @@ def print_info(info: BotInfo, *, password: str | None = None) -> None:
         ("started", f"{info.started_at:%Y-%m-%d %H:%M:%S} UTC"),
         ("log", str(info.log_path)),
     ]
+    if info.degraded:
+        rows.insert(1, ("degraded", f"[yellow]{info.degraded}[/yellow]"))
     if info.warmup:
         rows.insert(1, ("warm-up", f"[yellow]{info.warmup}[/yellow]"))
     if password is not None:
@@ -153,6 +161,39 @@ def emergency_stop(
         console.print("no running bots")
     if incomplete:
         raise typer.Exit(1)
+
+
+@bot_app.command("watch")
+@cli_errors
+def watch(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Bots to watch (default: every running bot).")
+    ] = None,
+    every: Annotated[float, typer.Option(help="Seconds between exchange checks.", min=0.5)] = 5.0,
+    max_failures: Annotated[int, typer.Option(help="Failed checks in a row that pause entries.", min=1)] = 3,
+    outage: Annotated[float, typer.Option(help="Or: seconds of failures that pause entries.", min=1)] = 60.0,
+    state_dir: StateDir = None,
+) -> None:
+    """Circuit breaker in the foreground: pause a bot's entries while its exchange fails, resume after."""
+    import time
+
+    from gentrade.engine.bots import BotKind
+    from gentrade.engine.bots.breaker import BreakerPolicy
+
+    bots = manager(state_dir)
+    policy = BreakerPolicy(max_failures=max_failures, outage_s=outage)
+    seen: dict[str, bool] = {}
+    while True:
+        watched = names or [i.name for i in bots.list() if i.kind is BotKind.TRADE and i.stopped_at is None]
+        for bot_name in watched:
+            state = bots.check_exchange(bot_name, policy)
+            if seen.get(bot_name) != state.degraded:
+                note = (
+                    f"degraded: {state.degraded_reason}" if state.degraded else "exchange answers; entries on"
+                )
+                console.print(f"{bot_name}: {note}", highlight=False)
+                seen[bot_name] = state.degraded
+        time.sleep(every)
 
 
 @bot_app.command("logs")

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gentrade.exchange import errors
 from gentrade.exchange.errors import BinanceError
+from gentrade.exchange.outage import Outage
 from gentrade.exchange.routes import build_router
 from gentrade.exchange.service import Testnet
 
@@ -28,6 +29,15 @@ def _reply(error: BinanceError) -> JSONResponse:
 def create_app(testnet: Testnet) -> FastAPI:
     app = FastAPI(title="GenTrade local testnet", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(build_router(testnet))
+    outage = Outage()
+
+    @app.post("/gentrade/v1/outage")
+    async def switch_outage(request: Request) -> JSONResponse:
+        body = await request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("down"), bool):
+            raise BinanceError(-1130, 'Invalid outage: send {"down": true} or {"down": false}.')
+        outage.set(body["down"])
+        return JSONResponse({"down": outage.down})
 
     @app.exception_handler(BinanceError)
     async def binance_error(_request: Request, exc: BinanceError) -> JSONResponse:
@@ -41,6 +51,8 @@ def create_app(testnet: Testnet) -> FastAPI:
 
     @app.middleware("http")
     async def unexpected(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if (failure := outage.reply(request.url.path)) is not None:
+            return failure
         try:
             return await call_next(request)
         except Exception:

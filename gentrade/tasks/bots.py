@@ -27,7 +27,7 @@ from gentrade.tasks.bot_control import Managers, process_name
 
 logger = logging.getLogger("gentrade.tasks.bots")
 
-LIVE = ("starting", "running")
+LIVE = ("starting", "running", "degraded")
 
 
 @functools.cache
@@ -79,17 +79,21 @@ def stop_bot(bot_id: int, request_id: str | None = None) -> str:
 
 @app.task(name="gentrade.bots.check_health")
 def check_bot_health() -> list[int]:
-    """Mark live rows whose process died (or vanished) ``crashed``, and started ones ``running``."""
+    """Mark live rows whose process died (or vanished) ``crashed``, and started ones ``running`` (or
+    ``degraded`` while the circuit breaker holds their entries)."""
     crashed: list[int] = []
     with sessions()() as session:
         for bot in session.scalars(select(Bot).where(Bot.status.in_(LIVE))):
+            if managers().info(bot) is not None:
+                # One circuit-breaker tick: pause entries while the exchange fails, resume when it answers.
+                managers().of(bot.owner_id).check_exchange(process_name(bot))
             info = managers().info(bot)
             status = info.status if info is not None else BotStatus.CRASHED
             if status in (BotStatus.CRASHED, BotStatus.STOPPED):
                 bot.status, bot.updated_at = BotStatus.CRASHED.value, utcnow()
                 crashed.append(bot.id)
-            elif status is BotStatus.RUNNING and bot.status != "running":
-                bot.status, bot.updated_at = "running", utcnow()
+            elif status in (BotStatus.RUNNING, BotStatus.DEGRADED) and bot.status != status.value:
+                bot.status, bot.updated_at = status.value, utcnow()
         session.commit()
     if crashed:
         logger.warning("bots crashed", extra={"bots": crashed})

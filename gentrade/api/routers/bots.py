@@ -234,7 +234,7 @@ def bot_profit(bot_id: ObjectId, request: Request, user: CurrentUser, session: D
 def _proxy(request: Request, bot: Bot, route: str, params: dict[str, Any] | None) -> Any:
     managers = _managers(request)
     info = managers.info(bot)
-    if info is None or info.status is not BotStatus.RUNNING:
+    if info is None or info.status not in (BotStatus.RUNNING, BotStatus.DEGRADED):
         state = info.status.value if info is not None else "never started"
         raise ConflictError(f"bot {bot.id} is not running ({state}): its trades live in its own api_server")
     manager, name = managers.of(bot.owner_id), process_name(bot)

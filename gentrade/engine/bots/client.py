@@ -39,6 +39,10 @@ class BotClient:
         """Stop new entries (open trades stay managed); None when freqtrade accepted it."""
         return self._post("stopentry", {})
 
+    def resume(self) -> str | None:
+        """Allow entries again after ``pause`` (freqtrade's ``/start`` on a paused bot)."""
+        return self._post("start", {})
+
     def force_exit_all(self) -> str | None:
         """Exit every open trade at market; None when freqtrade accepted the request, else its answer."""
         return self._post("forceexit", {"tradeid": "all", "ordertype": "market"})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import json
 import shutil
 import sys
 import time
@@ -29,6 +30,8 @@ import psutil
 
 from gentrade.codegen.parse import class_literal
 from gentrade.engine.bots import processes
+from gentrade.engine.bots.breaker import BreakerPolicy, BreakerState, probe, probe_url
+from gentrade.engine.bots.breaker import step as breaker_step
 from gentrade.engine.bots.client import BotClient
 from gentrade.engine.bots.config import (
     DEFAULT_CORS_ORIGINS,
@@ -216,6 +219,7 @@ class BotManager:
                 raise ConflictError(f"port {port} is in use")
             creds = new_credentials()
             (bot_dir / "user_data").mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._breaker_file(name).unlink(missing_ok=True)  # a fresh process starts with entries on
             argv, cfg = prepare(bot_dir, port, creds)
             config_file = bot_dir / "config.json"
             write_json(config_file, cfg)
@@ -270,11 +274,14 @@ class BotManager:
         else:
             status = BotStatus.RUNNING if _answers(record.api_url) else BotStatus.STARTING
         warmup = self._warmup(record) if status is BotStatus.RUNNING else None
+        breaker = self._breaker_state(record.name)
+        if status is BotStatus.RUNNING and breaker.degraded:
+            status = BotStatus.DEGRADED
         return BotInfo(
             name=record.name,
             kind=record.kind,
             status=status,
-            pid=record.pid if status in (BotStatus.RUNNING, BotStatus.STARTING) else None,
+            pid=record.pid if status in (BotStatus.RUNNING, BotStatus.DEGRADED, BotStatus.STARTING) else None,
             api_url=record.api_url,
             username=record.username,
             strategy=record.strategy,
@@ -285,7 +292,39 @@ class BotManager:
             db_path=record.db_file,
             last_log=last_log,
             warmup=warmup,
+            degraded=breaker.degraded_reason if status is BotStatus.DEGRADED else None,
         )
+
+    # ---------------------------------------------------------- circuit breaker
+    def check_exchange(self, name: str, policy: BreakerPolicy | None = None) -> BreakerState:
+        """One circuit-breaker tick for a running bot: probe its exchange, pause or resume entries."""
+        record = self.registry.load(name)
+        state = self._breaker_state(name)
+        if record.kind is not BotKind.TRADE or not self._alive(record):
+            return state
+        try:
+            url = probe_url(json.loads(record.config_file.read_text()))
+        except (OSError, ValueError):
+            url = None
+        if url is None:
+            return state
+        new, action = breaker_step(state, probe(url), policy or BreakerPolicy())
+        if action is not None:
+            client = BotClient(record.api_url, self.registry.credentials(name))
+            refused = client.pause() if action == "pause" else client.resume()
+            if refused is not None and action == "resume":
+                return state  # the bot did not take it: stay degraded, try again next tick
+        write_json(self._breaker_file(name), new.model_dump(mode="json"))
+        return new
+
+    def _breaker_file(self, name: str) -> Path:
+        return self.registry.bot_dir(name) / "breaker.json"
+
+    def _breaker_state(self, name: str) -> BreakerState:
+        try:
+            return BreakerState.model_validate_json(self._breaker_file(name).read_text())
+        except (OSError, ValueError):
+            return BreakerState()
 
     def _warmup(self, record: BotRecord) -> str | None:
         """Why the strategy cannot trade yet, when the bot has fewer candles than its indicators need.

@@ -19,6 +19,7 @@ BOT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 class BotStatus(StrEnum):
     STARTING = "starting"
     RUNNING = "running"
+    DEGRADED = "degraded"  # running, entries paused by the circuit breaker
     STOPPED = "stopped"
     CRASHED = "crashed"
 
@@ -86,6 +87,9 @@ class BotInfo(BaseModel):
     log_path: Path
     db_path: Path | None
     last_log: str | None = Field(default=None, description="The log's last lines, for a crashed bot.")
+    degraded: str | None = Field(
+        default=None, description="Why the circuit breaker paused entries (the exchange kept failing)."
+    )
     warmup: str | None = Field(
         default=None,
         description="Set while the strategy's indicators are not ready (too few candles), saying how many.",
