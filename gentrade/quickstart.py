@@ -96,6 +96,9 @@ def headline(result: BacktestResult) -> dict[str, str]:
         "sharpe": num(result.sharpe, ".2f"),
         "PF": num(result.profit_factor, ".2f"),
         "TP exits": str(tp_exits),
+        "fee + slippage / side %": f"{result.exchange_fee * 100:.3g} + {result.slippage * 100:.3g}",
+        "detail": result.timeframe_detail or "none",
+        "warnings": str(len(result.warnings)),
     }
 
 
@@ -105,7 +108,8 @@ def markdown(report: QuickstartReport) -> str:
         "# GenTrade quickstart report",
         "",
         f"Synthetic {report.timeframe} candles for {', '.join(report.pairs)} ({report.days} days, seed "
-        f"{report.seed}) in `{report.datadir}`. Fees include slippage (see each result's `fee`).",
+        f"{report.seed}) in `{report.datadir}`. freqtrade charged fee plus slippage on every fill (both "
+        "rates per side in the table); `detail` is the --timeframe-detail the fills were checked on.",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),
@@ -118,4 +122,7 @@ def markdown(report: QuickstartReport) -> str:
     lines += [
         f"- {row.strategy}: {json.dumps(row.result.exit_reasons, sort_keys=True)}" for row in report.rows
     ]
+    warned = [(row.strategy, warning) for row in report.rows for warning in row.result.warnings]
+    if warned:
+        lines += ["", "Warnings:", ""] + [f"- {name}: {warning}" for name, warning in warned]
     return "\n".join(lines) + "\n"

@@ -43,6 +43,11 @@ def _table(result: BacktestResult) -> Table:
             "costs per side",
             f"fee {result.exchange_fee:.4%} + slippage {result.slippage:.4%} = {result.fee:.4%}",
         ),
+        ("detail timeframe", result.timeframe_detail or "none (fills checked on the main candles)"),
+        (
+            "tick grid",
+            "-" if result.grid_moved_prices is None else f"{result.grid_moved_prices} prices moved",
+        ),
         ("trades", f"{result.trades}  (win {result.wins} / draw {result.draws} / loss {result.losses})"),
         ("win rate", f"{result.win_rate:.1%}"),
         ("starting → final", f"{result.starting_balance:.8g} → {result.final_balance:.8g} {cur}"),
@@ -57,6 +62,7 @@ def _table(result: BacktestResult) -> Table:
         ("avg trade duration", _duration(result.avg_trade_duration_s)),
         ("exits", ", ".join(f"{tag} {n}" for tag, n in result.exit_reasons.items()) or "-"),
     ]
+    rows += [("warning", warning) for warning in result.warnings]
     if result.run is not None:
         rows.append(("freqtrade result", str(result.run.result_zip)))
     for name, value in rows:
@@ -97,6 +103,12 @@ def backtest(
         int | None, typer.Option(help="Concurrent trades (default: the strategy's own, else 3).")
     ] = None,
     markets: Annotated[Path | None, typer.Option(help="Captured ccxt markets snapshot (JSON).")] = None,
+    timeframe_detail: Annotated[
+        str,
+        typer.Option(
+            help="Detail timeframe for fills: 'auto' (1m when the datadir has it), 'none' or e.g. 1m."
+        ),
+    ] = "auto",
     timeout: Annotated[float | None, typer.Option(help="Wall-clock limit in seconds.")] = None,
     memory_mb: Annotated[
         int | None, typer.Option(help="Address-space limit of the backtest process.")
@@ -122,6 +134,7 @@ def backtest(
         stake_amount=_stake(stake_amount),
         max_open_trades=max_open_trades,
         markets_file=markets,
+        timeframe_detail=None if timeframe_detail == "none" else timeframe_detail,
     )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
