@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gentrade.api.redact import redact, redact_paths
 from gentrade.errors import GenTradeError, RateLimitedError
 from gentrade.logs import request_id_var
 from gentrade.spec.validation import format_path
@@ -35,10 +36,16 @@ _HTTP_CODES = {
 }
 
 
-def problem(status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None):
-    body: dict[str, Any] = {"code": code, "message": message, "request_id": request_id_var.get()}
+def problem(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "code": code,
+        "message": redact_paths(message),
+        "request_id": request_id_var.get(),
+    }
     if details is not None:
-        body["details"] = details
+        body["details"] = redact(details)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

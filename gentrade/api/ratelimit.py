@@ -58,6 +58,21 @@ class RateLimiter:
             f"too many concurrent {self.name} requests; try again in 1 s", details={"retry_after_s": 1}
         )
 
+    def give_back(self, user_id: int) -> None:
+        """Return a token taken for work that then produced nothing through no fault of the caller (an
+        upstream model that failed): one failed attempt should not cost the user a minute's wait."""
+        now = self._clock()
+        refilled = self._refilled(now)
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(RateBucket)
+                .where(RateBucket.name == self.name, RateBucket.user_id == user_id)
+                .values(
+                    tokens=case((refilled + 1 > self.capacity, float(self.capacity)), else_=refilled + 1),
+                    updated=case((RateBucket.updated < now, now), else_=RateBucket.updated),
+                )
+            )
+
     def _refilled(self, now: float) -> ColumnElement[float]:
         """The bucket's tokens at ``now``: what it held plus the refill since, at most ``capacity``."""
         elapsed = case((RateBucket.updated < now, literal(now) - RateBucket.updated), else_=0.0)

@@ -117,7 +117,10 @@ def _parse_point(point: str, text: str) -> datetime | None:
         raise ConfigError(f"invalid timerange {text!r} (dates are YYYYMMDD or unix seconds)")
     if len(point) == 10:
         return datetime.fromtimestamp(int(point), tz=UTC)
-    return datetime.strptime(point, "%Y%m%d").replace(tzinfo=UTC)
+    try:
+        return datetime.strptime(point, "%Y%m%d").replace(tzinfo=UTC)
+    except ValueError:  # 00000000, 99999999, 20180231: digits that name no day
+        raise ConfigError(f"invalid timerange {text!r}: {point} is not a calendar date") from None
 
 
 @dataclass(frozen=True)

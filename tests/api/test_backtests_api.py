@@ -72,18 +72,17 @@ def test_api_backtest_matches_direct_run(api: Api, tmp_path: Path) -> None:
     assert none["total"] == 0
 
 
-def test_failed_run_records_the_error_code(api: Api) -> None:
+def test_a_range_with_no_candles_is_refused_before_anything_is_stored(api: Api) -> None:
+    """It used to be accepted and fail in the worker; test_backtest_submission_api.py has the rest."""
     headers = api.user()
     sid = api.client.post(
         "/api/v1/strategies", json={"spec": spec(pairs=["ETH/BTC"])}, headers=headers
     ).json()["id"]
-    bid = api.client.post(
+    refused = api.client.post(
         "/api/v1/backtests", json={"strategy_id": sid, "timerange": "20300101-20300102"}, headers=headers
-    ).json()["id"]
-    api.executor.wait(bid, timeout=120)
-    got = api.client.get(f"/api/v1/backtests/{bid}", headers=headers).json()
-    assert got["status"] == "failed" and got["error_code"] == "data_missing", got
-    assert api.client.get(f"/api/v1/backtests/{bid}/result.zip", headers=headers).status_code == 404
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "data_missing", refused.text
+    assert api.client.get("/api/v1/backtests", headers=headers).json()["total"] == 0
 
 
 def test_cancel_queued_backtest_is_never_run(api: Api) -> None:
@@ -113,7 +112,7 @@ def test_backtest_creation_is_rate_limited(api: Api) -> None:
     original = services.backtest_limiter
     services.backtest_limiter = RateLimiter("backtest", per_minute=1, capacity=1, engine=services.engine)
     try:
-        body = {"strategy_id": sid, "timerange": "20300101-20300102"}
+        body = {"strategy_id": sid, "timerange": "20180115-20180116"}
         first = api.client.post("/api/v1/backtests", json=body, headers=headers)
         second = api.client.post("/api/v1/backtests", json=body, headers=headers)
     finally:

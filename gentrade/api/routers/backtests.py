@@ -19,6 +19,7 @@ from gentrade.api.schemas.backtests import (
     Status,
 )
 from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
+from gentrade.api.submission import require_candles
 from gentrade.db.repositories import backtests as repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import record
@@ -43,13 +44,23 @@ MAX_COMPARE = 20
 def create_backtest(
     body: BacktestIn, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
 ) -> BacktestQueued:
-    """Queue a backtest of a strategy version; poll ``GET /backtests/{id}`` for its status and metrics."""
-    svc.backtest_limiter.take(user.id)
+    """Queue a backtest of a strategy version; poll ``GET /backtests/{id}`` for its status and metrics.
+
+    Pairs and a range with no candles are a 422 before anything is stored or a rate-limit token taken."""
     strategy = strategies_repo.get(session, body.strategy_id, user)
     version = strategies_repo.version(session, strategy, body.version)
+    pairs = body.pairs or version.spec["pairs"]
+    require_candles(
+        svc.settings.resolved_data_dir,
+        pairs,
+        body.timeframe or version.spec["timeframe"],
+        body.timerange,
+        pairs_field="pairs" if body.pairs else "spec.pairs",
+    )
+    svc.backtest_limiter.take(user.id)
     parameters = {
         "timerange": body.timerange,
-        "pairs": body.pairs or version.spec["pairs"],
+        "pairs": pairs,
         "timeframe": body.timeframe,
         "fee": body.fee,
         "slippage": body.slippage,

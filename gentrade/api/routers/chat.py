@@ -34,6 +34,7 @@ from agents.llm import LLMClient, LLMSettings
 from gentrade.api.chat_store import ChatStore, open_chat_store
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
 from gentrade.api.ratelimit import RateLimiter
+from gentrade.api.redact import redact, redact_paths
 from gentrade.api.schemas.chat import ApprovalIn, ChatMessageIn, ThreadId, ThreadOut, ThreadRow
 from gentrade.api.schemas.common import problems
 from gentrade.api.strategy_saving import SavedStrategy, save_agent_spec
@@ -134,7 +135,9 @@ def _sse(events: Iterator[Any], slot: Slot) -> Iterator[str]:
         for event in events:
             yield _frame(event)
     except GenTradeError as exc:
-        yield _frame(ErrorEvent(code=exc.code, message=exc.message, details=exc.details))
+        yield _frame(
+            ErrorEvent(code=exc.code, message=redact_paths(exc.message), details=redact(exc.details))
+        )
     except Exception:
         logger.exception("chat stream failed")
         yield _frame(ErrorEvent(code="internal_error", message="the chat failed; the thread is kept"))

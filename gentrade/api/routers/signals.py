@@ -28,6 +28,7 @@ from gentrade.api.schemas.signals import (
 from gentrade.api.strategy_saving import SavedStrategy, save_agent_spec
 from gentrade.db.models import TradeSignal as SignalModel
 from gentrade.db.repositories.scope import record
+from gentrade.errors import GenTradeError
 from gentrade.signals import service
 from gentrade.signals.export import write_csv
 from gentrade.signals.stats import SignalStats, signal_stats
@@ -95,15 +96,19 @@ def generate_signal(
 ) -> SignalOut:
     """Analyse the pair's candles in the data dir and store the signal (``active``) with its snapshots."""
     limiter.take(user.id)
-    row = service.generate_signal(
-        session,
-        user,
-        body.pair,
-        body.timeframe,
-        datadir=svc.settings.resolved_data_dir,
-        as_of=body.as_of,
-        llm=_analyst_llm(),
-    )
+    try:
+        row = service.generate_signal(
+            session,
+            user,
+            body.pair,
+            body.timeframe,
+            datadir=svc.settings.resolved_data_dir,
+            as_of=body.as_of,
+            llm=_analyst_llm(),
+        )
+    except GenTradeError:  # no candles, or the model upstream failed (502): nothing made, nothing spent
+        limiter.give_back(user.id)
+        raise
     record(session, user, "create", "signal", row.id, request_id)
     session.commit()
     return _out(session, row)

@@ -3,10 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from gentrade.api.redact import redact_paths
 from gentrade.api.schemas.common import MAX_ID, Out
+from gentrade.data.store import TimeRange
 from gentrade.engine.result import BacktestResult
+from gentrade.errors import ConfigError
 from gentrade.spec.common import Pair, Timeframe
 
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -23,6 +26,17 @@ class BacktestIn(BaseModel):
     timeframe: Timeframe | None = Field(None, description="Default: the strategy's own timeframe.")
     fee: float = Field(0.001, ge=0, le=0.05, description="Exchange fee per side.")
     slippage: float = Field(0.0005, ge=0, le=0.05, description="Assumed slippage per side.")
+
+    @field_validator("timerange")
+    @classmethod
+    def _real_range(cls, value: str) -> str:
+        """Reversed, empty (``-``) and impossible (``00000000-``, ``99999999-``) ranges are refused here,
+        not by the worker after a 202."""
+        try:
+            TimeRange.parse(value)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        return value
 
 
 class BacktestQueued(BaseModel):
@@ -48,6 +62,13 @@ class BacktestRow(Out):
     profit_factor: float | None
     error_code: str | None
     error_message: str | None
+
+    @field_validator("error_message")
+    @classmethod
+    def _no_server_paths(cls, value: str | None) -> str | None:
+        """Stored messages come from the worker and freqtrade, some naming files by absolute path."""
+        return redact_paths(value) if value is not None else None
+
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
