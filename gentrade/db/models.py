@@ -23,6 +23,7 @@ from gentrade.db.base import Base, utcnow
 ROLES = ("user", "admin")
 BACKTEST_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 CREATOR_KINDS = ("person", "agent")
+OPTIMIZATION_STATUSES = ("queued", "running", "succeeded", "failed")
 BACKTEST_METRICS = (
     "total_profit_pct",
     "total_profit_abs",
@@ -103,6 +104,35 @@ class StrategyVersion(Base):
     created_by_kind: Mapped[str] = mapped_column(String(16), default="person")
     created_by_model_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The walk-forward report of the optimisation that produced this version, if one did.
+    optimization: Mapped[dict[str, Any] | None]
+
+
+class Optimization(Base):
+    """A walk-forward hyperopt of one strategy version; its best parameters become a new version."""
+
+    __tablename__ = "optimizations"
+    __table_args__ = (
+        CheckConstraint(_in("status", OPTIMIZATION_STATUSES), name="status"),
+        Index("ix_optimizations_owner_created", "owner_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    source_version_id: Mapped[int] = mapped_column(ForeignKey("strategy_versions.id", ondelete="CASCADE"))
+    result_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strategy_versions.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    request: Mapped[dict[str, Any]]
+    progress: Mapped[dict[str, Any] | None]
+    report: Mapped[dict[str, Any] | None]
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
 
 
 class Backtest(Base):
