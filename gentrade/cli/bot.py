@@ -82,12 +82,26 @@ def start(
         ),
     ] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the api_server (0: do not wait).")] = 90.0,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GENTRADE_WEBHOOK_URL",
+            help="Notify entries, exits (with tag), protections, emergency stops and crashes here.",
+            show_default=False,
+        ),
+    ] = None,
     state_dir: StateDir = None,
 ) -> None:
     """Start a bot; exchange keys come from GENTRADE_EXCHANGE_KEY / GENTRADE_EXCHANGE_SECRET."""
     bots = manager(state_dir)
     info = bots.start(
-        strategy, name=name, config=config, dry_run=not live, confirm_real_money=confirm, port=port
+        strategy,
+        name=name,
+        config=config,
+        dry_run=not live,
+        confirm_real_money=confirm,
+        port=port,
+        webhook_url=webhook,
     )
     if wait > 0:
         info = bots.wait_running(info.name, timeout_s=wait)

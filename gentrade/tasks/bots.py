@@ -92,6 +92,8 @@ def check_bot_health() -> list[int]:
             if status in (BotStatus.CRASHED, BotStatus.STOPPED):
                 bot.status, bot.updated_at = BotStatus.CRASHED.value, utcnow()
                 crashed.append(bot.id)
+                if info is not None:
+                    managers().of(bot.owner_id).notify_crash(process_name(bot))
             elif status in (BotStatus.RUNNING, BotStatus.DEGRADED) and bot.status != status.value:
                 bot.status, bot.updated_at = status.value, utcnow()
         session.commit()

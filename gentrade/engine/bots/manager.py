@@ -49,12 +49,14 @@ from gentrade.engine.bots.emergency import (
     close_positions,
 )
 from gentrade.engine.bots.models import BotInfo, BotKind, BotRecord, BotStatus, Credentials
-from gentrade.engine.bots.registry import Registry, write_json
+from gentrade.engine.bots.notify import WEBHOOK_URL_ENV, log_config, send_event, webhook_section
+from gentrade.engine.bots.registry import Registry, write_json, write_private
 from gentrade.engine.launch import inherited_environment
 from gentrade.engine.webserver import collect_results
 from gentrade.errors import BotStartFailedError, ConflictError, StrategyLoadError
 
 DEFAULT_GRACE_S = 20.0
+WEBHOOK_FILE = "webhook.json"
 CRASH_LOG_LINES = 30
 _PING_TIMEOUT_S = 1.0
 _POLL_S = 0.25
@@ -110,11 +112,14 @@ class BotManager:
         exchange_secret: str | None = None,
         port: int | None = None,
         cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS,
+        webhook_url: str | None = None,
     ) -> BotInfo:
         """Audit ``strategy_file`` and start a bot trading it; returns at once (status ``starting``).
 
         ``dry_run`` wins over the config's own value.  Exchange keys go to the child's environment
-        (``FREQTRADE__EXCHANGE__KEY``/``SECRET``), never into a file.
+        (``FREQTRADE__EXCHANGE__KEY``/``SECRET``), never into a file. ``webhook_url`` receives the bot's
+        notifications (``gentrade.engine.bots.notify``); it too reaches freqtrade through the environment
+        (``FREQTRADE__WEBHOOK__URL``) and is kept for the supervisor in a 0600 file beside the bot.
         """
         from gentrade.freqtrade_config import FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV, freqtrade_env
         from gentrade.safety import require_clean
@@ -135,6 +140,8 @@ class BotManager:
         if exchange_secret is not None:
             env[FREQTRADE_SECRET_ENV] = exchange_secret
         name = name or class_name.lower()
+        if webhook_url is not None:
+            env[WEBHOOK_URL_ENV] = webhook_url
 
         def prepare(bot_dir: Path, chosen_port: int, creds: Credentials) -> tuple[list[str], dict[str, Any]]:
             strategies = bot_dir / "strategies"
@@ -152,6 +159,15 @@ class BotManager:
                 db_file=db_file,
                 cors_origins=cors_origins,
             )
+            if webhook_url is not None:
+                from freqtrade.loggers import FT_LOGGING_CONFIG
+
+                cfg["webhook"] = webhook_section(webhook_url, name)
+                del cfg["webhook"]["url"]  # from the environment: the URL stays out of config.json
+                cfg["log_config"] = log_config(FT_LOGGING_CONFIG)
+                write_private(bot_dir / WEBHOOK_FILE, json.dumps({"url": webhook_url}))
+            else:
+                (bot_dir / WEBHOOK_FILE).unlink(missing_ok=True)
             argv = ["trade", "--strategy-path", str(strategies), "--strategy", class_name]
             argv += ["--db-url", cfg["db_url"]]
             return argv, cfg
@@ -413,7 +429,23 @@ class BotManager:
             client = BotClient(record.api_url, self.registry.credentials(name))
             closed, not_closed, error = close_positions(client, close_timeout_s)
         info = self.stop(name, grace_s)
-        return EmergencyStopReport(name=name, closed=closed, not_closed=not_closed, error=error, bot=info)
+        report = EmergencyStopReport(name=name, closed=closed, not_closed=not_closed, error=error, bot=info)
+        self.notify(name, {"event": "emergency_stop", "complete": report.complete, **report.detail()})
+        return report
+
+    # ------------------------------------------------------------ notifications
+    def notify(self, name: str, event: dict[str, Any]) -> bool:
+        """Send a supervisor event to the bot's webhook, if it has one; True when it was delivered."""
+        try:
+            url = json.loads((self.registry.bot_dir(name) / WEBHOOK_FILE).read_text())["url"]
+        except (OSError, ValueError, KeyError):
+            return False
+        return send_event(url, {"bot": name, **event})
+
+    def notify_crash(self, name: str) -> bool:
+        """Tell the bot's webhook that its process died, with the log's last lines."""
+        info = self.status(name)
+        return self.notify(name, {"event": "crash", "status": info.status.value, "last_log": info.last_log})
 
     def stop_all(self, grace_s: float = DEFAULT_GRACE_S) -> builtins.list[BotInfo]:
         return [self.stop(r.name, grace_s) for r in self.registry.records() if r.stopped_at is None]
