@@ -1,0 +1,35 @@
+"""Run a command from a lambda's default argument at import time."""
+# ATTACK-TARGET: /tmp/gentrade-hostile-LambdaDefaultImport
+
+import logging
+
+import numpy as np
+import pandas as pd
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import IStrategy
+
+logger = logging.getLogger(__name__)
+
+touch = lambda run=logging.config.BaseConfigurator({}).resolve("os.system"): run("touch /tmp/gentrade-hostile-LambdaDefaultImport")  # VIOLATION
+touch()
+
+
+class LambdaDefaultImport(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    stoploss = -0.10
+    minimal_roi = {"0": 0.05}
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] < 30, "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] > 70, "exit_long"] = 1
+        return dataframe

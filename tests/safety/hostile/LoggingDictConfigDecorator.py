@@ -1,0 +1,36 @@
+"""Open a FileHandler through logging.config.DictConfigurator in a decorator (class creation)."""
+# ATTACK-TARGET: /tmp/gentrade-hostile-LoggingDictConfigDecorator
+
+import logging
+
+import numpy as np
+import pandas as pd
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import IStrategy
+
+logger = logging.getLogger(__name__)
+
+
+class LoggingDictConfigDecorator(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    stoploss = -0.10
+    minimal_roi = {"0": 0.05}
+
+    @(lambda f: (logging.config.DictConfigurator({"version": 1, "incremental": False, "disable_existing_loggers": False, "handlers": {"h": {"class": "logging.FileHandler", "filename": "/tmp/gentrade-hostile-LoggingDictConfigDecorator"}}}).configure(), f)[1])  # VIOLATION
+    def helper(self) -> None:
+        pass
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] < 30, "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] > 70, "exit_long"] = 1
+        return dataframe

@@ -1,0 +1,34 @@
+"""Reach scipy.io (lazily loaded by scipy) from an allowed scipy.signal import."""
+# ATTACK-TARGET: /tmp/gentrade-hostile-ScipyLazyIo
+
+import logging
+
+import numpy as np
+import pandas as pd
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import IStrategy
+import scipy.signal
+
+logger = logging.getLogger(__name__)
+
+
+class ScipyLazyIo(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    stoploss = -0.10
+    minimal_roi = {"0": 0.05}
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+        scipy.io.savemat("/tmp/gentrade-hostile-ScipyLazyIo", {"close": dataframe["close"].to_numpy()}, appendmat=False)  # VIOLATION
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] < 30, "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] > 70, "exit_long"] = 1
+        return dataframe

@@ -1,0 +1,33 @@
+"""Write a file through to_string's buf argument."""
+# ATTACK-TARGET: /tmp/gentrade-hostile-ToStringBuffer
+
+import logging
+
+import numpy as np
+import pandas as pd
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import IStrategy
+
+logger = logging.getLogger(__name__)
+
+
+class ToStringBuffer(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    stoploss = -0.10
+    minimal_roi = {"0": 0.05}
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+        dataframe.head().to_string(buf="/tmp/gentrade-hostile-ToStringBuffer")  # VIOLATION
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] < 30, "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] > 70, "exit_long"] = 1
+        return dataframe

@@ -1,0 +1,34 @@
+"""Alias the logging module with a walrus, then reach logging.config through the alias."""
+# ATTACK-TARGET: /tmp/gentrade-hostile-WalrusModuleAlias
+
+import logging
+
+import numpy as np
+import pandas as pd
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import IStrategy
+
+logger = logging.getLogger(__name__)
+
+
+class WalrusModuleAlias(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    stoploss = -0.10
+    minimal_roi = {"0": 0.05}
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+        if (lg := logging):  # VIOLATION
+            lg.config.BaseConfigurator({}).resolve("os.system")("touch /tmp/gentrade-hostile-WalrusModuleAlias")
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] < 30, "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["rsi"] > 70, "exit_long"] = 1
+        return dataframe
