@@ -52,10 +52,13 @@ def child_environment() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Launched:
-    """A child that ran to its end: its wall seconds, and what kept it off the network."""
+    """A child that ran to its end: its wall seconds, what kept it off the network, the other OS layers that
+    were active (mount namespace, uid, exec filter) and what the runtime guard reported (empty: nothing)."""
 
     wall_s: float
     network_isolation: str
+    os_layers: tuple[str, ...] = ()
+    sandbox_report: str = ""
 
 
 class ChildLauncher(Protocol):

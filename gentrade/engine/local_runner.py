@@ -28,6 +28,7 @@ from gentrade.errors import BacktestTimeoutError, ZygoteUnavailableError
 
 _START_TIMEOUT_S = 120
 _REPLY_TIMEOUT_S = 30
+_MAX_REPORT_BYTES = 64 * 1024
 
 
 def _read_line(conn: socket.socket, deadline: float) -> bytes:
@@ -138,7 +139,7 @@ class ZygoteLauncher:
                     raise ZygoteUnavailableError("the backtest zygote closed the connection without a child")
                 reply = json.loads(hello)
                 pid = int(reply["pid"])
-                self._wait_for_end(conn, deadline)
+                report = self._wait_for_end(conn, deadline)
             except TimeoutError:
                 if pid is None:
                     raise ZygoteUnavailableError("the backtest zygote started no child in time") from None
@@ -149,15 +150,24 @@ class ZygoteLauncher:
                 # On success this ends whatever the strategy left behind; otherwise the run itself.
                 if pid is not None:
                     kill_session(pid)
-        return Launched(wall_s=time.monotonic() - started, network_isolation=str(reply["network_isolation"]))
+        return Launched(
+            wall_s=time.monotonic() - started,
+            network_isolation=str(reply["network_isolation"]),
+            os_layers=tuple(str(layer) for layer in reply.get("os_layers", [])),
+            sandbox_report=report.decode("utf-8", "replace"),
+        )
 
     @staticmethod
-    def _wait_for_end(conn: socket.socket, deadline: float) -> None:
-        """The child holds its end of the connection until it exits: end of file means it is done."""
+    def _wait_for_end(conn: socket.socket, deadline: float) -> bytes:
+        """The child holds its end of the connection until it exits: end of file means it is done. What it
+        sends meanwhile is the runtime guard's violation report (a bounded amount is kept)."""
+        report = b""
         while True:
             conn.settimeout(max(deadline - time.monotonic(), 0.001))
-            if not conn.recv(4096):
-                return
+            chunk = conn.recv(4096)
+            if not chunk:
+                return report
+            report = (report + chunk)[:_MAX_REPORT_BYTES]
 
 
 _launcher = ZygoteLauncher()

@@ -78,6 +78,7 @@ class RunInfo(_Model):
     result_zip: Path
     log_file: Path | None = None
     network_isolation: str | None = None
+    os_layers: list[str] = Field(default_factory=list)
     wall_s: float | None = None
     child_import_s: float | None = None
     backtest_s: float | None = None

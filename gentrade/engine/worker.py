@@ -14,6 +14,7 @@ import os
 import resource
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -189,12 +190,27 @@ def _write_status(path: Path, status: WorkerStatus) -> None:
     partial.replace(path)
 
 
-def main(argv: list[str]) -> int:
+def _guard(job: WorkerJob, report_fd: int | None) -> None:
+    """Install the runtime guard before freqtrade imports the strategy: from here on this process may write
+    only under its run dir (which holds a private tmp) and reach no network, whatever the strategy does."""
+    from gentrade.safety.guard import GuardPolicy, install_guard
+
+    run_dir = job.status_file.parent
+    private_tmp = run_dir / "tmp"
+    private_tmp.mkdir(exist_ok=True)
+    os.environ["TMPDIR"] = str(private_tmp)
+    tempfile.tempdir = str(private_tmp)
+    install_guard(GuardPolicy(writable_dirs=(run_dir,), strategy_path=job.strategy_file, report_fd=report_fd))
+
+
+def main(argv: list[str], *, report_fd: int | None = None) -> int:
+    """Run the job in ``argv[0]``; ``report_fd`` receives the runtime guard's violation report, if any."""
     job = WorkerJob.model_validate_json(Path(argv[0]).read_text())
     if request_id := os.environ.get("GENTRADE_REQUEST_ID"):
         # The log's first line joins this run to the request (and the task) that queued it.
         print(f"request_id={request_id}", flush=True)
     _limit_resources(job.memory_mb, job.cpu_s)
+    _guard(job, report_fd)
     collector = _WarningCollector()
     status = WorkerStatus(ok=False)
     try:

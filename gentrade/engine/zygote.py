@@ -8,11 +8,14 @@ so starts from the same freshly imported, unused modules, with none of the state
 The fork gets the containment of a plain child: a session of its own (the parent kills the whole group),
 death with the zygote (PDEATHSIG), stdout and stderr into the run's log, the job's environment, a network
 namespace of its own without interfaces up (``unshare``; inside a user namespace where only that is
-allowed), and the worker's own memory and CPU limits. It then runs ``gentrade.engine.worker.main``.
+allowed), the OS layers of ``gentrade.engine.isolation`` (read-only mounts but the run dir, uid nobody, no
+``execve``), and the worker's own memory and CPU limits. It then runs ``gentrade.engine.worker.main``, which
+installs the runtime guard before freqtrade loads the strategy.
 
 Protocol, on a Unix socket in a private directory: the parent sends one JSON line (``job``, ``run_dir``,
-``log_file``, ``env``); the child answers one JSON line (``pid``, ``network_isolation``) and keeps the
-connection until it exits, so end of file is the parent's signal that the run is over. The zygote exits
+``log_file``, ``env``); the child answers one JSON line (``pid``, ``network_isolation``, ``os_layers``) and
+keeps the connection until it exits, so end of file is the parent's signal that the run is over; anything it
+sends meanwhile is the runtime guard's violation report (``gentrade.safety.guard``). The zygote exits
 when its stdin closes, which happens when the process that started it is gone, and kills its children.
 
     python -m gentrade.engine.zygote SOCKET_PATH
@@ -32,6 +35,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gentrade.engine.isolation import apply_os_layers
+
 # What a backtest imports, loaded before any fork; a child then imports nothing large of its own.
 PRELOAD = (
     "freqtrade.commands.optimize_commands",
@@ -45,6 +50,7 @@ PRELOAD = (
     "gentrade.engine.offline_exchange",
     "gentrade.engine.result",
     "gentrade.engine.worker",
+    "gentrade.safety.guard",
 )
 READY = b"ready\n"
 _CLONE_NEWUSER = 0x10000000
@@ -117,8 +123,11 @@ def _run_job(conn: socket.socket, request: dict[str, Any], zygote: int) -> int:
     _redirect_output(request["log_file"])
     os.environ.update({key: str(value) for key, value in request["env"].items()})
     note = isolate_network()
-    conn.sendall(json.dumps({"pid": os.getpid(), "network_isolation": note}).encode() + b"\n")
-    code = worker.main([request["job"]])
+    layers = apply_os_layers([Path(request["run_dir"])])
+    print("sandbox: " + "; ".join([f"network: {note}", *layers]), flush=True)
+    reply = {"pid": os.getpid(), "network_isolation": note, "os_layers": layers}
+    conn.sendall(json.dumps(reply).encode() + b"\n")
+    code = worker.main([request["job"]], report_fd=conn.fileno())
     sys.stdout.flush()
     sys.stderr.flush()
     return code

@@ -16,7 +16,7 @@ nothing. Once installed it refuses, in *every* thread and whoever asks (freqtrad
 - sockets, except connections to ``allowed_endpoints`` (a bot's exchange host, its own api_server port);
 - caused by strategy code (a frame of the strategy file, or of any file under a writable directory, on the
   stack): ``compile``/``exec``/``eval``/``marshal`` of code that is not a module being imported, building code
-  objects, starting threads, and imports of modules the audit policy (``gentrade.safety.policy``) denies.
+  objects, and imports of modules the audit policy (``gentrade.safety.policy``) denies.
   A library's own import-time code (a ``<module>`` frame between the strategy and the event) is not caused by
   the strategy, so ``import pandas_ta`` still works.
 
@@ -510,9 +510,6 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
             return None
         return "loading marshalled code" if strategy_caused() else None
 
-    def on_thread(args: tuple[Any, ...]) -> str | None:
-        return "starting a thread" if strategy_caused() else None
-
     def on_sqlite(args: tuple[Any, ...]) -> str | None:
         database = args[0]
         if isinstance_(database, (str_, bytes_)) and database in (":memory:", b":memory:", "", b""):
@@ -574,7 +571,6 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
         "compile": on_compile,
         "marshal.loads": on_marshal,
         "marshal.load": on_marshal,
-        "_thread.start_new_thread": on_thread,
         "object.__setattr__": on_setattr,
         "object.__delattr__": on_setattr,
     }
