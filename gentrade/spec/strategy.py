@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Final, Literal
+from functools import partial
+from typing import Any, Final, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ModelWrapValidatorHandler, field_validator, model_validator
 
 from gentrade.spec.common import TIMEFRAME_MINUTES, Direction, Pair, Strict, Timeframe
 from gentrade.spec.indicators import PATH_DEPENDENT_KINDS, Indicator
+from gentrade.spec.problems import run_all, with_model_problems
 from gentrade.spec.risk import AtrMultiple, StopSpec, TakeProfitLevel, default_ladder
 from gentrade.spec.risk_controls import RiskSpec
 from gentrade.spec.rules import (
@@ -96,15 +98,30 @@ class StrategySpec(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> StrategySpec:
-        self._check_indicator_ids()
-        self._check_rules_present()
-        for field in ("entry_long", "exit_long", "entry_short", "exit_short"):
-            rule = getattr(self, field)
-            if rule is not None:
-                self._check_rule(field, rule)
-        self._check_ladder()
+        """Each check reports its own problem: one bad rule does not hide another, or a bad ladder."""
+        rules = [
+            (field, rule)
+            for field in ("entry_long", "exit_long", "entry_short", "exit_short")
+            if (rule := getattr(self, field)) is not None
+        ]
+        run_all(
+            type(self).__name__,
+            [
+                self._check_indicator_ids,
+                self._check_rules_present,
+                *(partial(self._check_rule, field, rule) for field, rule in rules),
+                self._check_ladder,
+            ],
+        )
         resolve_search(self)
         return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: ModelWrapValidatorHandler[StrategySpec]) -> StrategySpec:
+        """Field errors and model problems in one answer (see ``gentrade.spec.problems``);
+        declared after ``_consistent`` so that ``handler`` runs it."""
+        return with_model_problems(data, handler, cls.__name__)  # type: ignore[no-any-return]
 
     def _check_indicator_ids(self) -> None:
         ids = [ind.id for ind in self.indicators]
