@@ -18,7 +18,7 @@ def _marked_lines(source: str) -> set[int]:
 
 
 def test_corpus_is_large_enough() -> None:
-    assert len(HOSTILE) >= 108
+    assert len(HOSTILE) >= 107
 
 
 @pytest.mark.parametrize("path", HOSTILE, ids=lambda p: p.stem)
