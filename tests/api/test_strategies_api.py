@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from api_support import Api
@@ -128,3 +129,25 @@ def test_nul_characters_are_rejected_not_crashing(api: Api) -> None:
     reply = api.client.post("/api/v1/strategies", json={"spec": spec(description="a\x00b")}, headers=headers)
     assert reply.status_code == 422
     assert api.client.get("/api/v1/strategies", params={"name": "a\x00"}, headers=headers).status_code == 422
+
+
+HOSTILE = Path(__file__).resolve().parents[1] / "safety" / "hostile"
+
+
+def test_audit_route_names_every_violation_with_its_line(api: Api) -> None:
+    """The route runs the same audit as the engine: each hostile corpus file comes back rejected on exactly
+    its ``# VIOLATION`` lines (see tests/safety/hostile/README.md)."""
+    headers = api.user()
+    mismatched: dict[str, list[int]] = {}
+    for path in sorted(HOSTILE.glob("*.py")):
+        text = path.read_text()
+        marked = {n for n, line in enumerate(text.splitlines(), 1) if line.rstrip().endswith("# VIOLATION")}
+        reply = api.client.post(
+            "/api/v1/strategies/audit", json={"source": text, "filename": path.name}, headers=headers
+        )
+        assert reply.status_code == 200, reply.text
+        report = reply.json()
+        found = {v["line"] for v in report["violations"]}
+        if report["ok"] or found != marked or not all(v["message"] for v in report["violations"]):
+            mismatched[path.stem] = sorted(found ^ marked)
+    assert len(list(HOSTILE.glob("*.py"))) >= 100 and mismatched == {}
