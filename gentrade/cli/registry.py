@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "worker",
     "db",
+    "optimize",
+    "check",
 )
 
 

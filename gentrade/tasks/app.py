@@ -52,7 +52,12 @@ def broker_options(settings: Settings) -> dict[str, Any]:
 def make_celery(settings: Settings) -> Celery:
     app = Celery(
         "gentrade",
-        include=["gentrade.tasks.backtests", "gentrade.tasks.bots", "gentrade.tasks.signals"],
+        include=[
+            "gentrade.tasks.backtests",
+            "gentrade.tasks.bots",
+            "gentrade.tasks.signals",
+            "gentrade.tasks.optimize",
+        ],
         set_as_current=False,
     )
     app.conf.update(
