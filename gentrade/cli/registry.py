@@ -21,7 +21,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "worker",
     "db",
     "optimize",
-    "check",
 )
 
 
