@@ -181,12 +181,19 @@ def _module_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     return exact, frozenset(policy.ALLOWED_MODULE_TREES), frozenset(policy.DENIED_MODULE_TREES)
 
 
+_NATIVE_DOORS = frozenset({"_posixsubprocess", "_ctypes"})
+"""Extension modules loaded (and defused) before the hook goes in; loading one again is always refused, since
+a fresh copy would bring back what was taken out."""
+
+
 def _close_fork_exec_door() -> None:
     """``_posixsubprocess.fork_exec`` starts programs without any audit event: take it out of reach."""
-    for name in ("_posixsubprocess", "subprocess"):
-        module = sys.modules.get(name)
+    import _posixsubprocess
+    import subprocess
+
+    for module in (_posixsubprocess, subprocess):
         for attribute in ("fork_exec", "_fork_exec"):
-            if module is not None and hasattr(module, attribute):
+            if hasattr(module, attribute):
                 delattr(module, attribute)
 
 
@@ -253,6 +260,7 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
         _MAX_SYMLINKS,
         __name__,
     )
+    native_doors = _NATIVE_DOORS
 
     # Primitives, captured: later monkeypatching of os, posixpath or builtins does not reach the hook.
     fspath, lstat, readlink, getcwd, getpid = (
@@ -472,6 +480,8 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
 
     def on_import(args: tuple[Any, ...]) -> str | None:
         name = args[0]
+        if name in native_doors:
+            return f"loading {name} again"
         if isinstance_(name, str_) and module_denied(name) and strategy_caused():
             return f"import of {name}"
         return None
