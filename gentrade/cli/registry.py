@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "worker",
     "db",
     "optimize",
+    "plot",
+    "check",
 )
 
 

@@ -1,0 +1,147 @@
+"""``gentrade check``: freqtrade's lookahead and recursive analyses, run offline in the sandbox, judged.
+
+Strategies written here peek at the future in the four classic ways (a ``shift(-1)``, a centred rolling
+window, a whole-column maximum, an informative 1h pair merged without shifting) and must come out
+``biased`` naming the column; the same strategy without the peek is ``clean``; one that trades too rarely
+is ``inconclusive`` with its count. Every check is a real guarded child running freqtrade on the real
+ETH/BTC candles of ../shared/data, a few days and one pair so each takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from gentrade.cli.main import app
+from gentrade.engine.analysis import check_strategy
+from gentrade.errors import AuditFailedError
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance"
+SPAN = "20180111-20180114"
+
+STRATEGY = '''from pandas import DataFrame
+from freqtrade.strategy import IStrategy
+
+
+class {name}(IStrategy):
+    timeframe = "5m"
+    minimal_roi = {{"0": 0.01}}
+    stoploss = -0.02
+    startup_candle_count = 30
+{extra_class}
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["fast"] = dataframe["close"].rolling(5).mean()
+        dataframe["slow"] = dataframe["close"].rolling(20).mean()
+{indicators}
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[{entry}, "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[dataframe["fast"] < dataframe["slow"], "exit_long"] = 1
+        return dataframe
+'''
+HONEST_ENTRY = 'dataframe["fast"] > dataframe["slow"] * 1.002'
+INFORMATIVE = '''
+    def informative_pairs(self):
+        return [("LTC/BTC", "1h")]
+'''
+BIASED = {
+    "next_close": ('        dataframe["peek"] = dataframe["close"].shift(-1)',
+                   'dataframe["peek"] > dataframe["close"] * 1.003', ""),
+    "centred_window": ('        dataframe["peek"] = dataframe["close"].rolling(9, center=True).mean()',
+                       'dataframe["close"] < dataframe["peek"] * 0.997', ""),
+    "column_max": ('        dataframe["peek"] = dataframe["close"].max()',
+                   'dataframe["close"] > dataframe["peek"] * 0.93', ""),
+    "unshifted_informative": (
+        '        informative = self.dp.get_pair_dataframe("LTC/BTC", "1h")[["date", "close"]]\n'
+        '        informative = informative.rename(columns={"close": "peek"})\n'
+        '        dataframe = dataframe.merge(informative, on="date", how="left")\n'
+        '        dataframe["peek"] = dataframe["peek"].ffill()',
+        'dataframe["peek"] > dataframe["peek"].shift(12) * 1.002', INFORMATIVE),
+}
+
+
+def write(folder: Path, name: str, indicators: str = "", entry: str = HONEST_ENTRY, extra: str = "") -> Path:
+    path = folder / f"{name}.py"
+    path.write_text(STRATEGY.format(name=name, indicators=indicators, entry=entry, extra_class=extra))
+    return path
+
+
+@pytest.fixture(scope="module")
+def datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ETH/BTC 5m as shipped, plus LTC/BTC 1h made from its real 5m candles (the informative pair)."""
+    folder = tmp_path_factory.mktemp("data")
+    shutil.copyfile(REAL / "ETH_BTC-5m.feather", folder / "ETH_BTC-5m.feather")
+    ltc = pd.read_feather(REAL / "LTC_BTC-5m.feather").set_index("date")
+    hourly = ltc.resample("1h").agg({"open": "first", "high": "max", "low": "min", "close": "last",
+                                     "volume": "sum"}).dropna().reset_index()
+    hourly.to_feather(folder / "LTC_BTC-1h.feather")
+    return folder
+
+
+@pytest.mark.parametrize("kind", sorted(BIASED))
+def test_a_peek_at_the_future_is_biased(kind: str, datadir: Path, tmp_path: Path) -> None:
+    indicators, entry, extra = BIASED[kind]
+    strategy = write(tmp_path, "Peek", indicators, entry, extra)
+    report = check_strategy(strategy, datadir, work_dir=tmp_path / "runs", pairs=["ETH/BTC"], timerange=SPAN,
+                            minimum_trade_amount=5, targeted_trade_amount=8)
+    assert report.verdict == "biased", report
+    columns = {*report.lookahead["biased_indicators"], *report.recursive["lookahead_indicators"]}
+    assert "peek" in columns
+    assert "peek" in report.reason
+
+
+def test_the_same_strategy_without_the_peek_is_clean_and_says_how_it_was_judged(
+        datadir: Path, tmp_path: Path) -> None:
+    report = check_strategy(write(tmp_path, "Honest"), datadir, work_dir=tmp_path / "runs", pairs=["ETH/BTC"],
+                            timerange=SPAN, minimum_trade_amount=8, targeted_trade_amount=10)
+    assert report.verdict == "clean", report
+    assert report.lookahead["total_signals"] == 10 and report.lookahead["biased_trades"] == []
+    assert report.lookahead["order_types"]["entry"] == "market"
+    assert (report.settings.timerange, report.settings.pairs) == (SPAN, ["ETH/BTC"])
+    assert Path(report.settings.run_dir, "analysis.log").read_text().startswith("sandbox: ")
+
+
+def test_too_few_trades_is_inconclusive_with_the_count(datadir: Path, tmp_path: Path) -> None:
+    rare = write(tmp_path, "Rare", entry='dataframe["fast"] > dataframe["slow"] * 1.02')
+    report = check_strategy(rare, datadir, work_dir=tmp_path / "runs", pairs=["ETH/BTC"], timerange=SPAN,
+                            minimum_trade_amount=5, targeted_trade_amount=8)
+    assert report.verdict == "inconclusive", report
+    count = report.lookahead["total_signals"]
+    assert count < 5 and f"only {count} trades" in report.reason
+
+
+def test_cli_json_and_exit_codes(datadir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENTRADE_USER_DIR", str(tmp_path / "user"))
+    from gentrade.settings import get_settings
+
+    get_settings.cache_clear()
+    runner = CliRunner()
+    peek = write(tmp_path, "Peek", *BIASED["next_close"])
+    args = ["--datadir", str(datadir), "--timerange", SPAN, "--pairs", "ETH/BTC", "--minimum-trades", "5",
+            "--targeted-trades", "8"]
+    biased = runner.invoke(app, ["check", str(peek), *args, "--json"])
+    assert biased.exit_code == 3, biased.output
+    body = json.loads(biased.stdout)
+    assert body["verdict"] == "biased" and {"lookahead", "recursive", "settings"} <= set(body)
+    assert "peek" in body["lookahead"]["biased_indicators"]
+    rare = write(tmp_path, "Rare", entry='dataframe["fast"] > dataframe["slow"] * 1.02')
+    text = runner.invoke(app, ["check", str(rare), *args])
+    assert text.exit_code == 4, text.output
+    assert text.stdout.startswith("inconclusive: only ") and "minimum trades 5" in text.stdout
+    get_settings.cache_clear()
+
+
+def test_an_unsafe_strategy_is_refused_before_anything_runs(datadir: Path, tmp_path: Path) -> None:
+    evil = write(tmp_path, "Evil", '        __import__("os").system("true")')
+    with pytest.raises(AuditFailedError):
+        check_strategy(evil, datadir, work_dir=tmp_path / "runs", pairs=["ETH/BTC"], timerange=SPAN)
+    assert not (tmp_path / "runs").exists()
