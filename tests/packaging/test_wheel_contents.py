@@ -19,6 +19,12 @@ NEEDED = [
     "gentrade/examples/breakout.yaml",
     "agents/offline/drafter.py",
 ]
+# The dashboard's templates and vendored assets: every file of gentrade/web, or a page breaks offline.
+NEEDED += sorted(
+    path.relative_to(ROOT).as_posix()
+    for path in (ROOT / "gentrade" / "web").rglob("*")
+    if path.is_file() and "__pycache__" not in path.parts
+)
 
 
 def test_wheel_carries_templates_migrations_and_examples(tmp_path: Path) -> None:
