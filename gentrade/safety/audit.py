@@ -221,7 +221,7 @@ class _Checker(ast.NodeVisitor):
 
     def _check_dynamic_attribute(self, node: ast.Call, builtin: str) -> None:
         name = node.args[1] if len(node.args) > 1 and not node.keywords else None
-        looped = self._facts.loop_strings(name.id) if isinstance(name, ast.Name) else None
+        looped = self._facts.loop_strings(name) if isinstance(name, ast.Name) else None
         if looped is not None:
             for text in (str(constant.value) for constant in looped):
                 problem = attribute_problem(text)

@@ -23,6 +23,9 @@ from typing import TypeGuard
 from gentrade.safety import names
 
 _DISPLAYS = (ast.List, ast.Tuple, ast.Set)
+_FUNCTION_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)
+_COPYING_BUILTINS = frozenset({"len", "list", "tuple", "set", "frozenset", "sorted", "enumerate", "zip"})
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def display_strings(node: ast.expr) -> list[ast.Constant] | None:
@@ -43,9 +46,11 @@ def is_dispatch_call(node: ast.AST | None) -> TypeGuard[ast.Call]:
 
 @dataclass
 class NameFacts:
-    """File-wide binding facts; see the module docstring."""
+    """Binding facts: ``loop_iterables`` file-wide by name, ``scoped`` per (function scope, name)."""
 
     loop_iterables: dict[str, list[ast.expr | None]] = field(default_factory=lambda: defaultdict(list))
+    scoped: dict[tuple[int, str], list[ast.expr | None]] = field(default_factory=lambda: defaultdict(list))
+    scope_of: dict[int, int] = field(default_factory=dict)
     constants: dict[str, ast.expr] = field(default_factory=dict)
     methods: set[str] = field(default_factory=set)
 
@@ -59,8 +64,11 @@ class NameFacts:
                 facts.methods.update(s.name for s in node.body if isinstance(s, ast.FunctionDef))
             for name, iterable in _bindings(node, parents):
                 facts.loop_iterables[name].append(iterable)
+                walrus = isinstance(parents.get(id(node)), ast.NamedExpr)
+                facts.scoped[(_scope(node, parents, comprehensions=not walrus), name)].append(iterable)
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 loads[node.id].append(node)
+                facts.scope_of[id(node)] = _scope(node, parents)
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Assign)
@@ -70,20 +78,39 @@ class NameFacts:
             ):
                 name = node.targets[0].id
                 only_bound_here = facts.loop_iterables[name] == [None]
-                if only_bound_here and all(_read_only_use(use, parents) for use in loads[name]):
+                immutable = isinstance(node.value, ast.Tuple)
+                if only_bound_here and (immutable or all(facts._read_only(u, parents) for u in loads[name])):
                     facts.constants[name] = node.value
         return facts
+
+    def _read_only(self, use: ast.Name, parents: dict[int, ast.AST]) -> bool:
+        intact = not any(self.assigned(name) for name in _COPYING_BUILTINS)
+        return _read_only_use(use, parents, intact)
+
+    def _copying_call(self, node: ast.expr | None) -> bool:
+        """``sorted(X)``, ``list(X)`` ...: the same strings as ``X`` when the builtin is not rebound."""
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _COPYING_BUILTINS
+            and len(node.args) == 1
+            and not node.keywords
+            and not self.assigned(node.func.id)
+        )
 
     def assigned(self, name: str) -> bool:
         return bool(self.loop_iterables.get(name))
 
-    def loop_strings(self, name: str) -> list[ast.Constant] | None:
-        """Every string a loop name can hold, or None when it is bound any other way."""
-        iterables = self.loop_iterables.get(name)
+    def loop_strings(self, use: ast.Name) -> list[ast.Constant] | None:
+        """Every string the loop name read at ``use`` can hold, or None when its function binds it any other
+        way (or does not bind it at all)."""
+        iterables = self.scoped.get((self.scope_of.get(id(use), -1), use.id))
         if not iterables:
             return None
         found: list[ast.Constant] = []
         for iterable in iterables:
+            if self._copying_call(iterable):
+                iterable = iterable.args[0]  # type: ignore[union-attr]
             if isinstance(iterable, ast.Name):
                 iterable = self.constants.get(iterable.id)
             strings = display_strings(iterable) if iterable is not None else None
@@ -91,6 +118,17 @@ class NameFacts:
                 return None
             found.extend(strings)
         return found
+
+
+def _scope(node: ast.AST, parents: dict[int, ast.AST], comprehensions: bool = True) -> int:
+    """The id of the innermost function, lambda, module or (for names other than walrus targets, which bind
+    in the enclosing function) comprehension around ``node``. A ``for`` loop is not a scope, so rebinding a
+    loop name anywhere else in its function disqualifies it: coarse, but it needs no flow analysis."""
+    scopes = (*_FUNCTION_SCOPES, *_COMPREHENSIONS) if comprehensions else _FUNCTION_SCOPES
+    current: ast.AST | None = parents.get(id(node))
+    while current is not None and not isinstance(current, scopes):
+        current = parents.get(id(current))
+    return id(current)
 
 
 def _bindings(node: ast.AST, parents: dict[int, ast.AST]) -> Iterator[tuple[str, ast.expr | None]]:
@@ -110,9 +148,14 @@ def _bindings(node: ast.AST, parents: dict[int, ast.AST]) -> Iterator[tuple[str,
             yield name, None
 
 
-def _read_only_use(use: ast.Name, parents: dict[int, ast.AST]) -> bool:
-    """A read of a constant name that cannot change it: a loop iterable or a dispatch argument."""
+def _read_only_use(use: ast.Name, parents: dict[int, ast.AST], builtins_intact: bool) -> bool:
+    """A read of a constant name that cannot change it: a loop iterable, a dispatch argument, an item read or
+    the argument of a builtin that copies (when the file never rebinds those builtins)."""
     parent = parents.get(id(use))
+    if isinstance(parent, ast.Subscript):
+        return parent.value is use and isinstance(parent.ctx, ast.Load)
+    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and use in parent.args:
+        return builtins_intact and parent.func.id in _COPYING_BUILTINS
     if isinstance(parent, ast.For | ast.comprehension):
         return parent.iter is use
     if isinstance(parent, ast.keyword):

@@ -113,6 +113,22 @@ def test_idioms_are_accepted(body: str, module: str) -> None:
             "NAMES = ['RSI']",
             "dynamic_attribute",
         ),
+        (
+            "for name in ['RSI']:\n    [(name := 'to_csv') for _ in [0]]\n    getattr(ta, name)",
+            "",
+            "dynamic_attribute",
+        ),
+        (
+            "for name in ['RSI']:\n    getattr(ta, name)\nfor name, _ in {}.items():\n    pass",
+            "",
+            "dynamic_attribute",
+        ),
+        (
+            "for name in NAMES:\n    getattr(ta, name)\nlist.append(NAMES, 'to_csv')",
+            "NAMES = ['RSI']",
+            "dynamic_attribute",
+        ),
+        ("for name in NAMES:\n    getattr(ta, name)\nx = [NAMES]", "NAMES = ['RSI']", "dynamic_attribute"),
         ("pd.set_option('plotting.backend', 'antigravity')", "", "forbidden_call"),
         ("pd.set_option('back' + 'end', 'antigravity')", "", "forbidden_call"),
         ("cls = self.dp\nx = cls._exchange", "", "private_attribute"),
