@@ -82,7 +82,8 @@ class _Checker(ast.NodeVisitor):
         self._functions: list[str] = []
         self._logging_aliases, self._getlogger_aliases = _logging_names(tree)
         self._modules = ModuleBindings.of(tree)
-        self._facts = NameFacts.of(tree)
+        talib = {n for n, m in self._modules.modules.items() if m in ("talib", "talib.abstract")}
+        self._facts = NameFacts.of(tree, talib)
         defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         self._calls = CallRules(self._modules, self._facts, defined)
         self._attribute_bases: set[int] = set()

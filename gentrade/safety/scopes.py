@@ -25,6 +25,7 @@ from gentrade.safety import names
 _DISPLAYS = (ast.List, ast.Tuple, ast.Set)
 _FUNCTION_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)
 _COPYING_BUILTINS = frozenset({"len", "list", "tuple", "set", "frozenset", "sorted", "enumerate", "zip"})
+_TRUSTED_READERS = _COPYING_BUILTINS | {"CategoricalParameter"}
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -54,12 +55,20 @@ class NameFacts:
     constants: dict[str, ast.expr] = field(default_factory=dict)
     methods: set[str] = field(default_factory=set)
 
+    talib_modules: set[str] = field(default_factory=set)
+    attribute_uses: dict[str, list[ast.Attribute]] = field(default_factory=lambda: defaultdict(list))
+
     @classmethod
-    def of(cls, tree: ast.Module) -> NameFacts:
-        facts = cls()
+    def of(cls, tree: ast.Module, talib_modules: set[str]) -> NameFacts:
+        """``talib_modules``: local names bound to ``talib``/``talib.abstract``, whose function lists
+        (``get_functions()``, ``get_function_groups()[...]``) hold only indicator names."""
+        facts = cls(talib_modules=talib_modules)
         parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
         loads: dict[str, list[ast.Name]] = defaultdict(list)
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)}
         for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                facts.attribute_uses[node.attr].append(node)
             if isinstance(node, ast.ClassDef):
                 facts.methods.update(s.name for s in node.body if isinstance(s, ast.FunctionDef))
             for name, iterable in _bindings(node, parents):
@@ -74,18 +83,39 @@ class NameFacts:
                 isinstance(node, ast.Assign)
                 and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)
-                and isinstance(node.value, (*_DISPLAYS, ast.Dict))
+                and (isinstance(node.value, (*_DISPLAYS, ast.Dict)) or facts._talib_names(node.value))
             ):
                 name = node.targets[0].id
                 only_bound_here = facts.loop_iterables[name] == [None]
                 immutable = isinstance(node.value, ast.Tuple)
-                if only_bound_here and (immutable or all(facts._read_only(u, parents) for u in loads[name])):
+                uses: list[ast.expr] = [*loads[name], *facts.attribute_uses.get(name, [])]
+                if only_bound_here and (
+                    immutable or all(facts._read_only(u, parents, defined) for u in uses)
+                ):
                     facts.constants[name] = node.value
         return facts
 
-    def _read_only(self, use: ast.Name, parents: dict[int, ast.AST]) -> bool:
-        intact = not any(self.assigned(name) for name in _COPYING_BUILTINS)
+    def _read_only(self, use: ast.expr, parents: dict[int, ast.AST], defined: set[str]) -> bool:
+        intact = not any(self.assigned(name) or name in defined for name in _TRUSTED_READERS)
+        if isinstance(use, ast.Attribute) and not (
+            isinstance(use.value, ast.Name) and use.value.id == "self"
+        ):
+            return False
         return _read_only_use(use, parents, intact)
+
+    def _talib_names(self, node: ast.expr | None) -> bool:
+        """``talib.get_functions()`` or ``talib.get_function_groups()[...]``: indicator names only."""
+        if isinstance(node, ast.Subscript):
+            node, wanted = node.value, "get_function_groups"
+        else:
+            wanted = "get_functions"
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == wanted
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in self.talib_modules
+        )
 
     def _copying_call(self, node: ast.expr | None) -> bool:
         """``sorted(X)``, ``list(X)`` ...: the same strings as ``X`` when the builtin is not rebound."""
@@ -111,8 +141,13 @@ class NameFacts:
         for iterable in iterables:
             if self._copying_call(iterable):
                 iterable = iterable.args[0]  # type: ignore[union-attr]
-            if isinstance(iterable, ast.Name):
+            if isinstance(iterable, ast.Attribute) and isinstance(iterable.value, ast.Name):
+                self_attribute = iterable.value.id == "self"
+                iterable = self.constants.get(iterable.attr) if self_attribute else None
+            elif isinstance(iterable, ast.Name):
                 iterable = self.constants.get(iterable.id)
+            if self._talib_names(iterable):
+                continue
             strings = display_strings(iterable) if iterable is not None else None
             if strings is None:
                 return None
@@ -148,14 +183,14 @@ def _bindings(node: ast.AST, parents: dict[int, ast.AST]) -> Iterator[tuple[str,
             yield name, None
 
 
-def _read_only_use(use: ast.Name, parents: dict[int, ast.AST], builtins_intact: bool) -> bool:
+def _read_only_use(use: ast.expr, parents: dict[int, ast.AST], builtins_intact: bool) -> bool:
     """A read of a constant name that cannot change it: a loop iterable, a dispatch argument, an item read or
     the argument of a builtin that copies (when the file never rebinds those builtins)."""
     parent = parents.get(id(use))
     if isinstance(parent, ast.Subscript):
         return parent.value is use and isinstance(parent.ctx, ast.Load)
     if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and use in parent.args:
-        return builtins_intact and parent.func.id in _COPYING_BUILTINS
+        return builtins_intact and parent.func.id in _TRUSTED_READERS
     if isinstance(parent, ast.For | ast.comprehension):
         return parent.iter is use
     if isinstance(parent, ast.keyword):

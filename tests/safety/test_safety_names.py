@@ -71,6 +71,11 @@ def codes(text: str) -> list[str]:
         ("pd.set_option('display.max_columns', None)", ""),
         ("values = dataframe['close'].to_numpy()\nstamp = pd.to_datetime(dataframe['date'])", ""),
         ("x = self._cache", ""),
+        (
+            "for pr in talib.get_function_groups()['Pattern Recognition']:\n    getattr(ta, pr)(dataframe)",
+            "import talib",
+        ),
+        ("for fn in sorted(ta.get_functions()):\n    getattr(ta, fn)", ""),
     ],
 )
 def test_idioms_are_accepted(body: str, module: str) -> None:
@@ -129,6 +134,8 @@ def test_idioms_are_accepted(body: str, module: str) -> None:
             "dynamic_attribute",
         ),
         ("for name in NAMES:\n    getattr(ta, name)\nx = [NAMES]", "NAMES = ['RSI']", "dynamic_attribute"),
+        ("for fn in ta.get_functions() + ['to_csv']:\n    getattr(dataframe, fn)", "", "dynamic_attribute"),
+        ("for fn in ta.get_functions():\n    getattr(dataframe, fn)\nfn = 'to_csv'", "", "dynamic_attribute"),
         ("pd.set_option('plotting.backend', 'antigravity')", "", "forbidden_call"),
         ("pd.set_option('back' + 'end', 'antigravity')", "", "forbidden_call"),
         ("cls = self.dp\nx = cls._exchange", "", "private_attribute"),
