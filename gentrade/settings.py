@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     rate_signals_burst: int = Field(default=1, gt=0)
     rate_chat_per_minute: float = Field(default=20.0, gt=0, description="Chat turns per user.")
     rate_chat_burst: int = Field(default=5, gt=0)
+    serve_state_file: Path | None = Field(
+        default=None,
+        description="Set by `gentrade serve`: where it publishes the state of its worker and beat, so "
+        "/ready reports a dead one.",
+    )
     chat_streams_per_user: int = Field(
         default=3, gt=0, description="Chat streams one user may have open at once in one API process."
     )

@@ -8,35 +8,38 @@ one machine, on the embedded SQLite broker by default — and stops it when the 
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import typer
 
 from gentrade.cli.errors import cli_errors
+from gentrade.cli.supervise import Supervisor
+from gentrade.settings import get_settings
 
 _WORKER_STOP_S = 30
 _API_STOP_S = 15
 _POLL_S = 0.5
 
 
-def _start_worker(concurrency: int) -> list[subprocess.Popen[bytes]]:
+def _worker_commands(concurrency: int, user_dir: Path) -> dict[str, list[str]]:
     """A Celery worker and a beat, as two children: beat embedded in the worker (`--beat`) would be a
     grandchild that outlives a killed `serve`."""
-    from gentrade.settings import get_settings
-
-    schedule = get_settings().user_dir / "celerybeat-schedule"
+    schedule = user_dir / "celerybeat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
     celery = [sys.executable, "-m", "celery", "-A", "gentrade.tasks.app"]
     worker = [*celery, "worker", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle"]
     beat = [*celery, "beat", f"--schedule={schedule}"]
-    return [
-        subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-        for argv in (worker, beat)
-    ]
+    return {"worker": worker, "beat": beat}
+
+
+def _spawn(argv: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
 
 
 def _die_with_parent() -> None:
@@ -122,22 +125,31 @@ def serve(
     from gentrade.logs import configure_logging
 
     configure_logging()
+    # Where the supervisor publishes its children's state for /ready, in this process and (inherited) in
+    # the API processes; set before the settings are first read.
+    state_file = get_settings().user_dir.resolve() / "run" / f"serve-{os.getpid()}.json"
+    os.environ["GENTRADE_SERVE_STATE_FILE"] = str(state_file)
+    get_settings.cache_clear()
     app = create_app()
     settings = app.state.services.settings
     # Check before uvicorn starts so a stale schema is a one-line error, not a failed-lifespan traceback.
     ensure_schema(app.state.services.engine)
-    children = (
-        _start_worker(settings.backtest_workers)
-        if (worker is None and settings.task_backend == "celery") or worker
-        else []
+    supervised = (worker is None and settings.task_backend == "celery") or worker
+    supervisor = Supervisor(
+        _worker_commands(settings.backtest_workers, settings.user_dir) if supervised else {},
+        state_file,
+        _spawn,
     )
+    supervisor.start()
+    supervisor.run_in_thread()
     try:
         if workers == 1:
             uvicorn.run(app, host=host, port=port, log_config=None)
         else:
             _serve_processes(host, port, workers)
     finally:
-        _stop_worker(children)
+        supervisor.stop(_stop_worker)
+        state_file.unlink(missing_ok=True)
 
 
 def register(app: typer.Typer) -> None:

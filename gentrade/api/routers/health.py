@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -10,6 +12,7 @@ from gentrade.api.schemas.common import problems
 from gentrade.api.schemas.health import Health, Ready
 from gentrade.db.migrate import UPGRADE_HINT, schema_state
 from gentrade.errors import SchemaOutdatedError, ServiceUnavailableError
+from gentrade.supervision import children_down
 
 router = APIRouter(tags=["health"])
 
@@ -29,4 +32,8 @@ def ready(svc: ServicesDep) -> Ready:
         raise SchemaOutdatedError(
             f"schema at {state.current or '(none)'}, code needs {state.head}: run `{UPGRADE_HINT}`"
         )
+    state_file = svc.settings.serve_state_file
+    down = children_down(state_file, time.time()) if state_file is not None else []
+    if down:
+        raise ServiceUnavailableError(f"not running: {', '.join(down)} (gentrade serve is restarting it)")
     return Ready(schema_revision=state.head)
