@@ -36,6 +36,10 @@ QUICK_LADDER = {
 }
 
 
+SIGNAL_SETTLED = """() => document.querySelector('#signal-table tbody tr[data-signal-id]') !== null
+    || /^(?!Working)\\S/.test(document.querySelector('#signal-form .form-status').textContent)"""
+
+
 @dataclass
 class Journey:
     alice: Person
@@ -158,6 +162,7 @@ def test_compare_two_backtests(journey: Journey, dashboard: Dashboard, screensho
     page.get_by_role("button", name="Compare selected").click()
     page.wait_for_url("**/compare?ids=*")
     assert page.locator("#compare-table thead th").count() == 3
+    assert page.url.endswith(f"ids={journey.backtest_id},{queued['id']}")  # oldest first: the baseline
     counts = page.evaluate("GT.state.equitySeries.map(s => s.data().length)")
     expected = [
         len(api.get(f"/api/v1/backtests/{i}/equity").json()["points"])
@@ -180,10 +185,13 @@ def test_signals_page_with_an_evaluated_signal(
     expect(page.locator("#rate-limit")).to_contain_text("per minute")
     form = page.locator("#signal-form")
     form.locator("input[name=pair]").fill("ETH/BTC")
-    form.locator("input[name=as_of]").fill("2018-01-15T00:00:00Z")
+    form.locator("input[name=as_of]").fill("2018-01-22T00:00:00Z")
     form.get_by_role("button", name="Generate").click()
-    page.wait_for_load_state("load")
-    expect(page.locator("body")).to_have_attribute("data-signals-loaded", "1")
+    # Success reloads the page with the new row; a refusal stays, with the API's reason in the form.
+    page.wait_for_function(SIGNAL_SETTLED, timeout=60_000)
+    refusal = page.locator("#signal-form .form-status").inner_text()
+    assert refusal in ("", "Done."), refusal
+    expect(page.locator("#signal-table tbody tr[data-signal-id]")).to_have_count(1)
     signals = api.get("/api/v1/signals").json()["items"]
     assert len(signals) == 1 and signals[0]["symbol"] == "ETH/BTC"
     evaluated = api.post(f"/api/v1/signals/{signals[0]['id']}/evaluate").json()
@@ -236,8 +244,18 @@ def test_chat_and_settings_pages(alice: Person, screenshots: Path) -> None:
     page.fill("#chat-message", "RSI under 30 on ETH/BTC 5m, stop 2 ATR, take profit at 1R 2R 3R")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#draft")).to_contain_text('"take_profit"', timeout=60_000)
-    expect(page.locator(".msg.assistant").first).to_be_visible()
+    expect(page.locator(".msg.assistant").first).to_contain_text("Understood: enter long when RSI(14) < 30")
+    page.fill("#chat-message", f"backtest it on {TIMERANGE}")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#approval-text")).to_contain_text(f"on ETH/BTC (5m, {TIMERANGE})", timeout=60_000)
+    page.get_by_role("button", name="Approve backtest").click()
+    expect(page.locator("#chat-result")).to_contain_text("Trades", timeout=BACKTEST_WAIT_MS)
+    page.get_by_role("button", name="Save as strategy").click()
+    expect(page.locator("#saved-strategy-link")).to_be_visible()
     shoot(page, screenshots, "chat")
+    page.locator("#saved-strategy-link").click()
+    page.wait_for_url("**/strategies/*")
+    expect(page.locator("#spec")).to_contain_text("RsiOversold")
     page.goto("/settings")
     expect(page.locator("body")).to_have_attribute("data-settings-loaded", "1")
     page.fill("#token-form input[name=name]", "scripts")

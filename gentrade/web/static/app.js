@@ -148,7 +148,8 @@ document.addEventListener("click", (event) => {
 for (const form of document.querySelectorAll("[data-compare-form]")) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const ids = Array.from(form.querySelectorAll("input[name=ids]:checked")).map((c) => c.value);
+    // Oldest first: the first run is the baseline the spec diffs start from.
+    const ids = Array.from(form.querySelectorAll("input[name=ids]:checked")).map((c) => Number(c.value)).sort((a, b) => a - b);
     const status = form.querySelector(".form-status");
     if (ids.length < 2 || ids.length > 5) { status.className = "form-status neg"; status.textContent = "Tick 2 to 5 finished backtests."; return; }
     window.location = "/compare?ids=" + ids.join(",");

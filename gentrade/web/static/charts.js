@@ -56,6 +56,7 @@
       upColor: "#10b981", downColor: "#ef4444", borderVisible: false, wickUpColor: "#10b981", wickDownColor: "#ef4444",
     });
     const markers = LC.createSeriesMarkers(series, []);
+    GT.state.candleChart = chart;
     GT.state.candleSeries = series;
     GT.state.candleMarkers = markers;
     async function load() {

@@ -36,11 +36,21 @@
       <p class="muted small">Save the draft to get its full report (charts, trades) from the strategy page.</p>`;
   }
 
+  /* What the drafter took from the words, and what it could not use (it never guesses silently). */
+  function draftNote(d) {
+    const parts = [`${d.changed ? "Updated" : "Drafted"} ${d.spec.name} (${d.model_id}).`];
+    if (d.understood.length) parts.push("Understood: " + d.understood.join("; ") + ".");
+    if (d.not_understood.length) parts.push("Not understood: " + d.not_understood.join("; ") + ".");
+    if (d.assumptions.length) parts.push("Assumed: " + d.assumptions.join("; ") + ".");
+    parts.push("Say “backtest it on 20180110-20180130” (any timerange) to test it.");
+    return parts.join("\n");
+  }
+
   /* One SSE frame: the event type and its JSON data. */
   function handle(type, data, live) {
     if (type === "token") { live.text = (live.text || "") + data.text; (live.el ||= bubble("assistant", "")).textContent = live.text; return; }
     if (type === "message") { if (live.el) live.el.textContent = data.text; else bubble("assistant", data.text); live.el = null; live.text = ""; return; }
-    if (type === "draft") { showDraft(data.spec); return; }
+    if (type === "draft") { showDraft(data.spec); bubble("assistant", draftNote(data)); return; }
     if (type === "approval_needed") { showApproval(data); return; }
     if (type === "backtest_started") { bubble("event", "Backtest started…"); showApproval(null); return; }
     if (type === "backtest_done") { bubble("event", "Backtest finished."); showResult(data.summary); return; }
