@@ -11,7 +11,6 @@ freqtrade (``--userdir``) or FreqUI can open them as they are.
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import math
@@ -42,6 +41,7 @@ from gentrade.errors import (
     StrategyLoadError,
     StrategyRuntimeError,
 )
+from gentrade.safety.bypass import AuditBypass, strategy_class_name
 from gentrade.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -76,43 +76,16 @@ def _declares_protections(source: str, class_name: str) -> bool:
     return bool(_class_literal(source, class_name, "protections"))
 
 
-class _AuditBypass:
-    """The type of ``UNAUDITED_FOR_TESTS``: only Python code that imports this module can hold one."""
-
-
-UNAUDITED_FOR_TESTS = _AuditBypass()
-"""Passed as ``run_backtest(..., _audit_bypass=UNAUDITED_FOR_TESTS)`` by the sandbox tests only, to prove the
-runtime guard stops what the static audit would have refused. No CLI argument, request field or task payload
-can produce this object (JSON has no such value), and no code under ``gentrade/`` passes it."""
-
-
-def _audited_class(strategy_file: Path, bypass: _AuditBypass | None) -> tuple[str, str]:
-    """Source and strategy class name, after the static audit accepted the file."""
-    from gentrade.safety import audit, require_clean
-
+def _audited_class(strategy_file: Path, bypass: AuditBypass | None) -> tuple[str, str]:
+    """Source and strategy class name, after the static audit accepted the file (``bypass``: tests only)."""
     try:
         source = strategy_file.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise StrategyLoadError(f"cannot read strategy file {strategy_file}: {exc}") from exc
-    if bypass is UNAUDITED_FOR_TESTS:
-        report = audit(source, filename=strategy_file.name)
-        name = report.class_name or _first_class_name(source)
-        if name is None:
-            raise StrategyLoadError(f"{strategy_file.name} defines no class")
-        return source, name
-    report = require_clean(source, filename=strategy_file.name)
-    if not report.class_name:
+    class_name = strategy_class_name(source, strategy_file.name, bypass)
+    if not class_name:
         raise StrategyLoadError(f"{strategy_file.name} defines no IStrategy subclass")
-    return source, report.class_name
-
-
-def _first_class_name(source: str) -> str | None:
-    """The first top-level class (what an unaudited run names as its strategy when the audit found none)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    return next((node.name for node in tree.body if isinstance(node, ast.ClassDef)), None)
+    return source, class_name
 
 
 def _run_dir_path(results_dir: Path, class_name: str) -> Path:
@@ -196,7 +169,7 @@ def run_backtest(
     markets_file: Path | None = None,
     env: Mapping[str, str] | None = None,
     launcher: ChildLauncher | None = None,
-    _audit_bypass: _AuditBypass | None = None,
+    _audit_bypass: AuditBypass | None = None,
 ) -> BacktestResult:
     """Backtest ``strategy_file`` on the candles in ``datadir`` with freqtrade, offline and contained.
 

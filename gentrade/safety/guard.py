@@ -261,6 +261,7 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
         __name__,
     )
     native_doors = _NATIVE_DOORS
+    loopback = frozenset({"127.0.0.1", "::1", "localhost"})
 
     # Primitives, captured: later monkeypatching of os, posixpath or builtins does not reach the hook.
     fspath, lstat, readlink, getcwd, getpid = (
@@ -457,6 +458,13 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
             return None
         return f"network address {repr_(address)}"
 
+    def on_bind(args: tuple[Any, ...]) -> str | None:
+        address = args[1]
+        # An ephemeral loopback port is how libraries probe for IPv6 support (urllib3 binds ('::1', 0)).
+        if isinstance_(address, tuple_) and len_(address) >= 2 and address[1] == 0 and address[0] in loopback:
+            return None
+        return on_address(args)
+
     def on_resolve(args: tuple[Any, ...]) -> str | None:
         host = args[0]
         if getattr_(resolving, "active", False):
@@ -570,7 +578,7 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
         "os.killpg": on_killpg,
         "resource.prlimit": on_prlimit,
         "socket.connect": on_address,
-        "socket.bind": on_address,
+        "socket.bind": on_bind,
         "socket.sendto": on_address,
         "socket.getaddrinfo": on_resolve,
         "socket.gethostbyname": on_resolve,

@@ -51,7 +51,8 @@ sys.exit(3)
 def _stub(tmp_path: Path, source: str) -> BotManager:
     script = tmp_path / "fake_freqtrade.py"
     script.write_text(textwrap.dedent(source))
-    return BotManager(tmp_path / "bots", freqtrade_command=[sys.executable, str(script)])
+    # The stand-ins start a child of their own, which the runtime guard of a real bot refuses.
+    return BotManager(tmp_path / "bots", freqtrade_command=[sys.executable, str(script)], sandbox=False)
 
 
 @pytest.fixture

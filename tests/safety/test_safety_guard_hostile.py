@@ -17,8 +17,8 @@ import psutil
 import pytest
 
 from gentrade.engine import run_backtest
-from gentrade.engine.runner import UNAUDITED_FOR_TESTS
 from gentrade.errors import GenTradeError, SandboxViolation
+from gentrade.safety.bypass import UNAUDITED_FOR_TESTS
 
 HOSTILE = sorted((Path(__file__).parent / "hostile").glob("*.py"))
 TARGET = re.compile(r"^# ATTACK-TARGET: (\S+)$", re.MULTILINE)

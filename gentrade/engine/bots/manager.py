@@ -51,9 +51,13 @@ from gentrade.engine.bots.emergency import (
 from gentrade.engine.bots.models import BotInfo, BotKind, BotRecord, BotStatus, Credentials
 from gentrade.engine.bots.notify import WEBHOOK_URL_ENV, log_config, send_event, webhook_section
 from gentrade.engine.bots.registry import Registry, write_json, write_private
+from gentrade.engine.bots.sandbox import bot_policy
+from gentrade.engine.guarded import guarded_command
 from gentrade.engine.launch import inherited_environment
 from gentrade.engine.webserver import collect_results
 from gentrade.errors import BotStartFailedError, ConflictError, StrategyLoadError
+from gentrade.safety.bypass import AuditBypass, strategy_class_name
+from gentrade.safety.guard import GuardPolicy
 
 DEFAULT_GRACE_S = 20.0
 WEBHOOK_FILE = "webhook.json"
@@ -83,7 +87,10 @@ def _answers(url: str) -> bool:
 class BotManager:
     """Supervises freqtrade ``trade`` bots and ``webserver`` processes recorded under ``state_dir``.
 
-    ``freqtrade_command`` is how freqtrade is launched (default: this interpreter's ``-m freqtrade``).
+    ``freqtrade_command`` is how freqtrade is launched (default: this interpreter's ``-m freqtrade``): an
+    interpreter and what follows it, since trade bots run it through ``gentrade.engine.guarded`` (the runtime
+    guard and the OS layers, ``bots.sandbox.bot_policy``). ``sandbox=False`` is only for stand-in commands
+    in tests that must do what a strategy may not (start a child of their own); nothing else passes it.
     """
 
     def __init__(
@@ -92,10 +99,12 @@ class BotManager:
         *,
         freqtrade_command: Sequence[str] | None = None,
         memory_mb: int = DEFAULT_MEMORY_MB,
+        sandbox: bool = True,
     ) -> None:
         self.registry = Registry(state_dir)
         self.command = list(freqtrade_command or (sys.executable, "-m", "freqtrade"))
         self.memory_mb = memory_mb
+        self.sandbox = sandbox
         # Children this manager spawned: polled so an exited one is reaped instead of lingering as a zombie.
         self._children: dict[int, psutil.Popen] = {}
 
@@ -113,6 +122,7 @@ class BotManager:
         port: int | None = None,
         cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS,
         webhook_url: str | None = None,
+        _audit_bypass: AuditBypass | None = None,
     ) -> BotInfo:
         """Audit ``strategy_file`` and start a bot trading it; returns at once (status ``starting``).
 
@@ -122,14 +132,13 @@ class BotManager:
         (``FREQTRADE__WEBHOOK__URL``) and is kept for the supervisor in a 0600 file beside the bot.
         """
         from gentrade.freqtrade_config import FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV, freqtrade_env
-        from gentrade.safety import require_clean
 
         strategy_file = Path(strategy_file)
         try:
             source = strategy_file.read_text()
         except (OSError, UnicodeDecodeError) as exc:
             raise StrategyLoadError(f"cannot read strategy file {strategy_file}: {exc}") from exc
-        class_name = require_clean(source, filename=strategy_file.name).class_name
+        class_name = strategy_class_name(source, strategy_file.name, _audit_bypass)
         if not class_name:
             raise StrategyLoadError(f"{strategy_file.name} defines no IStrategy subclass")
         base = load_base(config)
@@ -185,6 +194,9 @@ class BotManager:
             env=env,
             startup_candles=startup if isinstance(startup, int) and startup > 0 else None,
             timeframe=timeframe if isinstance(timeframe, str) else None,
+            policy=lambda bot_dir, cfg: bot_policy(
+                bot_dir, cfg, bot_dir / "strategies" / strategy_file.name, extra_urls=[webhook_url or ""]
+            ),
         )
 
     def start_webserver(
@@ -222,6 +234,7 @@ class BotManager:
         env: Mapping[str, str],
         startup_candles: int | None = None,
         timeframe: str | None = None,
+        policy: Callable[[Path, dict[str, Any]], GuardPolicy] | None = None,
     ) -> BotInfo:
         bot_dir = self.registry.bot_dir(name)
         with self.registry.locked():
@@ -243,6 +256,8 @@ class BotManager:
             log_file = bot_dir / "freqtrade.log"
             command = [*self.command, *argv[:1], "--config", str(config_file)]
             command += ["--userdir", str(bot_dir / "user_data"), *argv[1:]]
+            if policy is not None and self.sandbox:
+                command = guarded_command(command[1:], policy(bot_dir, cfg))
             proc = processes.spawn(
                 command,
                 cwd=bot_dir,
