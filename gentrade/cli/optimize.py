@@ -32,6 +32,7 @@ from gentrade.settings import get_settings
 from gentrade.spec import StrategySpec, load_spec, spec_json
 
 console = Console()
+progress_console = Console(stderr=True)  # progress on stderr, so --json output stays parseable
 
 
 def _spec(path: Path) -> StrategySpec:
@@ -84,7 +85,7 @@ def _progress_bar() -> Progress:
         MofNCompleteColumn(),
         TextColumn("best loss {task.fields[best]}"),
         TimeElapsedColumn(),
-        console=console,
+        console=progress_console,
     )
 
 
@@ -129,19 +130,23 @@ def register(app: typer.Typer) -> None:
             }
         )
         data = datadir or settings.resolved_data_dir
-        with _progress_bar() as bar:
-            task = bar.add_task("epochs", total=None, best="-")
+        # Started by the first progress report, so an error found before the search prints one line only.
+        bar = _progress_bar()
+        task = bar.add_task("epochs", total=None, best="-")
 
-            def show(step: Step) -> None:
-                best = "-" if step.best_loss is None else f"{step.best_loss:.5g}"
-                bar.update(
-                    task,
-                    total=step.epochs_total,
-                    completed=step.epochs_done,
-                    best=best,
-                    description=f"fold {step.fold}/{step.folds} {step.phase}",
-                )
+        def show(step: Step) -> None:
+            if not bar.live.is_started:
+                bar.start()
+            best = "-" if step.best_loss is None else f"{step.best_loss:.5g}"
+            bar.update(
+                task,
+                total=step.epochs_total,
+                completed=step.epochs_done,
+                best=best,
+                description=f"fold {step.fold}/{step.folds} {step.phase}",
+            )
 
+        try:
             if target.isdigit():
                 report, spec, note = _stored(int(target), user, options, data, show)
             else:
@@ -149,6 +154,9 @@ def register(app: typer.Typer) -> None:
                 result = optimize.optimize_spec(spec_in, data, options, show)
                 report = optimize.record(result, None, None)
                 spec, note = result.spec, ""
+        finally:
+            if bar.live.is_started:
+                bar.stop()
         if output is not None:
             output.write_text(spec_json(spec) + "\n")
             note += f"tuned spec written to {output}"
