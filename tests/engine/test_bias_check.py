@@ -145,3 +145,17 @@ def test_an_unsafe_strategy_is_refused_before_anything_runs(datadir: Path, tmp_p
     with pytest.raises(AuditFailedError):
         check_strategy(evil, datadir, work_dir=tmp_path / "runs", pairs=["ETH/BTC"], timerange=SPAN)
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("example", ["breakout", "mean_reversion", "trend_following"])
+def test_every_bundled_example_is_clean_on_the_raw_shared_candles(example: str, tmp_path: Path) -> None:
+    """Rendered as shipped, checked on the unrounded real candles (the check reads them through the tick
+    grid, as every backtest does): enough trades re-checked, nothing moved."""
+    from gentrade.examples import load_example
+    from gentrade.pipeline import build_strategy
+
+    built = build_strategy(load_example(example), tmp_path)
+    report = check_strategy(built.path, REAL, work_dir=tmp_path / "runs", pairs=["ETH/BTC", "LTC/BTC"],
+                            timerange="20180111-20180120", minimum_trade_amount=10, targeted_trade_amount=10)
+    assert report.verdict == "clean", report
+    assert report.lookahead["total_signals"] == 10
