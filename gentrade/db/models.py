@@ -51,6 +51,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="user")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    webhook_url_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
     @property
     def is_admin(self) -> bool:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gentrade.db.models import Bot, StrategyVersion
+from gentrade.db.keys import CredentialCipher
+from gentrade.db.models import Bot, StrategyVersion, User
 from gentrade.engine.bots import BotInfo, BotManager
 from gentrade.errors import NotFoundError
 from gentrade.freqtrade_config import ConfigRequest, Target, build_config
@@ -53,8 +54,15 @@ class Managers:
     def source_dir(self, bot: Bot) -> Path:
         return self.of(bot.owner_id).registry.root / "sources" / process_name(bot)
 
-    def launch(self, bot: Bot, version: StrategyVersion, keys: tuple[str, str] | None) -> BotInfo:
-        """Start the row's bot with its version and overrides; ``keys`` (live only) are the exchange's."""
+    def launch(
+        self,
+        bot: Bot,
+        version: StrategyVersion,
+        keys: tuple[str, str] | None,
+        webhook_url: str | None = None,
+    ) -> BotInfo:
+        """Start the row's bot with its version and overrides; ``keys`` (live only) are the exchange's,
+        ``webhook_url`` the owner's notification webhook (``owner_webhook``)."""
         source_file = self.source_dir(bot) / f"{version.spec['name']}.py"
         source_file.parent.mkdir(parents=True, exist_ok=True)
         source_file.write_text(version.source)
@@ -67,9 +75,17 @@ class Managers:
             confirm_real_money=live,
             exchange_key=keys[0] if keys else None,
             exchange_secret=keys[1] if keys else None,
+            webhook_url=webhook_url,
         )
         bot.port = urlsplit(info.api_url).port
         return info
+
+
+def owner_webhook(owner: User | None, cipher: CredentialCipher) -> str | None:
+    """The bot owner's notification webhook URL, decrypted; None when they set none."""
+    if owner is None or owner.webhook_url_encrypted is None:
+        return None
+    return cipher.decrypt(owner.webhook_url_encrypted)
 
 
 def _freqtrade_config(

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gentrade.db.base import utcnow
-from gentrade.db.models import Bot, StrategyVersion
+from gentrade.db.keys import CredentialCipher
+from gentrade.db.models import Bot, StrategyVersion, User
 from gentrade.engine.bots.models import BotStatus
 from gentrade.errors import LiveTradingRefusedError, NotFoundError
 from gentrade.logs import request_id_var
 from gentrade.tasks.app import app, settings_of
 from gentrade.tasks.backtests import sessions
-from gentrade.tasks.bot_control import Managers, process_name
+from gentrade.tasks.bot_control import Managers, owner_webhook, process_name
 
 logger = logging.getLogger("gentrade.tasks.bots")
 
@@ -57,7 +58,9 @@ def start_bot(bot_id: int, request_id: str | None = None) -> str:
             raise LiveTradingRefusedError("a live bot starts only through the API, which confirms it")
         version = session.get(StrategyVersion, bot.strategy_version_id)
         assert version is not None  # the foreign key is ON DELETE RESTRICT
-        info = managers().launch(bot, version, keys=None)
+        cipher = CredentialCipher.from_settings(settings_of(app))
+        webhook = owner_webhook(session.get(User, bot.owner_id), cipher)
+        info = managers().launch(bot, version, keys=None, webhook_url=webhook)
         bot.status, bot.updated_at = info.status.value, utcnow()
         session.commit()
         logger.info("bot started", extra={"bot": bot_id, "status": info.status.value})

@@ -4,10 +4,13 @@ on every route (the bot routes' part of the ownership matrix)."""
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +211,31 @@ TWO_PAIRS = {
 }
 
 
+class Receiver:
+    """A real local webhook endpoint that keeps every JSON body POSTed to it."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        events = self.events
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+                events.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook/secret-token"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -230,6 +258,9 @@ def _entries(client: FtRestClient, filled: bool) -> list[dict[str, Any]] | None:
 @pytest.mark.slow
 def test_emergency_stop_closes_both_positions_and_is_audited(bots_api: Api) -> None:
     api, owner, other = bots_api, bots_api.user(), bots_api.user()
+    hook = Receiver()
+    stored = api.client.put("/api/v1/users/me/webhook", json={"url": hook.url}, headers=owner)
+    assert stored.status_code == 200, stored.text
     sid = api.client.post("/api/v1/strategies", json={"spec": TWO_PAIRS}, headers=owner).json()["id"]
     bot = api.client.post(
         "/api/v1/bots", json={"strategy_id": sid, "config": {"process_throttle_secs": 1}}, headers=owner
@@ -263,6 +294,12 @@ def test_emergency_stop_closes_both_positions_and_is_audited(bots_api: Api) -> N
     assert sorted(t["trade_id"] for t in report["closed"]) == sorted(t["trade_id"] for t in positions)
     assert report["bot"]["status"] == "stopped"
     assert api.client.get(f"/api/v1/bots/{bot['id']}/trades", headers=owner).status_code == 409
+
+    # The owner's webhook heard the entries and the emergency stop.
+    hook.close()
+    assert sorted(e["pair"] for e in hook.events if e["event"] == "entry") == sorted(TWO_PAIRS["pairs"])
+    stop = next(e for e in hook.events if e["event"] == "emergency_stop")
+    assert stop["complete"] is True and len(stop["closed"]) == 2
 
     with api.sessions() as session:
         entry = session.query(AuditLog).filter_by(action="emergency_stop", object_id=str(bot["id"])).one()

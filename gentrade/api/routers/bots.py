@@ -38,7 +38,7 @@ from gentrade.db.repositories.scope import get_owned, record, scoped
 from gentrade.engine.bots import BotInfo, BotStatus
 from gentrade.engine.bots.client import BotClient
 from gentrade.errors import ConflictError, InvalidRequestError, LiveTradingRefusedError
-from gentrade.tasks.bot_control import Managers, process_name
+from gentrade.tasks.bot_control import Managers, owner_webhook, process_name
 
 
 @asynccontextmanager
@@ -131,7 +131,8 @@ def create_bot(
     )
     session.add(bot)
     session.flush()
-    info = _managers(request).launch(bot, version, keys)
+    webhook = owner_webhook(session.get(User, bot.owner_id), svc.cipher)
+    info = _managers(request).launch(bot, version, keys, webhook)
     record(session, user, "create", "bot", bot.id, request_id)
     session.commit()
     return _out(session, bot, info)
@@ -279,7 +280,8 @@ def start_bot(
         credential_id=bot.config.get("credential_id"),
     )
     keys = _keys(body, session.get(User, bot.owner_id) or user, session, svc)
-    info = _managers(request).launch(bot, version, keys)
+    webhook = owner_webhook(session.get(User, bot.owner_id), svc.cipher)
+    info = _managers(request).launch(bot, version, keys, webhook)
     record(session, user, "start", "bot", bot.id, request_id)
     session.commit()
     return _out(session, bot, info)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from sqlalchemy import delete
 
-from gentrade.api.deps import CurrentUser, DbSession, RequestId
+from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
 from gentrade.api.schemas.auth import TokenCreate, TokenCreated, TokenOut, UserOut
 from gentrade.api.schemas.common import ObjectId, problems
+from gentrade.api.schemas.webhooks import WebhookIn, WebhookOut
 from gentrade.api.security import new_api_token
 from gentrade.db.models import ApiToken
 from gentrade.db.repositories import users
 from gentrade.db.repositories.scope import record
+from gentrade.engine.bots.notify import public_part
 from gentrade.errors import NotFoundError
+from gentrade.tasks.bot_control import owner_webhook
 
 router = APIRouter(prefix="/users/me", tags=["users"], responses=problems(401))
 
@@ -46,5 +49,31 @@ def delete_token(
     if deleted.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError(f"token {token_id} not found")
     record(session, user, "delete", "api_token", token_id, request_id)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/webhook", response_model=WebhookOut)
+def get_webhook(user: CurrentUser, svc: ServicesDep) -> WebhookOut:
+    """Whether notifications are on, and where they go (host only)."""
+    url = owner_webhook(user, svc.cipher)
+    return WebhookOut(configured=url is not None, target=public_part(url) if url else None)
+
+
+@router.put("/webhook", response_model=WebhookOut)
+def set_webhook(
+    body: WebhookIn, user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
+) -> WebhookOut:
+    """Send every bot's notifications here; bots started from now on use it."""
+    user.webhook_url_encrypted = svc.cipher.encrypt(body.url)
+    record(session, user, "set_webhook", "user", user.id, request_id)
+    session.commit()
+    return WebhookOut(configured=True, target=public_part(body.url))
+
+
+@router.delete("/webhook", status_code=status.HTTP_204_NO_CONTENT)
+def delete_webhook(user: CurrentUser, session: DbSession, request_id: RequestId) -> Response:
+    user.webhook_url_encrypted = None
+    record(session, user, "delete_webhook", "user", user.id, request_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
