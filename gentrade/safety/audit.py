@@ -432,7 +432,8 @@ def _metadata_names(tree: ast.Module) -> set[int]:
         target, value = statement.targets[0], statement.value
         values = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
         literal = all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values)
-        if isinstance(target, ast.Name) and target.id in names.MODULE_METADATA and literal:
+        name = target.id if isinstance(target, ast.Name) else ""
+        if _DUNDER.match(name) and name not in names.RUNTIME_MODULE_DUNDERS and literal:
             exempt.add(id(target))
             exempt.update(id(v) for v in values)
     return exempt

@@ -213,13 +213,15 @@ MODULE_NAMES: Mapping[str, frozenset[str]] = MappingProxyType(
 ``from mod import name`` alike. Such a module may not be used bare either (``x = logging``), since a module
 object handed elsewhere could be walked by names this audit never sees."""
 
-MODULE_METADATA: frozenset[str] = frozenset(
+RUNTIME_MODULE_DUNDERS: frozenset[str] = frozenset(
     {
-        "__author__", "__copyright__", "__credits__", "__license__", "__version__", "__maintainer__",
-        "__email__", "__status__", "__date__", "__contact__",
+        "__builtins__", "__path__", "__spec__", "__loader__", "__package__", "__name__", "__file__",
+        "__cached__", "__class__", "__getattr__", "__dir__", "__dict__", "__doc__", "__module__",
+        "__qualname__", "__import__", "__debug__", "__annotations__", "__all__",
     }
 )  # fmt: skip
-"""Module-level dunders that community files set to string literals; assigning them is all they do."""
+"""Module dunders the interpreter or importers read. Any *other* module-level dunder assigned a string literal
+(``__author__``, ``__version__``, ``__BTC_donation__`` ...) is metadata: assigning it is all it does."""
 
 SAFE_TO_METHODS: frozenset[str] = frozenset(
     {

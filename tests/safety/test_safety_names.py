@@ -48,7 +48,10 @@ def codes(text: str) -> list[str]:
         ("w = np.lib.stride_tricks.sliding_window_view(dataframe['close'].values, 3)", ""),
         ("x = np.random.default_rng(1).normal()", ""),
         ("is_num = pd.api.types.is_numeric_dtype(dataframe['close'])", ""),
-        ("pass", '__author__ = "someone"\n__version__ = "1.0"\n__credits__ = ["a", "b"]'),
+        (
+            "pass",
+            '__author__ = "someone"\n__version__ = "1.0"\n__credits__ = ["a", "b"]\n__BTC_donation__ = "3F"',
+        ),
         ("for name in ['RSI', 'EMA']:\n    dataframe[name] = getattr(ta, name)(dataframe)", ""),
         ("cols = {n: getattr(ta, n)(dataframe) for n in ('RSI', 'MFI')}", ""),
         (
@@ -142,6 +145,8 @@ def test_idioms_are_accepted(body: str, module: str) -> None:
         ("self = self.dp\nx = self._exchange", "", "private_attribute"),
         ("x = (lambda self: self._exchange)(self.dp)", "", "private_attribute"),
         ("x = 1", "__author__ = some_function()", "dunder_access"),
+        ("x = 1", "__builtins__ = 'x'", "dunder_access"),
+        ("x = 1", "__getattr__ = 'x'", "dunder_access"),
         ("fh = open", "", "forbidden_name"),
     ],
 )
