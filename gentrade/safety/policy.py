@@ -37,6 +37,7 @@ ALLOWED_MODULE_TREES: frozenset[str] = frozenset(
         "scipy.optimize",
         "scipy.linalg",
         "scipy.fft",
+        "sklearn.preprocessing",
     }
 )
 """Importable together with all their submodules, except those in ``DENIED_MODULE_TREES``."""

@@ -75,6 +75,10 @@ def codes(text: str) -> list[str]:
         ("values = dataframe['close'].to_numpy()\nstamp = pd.to_datetime(dataframe['date'])", ""),
         ("x = self._cache", ""),
         (
+            "x = preprocessing.MinMaxScaler().fit_transform(dataframe[['close']])",
+            "from sklearn import preprocessing",
+        ),
+        (
             "for pr in talib.get_function_groups()['Pattern Recognition']:\n    getattr(ta, pr)(dataframe)",
             "import talib",
         ),
@@ -98,6 +102,7 @@ def test_idioms_are_accepted(body: str, module: str) -> None:
         ("r = scipy.io.loadmat('x')", "import scipy.signal", "module_attribute"),
         ("r = scipy.stats.norm", "import scipy.signal", "module_attribute"),
         ("r = scipy", "import scipy.signal", "module_reference"),
+        ("r = sklearn.datasets.fetch_openml('x')", "import sklearn.preprocessing", "module_attribute"),
         ("x = pd.core.config_init", "", "module_attribute"),
         ("x = np.lib.format", "", "module_attribute"),
         ("p = self.config['user_data_dir'].joinpath('/tmp/x')\np.rename('/tmp/y')", "", "forbidden_call"),

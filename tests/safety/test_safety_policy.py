@@ -62,7 +62,7 @@ ROOTS = [
     "technical.util", "freqtrade.vendor.qtpylib.indicators", "freqtrade.enums", "freqtrade.constants",
     "pandas_ta", "logging", "datetime", "typing", "math", "functools", "decimal", "dataclasses", "enum",
     "collections", "itertools", "statistics", "scipy.stats", "scipy.signal", "scipy.special",
-    "scipy.interpolate", "scipy.optimize", "scipy.linalg", "scipy.fft",
+    "scipy.interpolate", "scipy.optimize", "scipy.linalg", "scipy.fft", "sklearn.preprocessing",
 ]
 
 
