@@ -24,6 +24,7 @@ from gentrade.db.repositories import backtests as repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import record
 from gentrade.errors import InvalidRequestError, NotFoundError, ServiceUnavailableError
+from gentrade.services import compare
 
 router = APIRouter(prefix="/backtests", tags=["backtests"], responses=problems(401))
 
@@ -109,11 +110,20 @@ def list_backtests(
 def compare_backtests(
     user: CurrentUser,
     session: DbSession,
-    ids: Annotated[str, Query(max_length=400, description="Comma-separated backtest ids, e.g. 1,2,3.")],
+    ids: Annotated[
+        list[str],
+        Query(
+            max_length=400, description="Backtest ids: comma-separated (ids=1,2,3) or repeated (ids=1&ids=2)."
+        ),
+    ],
 ) -> BacktestComparison:
-    """Headline metrics of several backtests side by side."""
-    rows = repo.many(session, _compare_ids(ids), user)
-    return BacktestComparison(items=[BacktestRow.model_validate(row) for row in rows])
+    """Metrics side by side, which backtest is better on each, and the spec diff of their versions."""
+    rows, comparison = compare.compare(session, user, _compare_ids(",".join(ids)))
+    return BacktestComparison(
+        items=[BacktestRow.model_validate(row) for row in rows],
+        metrics=comparison.metrics,
+        spec_diff=comparison.spec_diff,
+    )
 
 
 def _compare_ids(ids: str) -> list[int]:

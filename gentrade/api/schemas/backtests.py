@@ -10,6 +10,7 @@ from gentrade.api.schemas.common import MAX_ID, Out
 from gentrade.data.store import TimeRange
 from gentrade.engine.result import BacktestResult
 from gentrade.errors import ConfigError
+from gentrade.services.compare import MetricComparison, SpecDifference
 from gentrade.spec.common import Pair, Timeframe
 
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -89,3 +90,9 @@ class BacktestPage(BaseModel):
 
 class BacktestComparison(BaseModel):
     items: list[BacktestRow] = Field(description="In the order the ids were given.")
+    metrics: list[MetricComparison] = Field(
+        default_factory=list, description="Each headline metric side by side, with which backtest is better."
+    )
+    spec_diff: list[SpecDifference] = Field(
+        default_factory=list, description="Spec paths whose value differs between the backtests' versions."
+    )
