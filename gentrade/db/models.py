@@ -107,6 +107,9 @@ class StrategyVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The walk-forward report of the optimisation that produced this version, if one did.
     optimization: Mapped[dict[str, Any] | None]
+    # The look-ahead check (gentrade.services.checks): clean / biased / inconclusive / failed; NULL until run.
+    check_verdict: Mapped[str | None] = mapped_column(String(16))
+    check_report: Mapped[dict[str, Any] | None]
 
 
 class Optimization(Base):

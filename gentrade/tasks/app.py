@@ -57,6 +57,7 @@ def make_celery(settings: Settings) -> Celery:
             "gentrade.tasks.bots",
             "gentrade.tasks.signals",
             "gentrade.tasks.optimize",
+            "gentrade.tasks.checks",
         ],
         set_as_current=False,
     )

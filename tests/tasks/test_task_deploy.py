@@ -55,6 +55,7 @@ def test_celery_app_settings_follow_the_broker(tmp_path: Path) -> None:
         "gentrade.bots.check_health",
         "gentrade.backtests.requeue_stranded",
         "gentrade.signals.evaluate_expired",
+        "gentrade.checks.sweep",
     }
 
 

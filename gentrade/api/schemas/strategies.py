@@ -31,6 +31,12 @@ class VersionSummary(Out):
 class VersionOut(VersionSummary):
     spec: dict[str, Any]
     audit: dict[str, Any] = Field(description="The static audit report of the rendered source.")
+    check_verdict: Literal["clean", "biased", "inconclusive", "failed"] | None = Field(
+        None, description="The look-ahead check (`gentrade check`); null until the check task has run."
+    )
+    check_report: dict[str, Any] | None = Field(
+        None, description="The check's settings and findings (lookahead, recursive), or its error."
+    )
 
 
 class StrategyRow(Out):
