@@ -2,4 +2,4 @@
 
 from gentrade.cli.main import app
 
-app()
+app(prog_name="gentrade")

@@ -11,6 +11,8 @@ from rich.table import Column, Table
 
 from gentrade.cli.data import split_pairs
 from gentrade.cli.errors import cli_errors
+from gentrade.cli.progress import progress, stderr_console
+from gentrade.cli.wallet import FALLBACK_WALLET, default_wallet
 from gentrade.settings import get_settings
 
 if TYPE_CHECKING:
@@ -97,7 +99,12 @@ def backtest(
     results_dir: Annotated[Path | None, typer.Option(help="Where run directories are created.")] = None,
     fee: Annotated[float, typer.Option(help="Exchange fee per side (fraction).")] = 0.001,
     slippage: Annotated[float, typer.Option(help="Assumed slippage per side (fraction).")] = 0.0005,
-    wallet: Annotated[float, typer.Option(help="Starting balance in the stake currency.")] = 1000.0,
+    wallet: Annotated[
+        float | None,
+        typer.Option(
+            help="Starting balance in the stake currency (default: fits it, e.g. 0.02 BTC, 1000 USDT)."
+        ),
+    ] = None,
     stake_amount: Annotated[str, typer.Option(help="Stake per trade, or 'unlimited'.")] = "unlimited",
     max_open_trades: Annotated[
         int | None, typer.Option(help="Concurrent trades (default: the strategy's own, else 3).")
@@ -119,23 +126,35 @@ def backtest(
     from gentrade.engine import run_backtest
 
     settings = get_settings()
-    result = run_backtest(
-        strategy_file,
-        datadir if datadir is not None else settings.resolved_data_dir,
-        timerange,
-        split_pairs(pairs),
-        timeframe,
-        results_dir=results_dir,
-        timeout_s=timeout if timeout is not None else settings.backtest_timeout_s,
-        memory_mb=memory_mb if memory_mb is not None else settings.backtest_memory_mb,
-        fee=fee,
-        slippage=slippage,
-        dry_run_wallet=wallet,
-        stake_amount=_stake(stake_amount),
-        max_open_trades=max_open_trades,
-        markets_file=markets,
-        timeframe_detail=None if timeframe_detail == "none" else timeframe_detail,
-    )
+    datadir = datadir if datadir is not None else settings.resolved_data_dir
+    chosen = split_pairs(pairs)
+    if wallet is None:
+        fitted = default_wallet(chosen, datadir)
+        wallet = fitted[0] if fitted else FALLBACK_WALLET
+        if fitted and not as_json:
+            stderr_console.print(
+                f"wallet: {fitted[0]:g} {fitted[1]} (the default for {fitted[1]}-quoted pairs; "
+                "--wallet to change)",
+                highlight=False,
+            )
+    with progress(f"backtesting {strategy_file.name}", quiet=as_json):
+        result = run_backtest(
+            strategy_file,
+            datadir,
+            timerange,
+            chosen,
+            timeframe,
+            results_dir=results_dir,
+            timeout_s=timeout if timeout is not None else settings.backtest_timeout_s,
+            memory_mb=memory_mb if memory_mb is not None else settings.backtest_memory_mb,
+            fee=fee,
+            slippage=slippage,
+            dry_run_wallet=wallet,
+            stake_amount=_stake(stake_amount),
+            max_open_trades=max_open_trades,
+            markets_file=markets,
+            timeframe_detail=None if timeframe_detail == "none" else timeframe_detail,
+        )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:

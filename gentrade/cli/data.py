@@ -26,10 +26,12 @@ PairsOption = Annotated[
 
 
 def split_pairs(values: list[str] | None) -> list[str] | None:
-    """Accept ``--pairs A --pairs B`` and ``--pairs A,B`` alike."""
+    """Accept ``--pairs A --pairs B``, ``--pairs A,B`` and (spread by ``gentrade.cli.usage``) ``--pairs A B``
+    alike; a pair named twice counts once."""
     if not values:
         return None
-    return [pair.strip() for value in values for pair in value.split(",") if pair.strip()]
+    pairs = [pair.strip() for value in values for pair in value.split(",") if pair.strip()]
+    return list(dict.fromkeys(pairs))
 
 
 def _datadir(datadir: Path | None) -> Path:

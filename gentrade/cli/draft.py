@@ -12,34 +12,53 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gentrade.cli.data import split_pairs
 from gentrade.cli.errors import cli_errors
+from gentrade.cli.progress import progress
+from gentrade.cli.tables import fitted_table
+from gentrade.cli.wallet import FALLBACK_WALLET, default_wallet
 from gentrade.spec import StrategySpec, spec_json
 
 console = Console(highlight=False, soft_wrap=True)
 
 
-def _backtest_table(spec: StrategySpec, datadir: Path, timerange: str | None) -> Table:
+def _backtest_table(spec: StrategySpec, datadir: Path, timerange: str | None, quiet: bool) -> Table:
     from gentrade.codegen import render, strategy_filename
     from gentrade.engine.runner import run_backtest
 
-    with tempfile.TemporaryDirectory(prefix="gentrade-draft-") as folder:
+    fitted = default_wallet(spec.pairs, datadir)
+    wallet = fitted[0] if fitted else FALLBACK_WALLET
+    with (
+        tempfile.TemporaryDirectory(prefix="gentrade-draft-") as folder,
+        progress(f"backtesting {spec.name}", quiet=quiet),
+    ):
         strategy = Path(folder) / strategy_filename(spec)
         strategy.write_text(render(spec))
         result = run_backtest(
-            strategy, datadir, timerange, pairs=spec.pairs, results_dir=Path(folder) / "runs"
+            strategy,
+            datadir,
+            timerange,
+            pairs=spec.pairs,
+            results_dir=Path(folder) / "runs",
+            dry_run_wallet=wallet,
         )
-    table = Table(title=f"backtest {spec.name} {result.timerange or ''} (freqtrade)")
-    for column in ("trades", "win rate", "profit %", "profit abs", "max drawdown %", "profit factor"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        str(result.trades),
-        f"{result.win_rate * 100:.1f}%",
-        f"{result.profit_total_pct:.2f}",
-        f"{result.profit_total_abs:.6g} {result.stake_currency}",
-        f"{result.max_drawdown_pct:.2f}",
-        "-" if result.profit_factor is None else f"{result.profit_factor:.2f}",
+    return fitted_table(
+        ["trades", "win rate", "profit %", "profit abs", "max drawdown %", "profit factor"],
+        [
+            [
+                str(result.trades),
+                f"{result.win_rate * 100:.1f}%",
+                f"{result.profit_total_pct:.2f}",
+                f"{result.profit_total_abs:.6g} {result.stake_currency}",
+                f"{result.max_drawdown_pct:.2f}",
+                "-" if result.profit_factor is None else f"{result.profit_factor:.2f}",
+            ]
+        ],
+        console=console,
+        title=f"backtest {spec.name} {result.timerange or ''} (freqtrade), "
+        f"wallet {wallet:g} {result.stake_currency}",
+        right_from=0,
     )
-    return table
 
 
 @cli_errors
@@ -49,7 +68,8 @@ def draft_command(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the drafter's result as JSON.")] = False,
     pair: Annotated[
-        list[str] | None, typer.Option("--pair", help="Pair(s) when the text names none.")
+        list[str] | None,
+        typer.Option("--pair", "--pairs", help="Pair(s) when the text names none (A B, A,B or repeated)."),
     ] = None,
     backtest: Annotated[bool, typer.Option("--backtest", help="Backtest the drafted strategy.")] = False,
     datadir: Annotated[Path | None, typer.Option(help="Candle directory (freqtrade layout).")] = None,
@@ -62,7 +82,7 @@ def draft_command(
     from agents.offline.drafter import DEFAULT_PAIRS
     from gentrade.settings import get_settings
 
-    result = draft(text, default_pairs=pair or DEFAULT_PAIRS)
+    result = draft(text, default_pairs=split_pairs(pair) or DEFAULT_PAIRS)
     if as_json:
         console.print_json(
             json.dumps({**json.loads(result.model_dump_json()), "spec": json.loads(spec_json(result.spec))})
@@ -81,7 +101,8 @@ def draft_command(
             for line in lines:
                 console.print(f"  - {line}")
     if backtest:
-        console.print(_backtest_table(result.spec, datadir or get_settings().resolved_data_dir, timerange))
+        folder = datadir or get_settings().resolved_data_dir
+        console.print(_backtest_table(result.spec, folder, timerange, quiet=as_json))
 
 
 @cli_errors

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from gentrade.cli.usage import GenTradeGroup
+
 app = typer.Typer(
     name="gentrade",
+    cls=GenTradeGroup,
     help="Turn trading ideas into audited, backtested Freqtrade strategies.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from gentrade.cli.errors import cli_errors
+from gentrade.cli.progress import progress
+from gentrade.cli.tables import fitted_table
 from gentrade.quickstart import REPORT_JSON, REPORT_MARKDOWN, headline, run_quickstart
 from gentrade.settings import get_settings
 
@@ -23,16 +24,22 @@ def quickstart(
 ) -> None:
     """Render the example strategies, audit them and backtest them with freqtrade, offline."""
     root = user_dir or get_settings().user_dir
-    with console.status("starting") as status:
-        report = run_quickstart(root, days=days, seed=seed, progress=lambda step: status.update(step))
-    table = Table(title=f"Backtests on {days} days of synthetic 5m candles ({', '.join(report.pairs)})")
+    with progress("starting") as step:
+        report = run_quickstart(root, days=days, seed=seed, progress=step)
     rows = [(row.strategy, headline(row.result)) for row in report.rows]
-    table.add_column("strategy", no_wrap=True)
-    for column in rows[0][1]:
-        table.add_column(column, justify="right", no_wrap=True)
-    for name, cells in rows:
-        table.add_row(name, *cells.values())
+    table = fitted_table(
+        ["strategy", *rows[0][1]],
+        [[name, *cells.values()] for name, cells in rows],
+        console=console,
+        title=f"Backtests on {days} days of synthetic 5m candles ({', '.join(report.pairs)})",
+    )
     console.print(table)
+    if any(row.result.profit_total_pct < 0 for row in report.rows):
+        console.print(
+            "These examples demonstrate the pipeline (spec → audited strategy → honest backtest) on "
+            "synthetic candles; they are not trading advice, and losing ones are shown as they are.",
+            highlight=False,
+        )
     for row in report.rows:
         console.print(
             f"{row.strategy}: {row.strategy_file}\n  freqtrade result: {row.result_zip}",
