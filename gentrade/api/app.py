@@ -24,6 +24,7 @@ from gentrade.api.routers import (
     chat,
     credentials,
     health,
+    optimizations,
     signals,
     strategies,
     users,
@@ -116,7 +117,18 @@ def create_app(
     errors.install(app)
     app.add_middleware(RequestGuardMiddleware, max_bytes=svc.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for module in (health, auth, users, strategies, backtests, credentials, bots, chat, signals):
+    for module in (
+        health,
+        auth,
+        users,
+        strategies,
+        backtests,
+        credentials,
+        bots,
+        chat,
+        signals,
+        optimizations,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(charts.router, prefix=API_PREFIX)
     web.install(app)  # the dashboard at /, on the same services and auth

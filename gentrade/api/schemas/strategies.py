@@ -37,6 +37,9 @@ class VersionOut(VersionSummary):
     check_report: dict[str, Any] | None = Field(
         None, description="The check's settings and findings (lookahead, recursive), or its error."
     )
+    optimization: dict[str, Any] | None = Field(
+        None, description="The walk-forward report of the optimisation that made this version, if one did."
+    )
 
 
 class StrategyRow(Out):
