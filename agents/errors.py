@@ -30,3 +30,10 @@ class BudgetExceededError(GenTradeError):
 
     code = "llm_budget_exceeded"
     http_status = 429
+
+
+class UntradableDirectionError(GenTradeError):
+    """The idea's direction cannot be traded on its market (a short on a spot pair): nothing is proposed."""
+
+    code = "untradable_direction"
+    http_status = 422

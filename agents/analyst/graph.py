@@ -31,6 +31,7 @@ from agents.analyst.critique import CritiqueRules, Finding, critique
 from agents.analyst.llm_analyst import analyze_with_llm, revise_with_llm
 from agents.analyst.revise import revise, revised_name
 from agents.analyst.summary import BacktestSummary
+from agents.errors import UntradableDirectionError
 from agents.llm import LLMClient
 from agents.offline import Snapshot, analyze, load_candles, take_snapshot
 from gentrade.data import store
@@ -97,6 +98,31 @@ class AnalystOutcome(BaseModel):
     held_back: HeldBack | None = None
     notes: list[str] = Field(default_factory=list)
     error: dict[str, Any] | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def side_by_side(self) -> dict[str, Any] | None:
+        """The last in-sample round and the held-back run next to each other, with the split dates, and the
+        signal's confidence with the evidence behind it (its reasoning and both ranges' numbers)."""
+        if not self.rounds or self.held_back is None:
+            return None
+        inside, later = self.rounds[-1].in_sample, self.held_back.summary
+        metrics = ("trades", "win_rate", "profit_total_pct", "max_drawdown_pct", "profit_factor", "sharpe")
+        return {
+            "in_sample": {"timerange": self.request.in_sample, "start": inside.start, "end": inside.end},
+            "held_back": {"timerange": self.request.held_back, "start": later.start, "end": later.end},
+            "split_at": later.start,
+            "rows": [
+                {"metric": m, "in_sample": getattr(inside, m), "held_back": getattr(later, m)}
+                for m in metrics
+            ],
+            "confidence": None if self.signal is None else self.signal.confidence,
+            "evidence": [
+                *([self.signal.reasoning] if self.signal is not None and self.signal.reasoning else []),
+                f"in-sample {self.request.in_sample}: {inside.line()}",
+                f"held-back {self.request.held_back}: {later.line()}",
+            ],
+        }
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -261,6 +287,7 @@ class _Nodes:
             snapshot = Snapshot.model_validate(state["snapshot"])
             signal, spec = analyze_with_llm(self.deps.llm, snapshot, request.news)
             source = "llm"
+        _require_tradable(signal)
         return {
             "source": source,
             "signal": parse_signal(signal.model_dump(mode="json")).model_dump(mode="json"),
@@ -322,6 +349,18 @@ class _Nodes:
         summary = self._backtest(state, timerange)
         findings = critique(summary, self.deps.rules, held_back=True)
         return {"held_back": HeldBack(summary=summary, findings=findings).model_dump(mode="json")}
+
+
+def _require_tradable(signal: TradeSignal) -> None:
+    """GenTrade trades spot markets (``trading_mode: spot``; a ``BASE/QUOTE:SETTLE`` pair is a derivative):
+    a short there cannot be opened, so the analyst proposes nothing rather than an idea nobody can trade."""
+    if signal.direction == "short" and ":" not in signal.symbol:
+        raise UntradableDirectionError(
+            f"{signal.symbol} is a spot market and cannot be shorted; the analysis favoured a short "
+            f"(confidence {signal.confidence}: {signal.reasoning or 'no reasoning given'}), so no strategy "
+            "is proposed",
+            details={"pair": signal.symbol, "direction": "short", "confidence": signal.confidence},
+        )
 
 
 def _codes(findings: list[Finding]) -> str:

@@ -103,6 +103,16 @@ def test_offline_run_reports_both_ranges_with_bounded_revisions(
     assert held.timerange == HELD_BACK and held.strategy == "AnalystEthBtc1hR2"
     assert held.start >= datetime(2018, 1, 23, tzinfo=UTC)
     assert outcome.verdict in {"failed_in_sample", "failed_both"}
+    side = outcome.side_by_side
+    assert side is not None and side["split_at"] == held.start
+    assert (side["in_sample"]["timerange"], side["held_back"]["timerange"]) == (IN_SAMPLE, HELD_BACK)
+    last = outcome.rounds[-1].in_sample
+    assert {r["metric"]: (r["in_sample"], r["held_back"]) for r in side["rows"]}["trades"] == (
+        last.trades, held.trades)
+    assert side["confidence"] == outcome.signal.confidence
+    assert side["evidence"][0] == outcome.signal.reasoning and "Score long" in side["evidence"][0]
+    assert side["evidence"][1:] == [f"in-sample {IN_SAMPLE}: {last.line()}",
+                                    f"held-back {HELD_BACK}: {held.line()}"]
     # The news never reached the spec or the strategy file, and the run says it was ignored.
     assert outcome.notes == ["news ignored: the offline analyst reads candles only"]
     source = Path(outcome.strategy_file).read_text()
@@ -185,6 +195,34 @@ def test_a_spec_that_does_not_match_its_signal_gets_a_repair_prompt(
     assert outcome.error is not None and outcome.error["code"] == "llm_bad_output"
     repair = stub.requests["main"][1]["messages"][-1]["content"]
     assert "take_profit fractions must equal" in repair
+
+
+def test_no_short_is_proposed_on_a_spot_pair(stub: StubLLM, shared_data_dir: Path, tmp_path: Path) -> None:
+    # Offline: the candles up to 2018-01-24 favour a short (confidence 85); ETH/BTC is spot, so nothing is
+    # proposed, the evidence is in the message, and nothing is built or backtested.
+    request = AnalystRequest(pair="ETH/BTC", timeframe="1h", in_sample="20180110-20180124",
+                             held_back="20180124-20180130")
+    outcome = run_analyst(request, AnalystDeps(datadir=shared_data_dir, workdir=tmp_path / "offline"))
+    assert outcome.error is not None and outcome.verdict == "error"
+    assert (outcome.error["code"], outcome.error["node"]) == ("untradable_direction", "analyze")
+    assert "cannot be shorted" in outcome.error["message"] and "Score long" in outcome.error["message"]
+    assert outcome.rounds == [] and not (tmp_path / "offline" / "strategies").exists()
+    # A model that answers with a short on the same spot pair is refused the same way.
+    offline = _offline_analysis(shared_data_dir)
+    assert offline.signal.direction == "long"
+    signal = json.loads(offline.signal.model_dump_json())
+    entry = signal["entry"]
+    short_signal = {**signal, "direction": "short", "stop_loss": entry * 1.02, "model_id": "stub-model",
+                    "take_profits": [{"price": entry * (1 - 0.01 * k), "allocation": a}
+                                     for k, a in ((1, 0.4), (2, 0.3), (3, 0.3))]}
+    spec = json.loads(spec_json(offline.spec))
+    spec["direction"] = "short"
+    spec["entry_short"], spec["exit_short"] = spec.pop("entry_long"), spec.pop("exit_long")
+    stub.script("main", completion(json.dumps({"signal": short_signal, "spec": spec})))
+    outcome = run_analyst(_request(), AnalystDeps(datadir=shared_data_dir, workdir=tmp_path / "llm",
+                                                  llm=_llm(stub)))
+    assert outcome.error is not None and outcome.error["code"] == "untradable_direction", outcome.error
+    assert not (tmp_path / "llm" / "strategies").exists()
 
 
 def test_ranges_must_not_overlap() -> None:
