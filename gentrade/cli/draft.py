@@ -23,41 +23,50 @@ console = Console(highlight=False, soft_wrap=True)
 
 
 def _backtest_table(spec: StrategySpec, datadir: Path, timerange: str | None, quiet: bool) -> Table:
+    """The drafted strategy backtested on the in-sample range and, once, on the held-back range after it
+    (``gentrade.engine.holdout``): one row each, with the split dates."""
     from gentrade.codegen import render, strategy_filename
+    from gentrade.engine.holdout import split_timerange
     from gentrade.engine.runner import run_backtest
 
     fitted = default_wallet(spec.pairs, datadir)
     wallet = fitted[0] if fitted else FALLBACK_WALLET
+    split = split_timerange(datadir, list(spec.pairs), spec.timeframe, timerange)
+    rows = []
     with (
         tempfile.TemporaryDirectory(prefix="gentrade-draft-") as folder,
         progress(f"backtesting {spec.name}", quiet=quiet),
     ):
         strategy = Path(folder) / strategy_filename(spec)
         strategy.write_text(render(spec))
-        result = run_backtest(
-            strategy,
-            datadir,
-            timerange,
-            pairs=spec.pairs,
-            results_dir=Path(folder) / "runs",
-            dry_run_wallet=wallet,
-        )
+        for label, span in (("in-sample", split.in_sample), ("held-back", split.held_back)):
+            result = run_backtest(
+                strategy,
+                datadir,
+                span,
+                pairs=spec.pairs,
+                results_dir=Path(folder) / "runs",
+                dry_run_wallet=wallet,
+            )
+            rows.append(
+                [
+                    f"{label} {span}",
+                    str(result.trades),
+                    f"{result.win_rate * 100:.1f}%",
+                    f"{result.profit_total_pct:.2f}",
+                    f"{result.profit_total_abs:.6g} {result.stake_currency}",
+                    f"{result.max_drawdown_pct:.2f}",
+                    "-" if result.profit_factor is None else f"{result.profit_factor:.2f}",
+                ]
+            )
     return fitted_table(
-        ["trades", "win rate", "profit %", "profit abs", "max drawdown %", "profit factor"],
-        [
-            [
-                str(result.trades),
-                f"{result.win_rate * 100:.1f}%",
-                f"{result.profit_total_pct:.2f}",
-                f"{result.profit_total_abs:.6g} {result.stake_currency}",
-                f"{result.max_drawdown_pct:.2f}",
-                "-" if result.profit_factor is None else f"{result.profit_factor:.2f}",
-            ]
-        ],
+        ["range", "trades", "win rate", "profit %", "profit abs", "max drawdown %", "profit factor"],
+        rows,
         console=console,
-        title=f"backtest {spec.name} {result.timerange or ''} (freqtrade), "
-        f"wallet {wallet:g} {result.stake_currency}",
-        right_from=0,
+        title=f"backtest {spec.name} (freqtrade), split at {split.split_at:%Y-%m-%d}: in-sample "
+        f"{split.start:%Y-%m-%d} → {split.split_at:%Y-%m-%d}, held back {split.split_at:%Y-%m-%d} → "
+        f"{split.end:%Y-%m-%d}; wallet {wallet:g} {result.stake_currency}",
+        right_from=1,
     )
 
 
@@ -71,7 +80,10 @@ def draft_command(
         list[str] | None,
         typer.Option("--pair", "--pairs", help="Pair(s) when the text names none (A B, A,B or repeated)."),
     ] = None,
-    backtest: Annotated[bool, typer.Option("--backtest", help="Backtest the drafted strategy.")] = False,
+    backtest: Annotated[
+        bool,
+        typer.Option("--backtest", help="Backtest the drafted strategy: in-sample, then the held-back 30 %."),
+    ] = False,
     datadir: Annotated[Path | None, typer.Option(help="Candle directory (freqtrade layout).")] = None,
     timerange: Annotated[
         str | None, typer.Option(help="freqtrade timerange, e.g. 20180110-20180130.")

@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gentrade.cli.main import app
+from gentrade.engine.holdout import split_timerange
+from gentrade.errors import ConfigError
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance"
 runner = CliRunner()
@@ -51,6 +53,21 @@ def test_draft_backtest_prints_the_result_table() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "backtest RsiOversoldEthBtc5m" in result.output and "win rate" in result.output
+    # 20 days: the last 6 are held back, and both ranges are shown side by side with the split date.
+    assert "split at 2018-01-24" in result.output
+    assert "in-sample 20180110-20180124" in result.output and "held-back 20180124-20180130" in result.output
+
+
+def test_the_held_back_split() -> None:
+    split = split_timerange(DATA, ["ETH/BTC"], "5m", "20180110-20180130")
+    assert (split.in_sample, split.held_back) == ("20180110-20180124", "20180124-20180130")
+    # Open-ended: closed by the candles (ETH/BTC 5m runs 2018-01-10 04:55 → 2018-01-30 04:50), whole days:
+    # 2018-01-11 → 2018-01-30 is 19 days, of which int(19 × 0.3) = 5 are held back.
+    split = split_timerange(DATA, ["ETH/BTC"], "5m", None)
+    assert (split.in_sample, split.held_back) == ("20180111-20180125", "20180125-20180130")
+    assert split_timerange(DATA, ["ETH/BTC"], "5m", "20180110-20180112").held_back == "20180111-20180112"
+    with pytest.raises(ConfigError, match="too short"):
+        split_timerange(DATA, ["ETH/BTC"], "5m", "20180110-20180111")
 
 
 def test_analyze_prints_signal_and_spec() -> None:
