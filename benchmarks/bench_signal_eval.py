@@ -48,6 +48,7 @@ from gentrade.signals import BatchOutcomes, Candles, SignalArrays, evaluate, eva
 from gentrade.signals.batch import STATUSES
 from gentrade.signals.candles import from_ns, to_ns
 from gentrade.spec import parse_signal
+from gentrade.spec.costs import breakeven_price
 from gentrade.spec.signal import TradeSignal
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "binance"
@@ -90,11 +91,14 @@ Fills = list[tuple[str, int, float, float]]
 
 
 class Reference:
-    """The straightforward evaluator: one Python iteration per candle, stop assumed first on a tie."""
+    """The straightforward evaluator: one Python iteration per candle, stop assumed first on a tie; nothing
+    counts before the candle that reaches the entry, no target inside it, a stop its candle opened past
+    fills at the open, and break-even is ``gentrade.spec.costs.breakeven_price``."""
 
     def __init__(self, candles: Candles) -> None:
-        self.time, self.high, self.low, self.close = (candles.time.tolist(), candles.high.tolist(),
-                                                     candles.low.tolist(), candles.close.tolist())
+        self.time, self.open, self.high, self.low, self.close = (
+            candles.time.tolist(), candles.open.tolist(), candles.high.tolist(), candles.low.tolist(),
+            candles.close.tolist())
         self.step = candles.step
 
     def evaluate(self, signal: TradeSignal) -> tuple[Fills, float]:
@@ -122,32 +126,39 @@ class Reference:
         """The per-candle loop over ``[start, min(expires, data end))``, then the fills' net P/L."""
         end = min(expires, self.time[-1] + self.step)
         lo, hi = bisect.bisect_left(self.time, start), bisect.bisect_left(self.time, end)
+        reached = (i for i in range(lo, hi) if (self.low[i] <= entry if long else self.high[i] >= entry))
+        entered = next(reached, None)
+        if entered is None:
+            return [], 0.0
         stop, stop_from, breakeven, k = stop_loss, start, False, 0
+        level = breakeven_price(entry, "long" if long else "short", FEE, SLIPPAGE)
         fills: Fills = []
         closed = False
-        for i in range(lo, hi):
-            t, high, low = self.time[i], self.high[i], self.low[i]
+        for i in range(entered, hi):
+            t, high, low, open_ = self.time[i], self.high[i], self.low[i], self.open[i]
             while not closed:
                 price, fraction = targets[k]
-                target_hit = high >= price if long else low <= price
+                target_hit = i > entered and (high >= price if long else low <= price)
                 stop_hit = t >= stop_from and (low <= stop if long else high >= stop)
                 if stop_hit:
                     kind = "breakeven_stop" if breakeven else "stop"
-                    fills.append((kind, t, stop, min(1.0, sum(f for _, f in targets[k:]))))
+                    gapped = i > entered and (open_ < stop if long else open_ > stop)
+                    left = min(1.0, sum(f for _, f in targets[k:]))
+                    fills.append((kind, t, open_ if gapped else stop, left))
                     closed = True
                 elif target_hit:
                     fills.append(("target", t, price, fraction))
                     k += 1
                     if k == 1 and breakeven_after_tp1:
-                        stop, stop_from, breakeven = entry, t + self.step, True
+                        stop, stop_from, breakeven = level, t + self.step, True
                     closed = k == len(targets)
                 else:
                     break
             if closed:
                 break
         if not closed:
-            mark = (self.time[hi - 1], self.close[hi - 1]) if hi > lo else (start, entry)
-            fills.append(("mark", mark[0], mark[1], min(1.0, sum(f for _, f in targets[k:]))))
+            left = min(1.0, sum(f for _, f in targets[k:]))
+            fills.append(("mark", self.time[hi - 1], self.close[hi - 1], left))
         s = 1 if long else -1
         entry_fill = entry * (1 + s * SLIPPAGE)
         quantity = SIZE / entry_fill
@@ -182,7 +193,7 @@ def best(run: Callable[[], object], repeat: int) -> tuple[float, object]:
 def check(batch: BatchOutcomes, outcomes: list, expected: list, signals: list[TradeSignal], candles: Candles,
           sample: int) -> None:
     for i, (outcome, (fills, net)) in enumerate(zip(outcomes, expected, strict=True)):
-        mine = [(kind, t, price, fraction) for kind, _, t, price, fraction, _ in batch.raw_fills(i)]
+        mine = [(kind, t, price, fraction) for kind, _, t, price, fraction, _, _ in batch.raw_fills(i)]
         assert mine == fills and abs(batch.net_pnl[i] - net) <= 1e-9 * SIZE, f"batch vs loop, signal {i}"
         assert [(f.kind, to_ns(f.time), f.price, f.fraction) for f in outcome.fills] == fills, f"single {i}"
         assert (batch.net_pnl[i], batch.gross_pnl[i], batch.fees[i], STATUSES[batch.status[i]],
