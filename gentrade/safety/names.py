@@ -20,7 +20,10 @@ _TYPING = frozenset(
         "Literal", "Mapping", "MutableMapping", "NamedTuple", "Optional", "Sequence", "Set", "Tuple",
         "Type", "TypeVar", "TypedDict", "Union", "cast", "overload", "Generator", "Hashable", "Deque",
         "DefaultDict", "TYPE_CHECKING", "Counter", "OrderedDict", "Annotated", "Protocol", "Self",
-        "Collection", "Generic", "Container", "Sized", "NoReturn", "Never",
+        "Collection", "Generic", "Container", "Sized", "NoReturn", "Never", "TypeAlias", "Text", "AnyStr",
+        "Awaitable", "SupportsFloat", "SupportsInt", "SupportsIndex", "Reversible", "AbstractSet",
+        "MutableSequence", "MutableSet", "ParamSpec", "Concatenate", "Required", "NotRequired", "Unpack",
+        "TypeGuard", "LiteralString", "final", "runtime_checkable", "get_args", "get_origin", "assert_never",
     }
 )  # fmt: skip
 _COLLECTIONS_ABC = frozenset(
@@ -131,6 +134,10 @@ MODULE_NAMES: Mapping[str, frozenset[str]] = MappingProxyType(
                 "wraps",
                 "total_ordering",
                 "cmp_to_key",
+                "partialmethod",
+                "singledispatch",
+                "singledispatchmethod",
+                "update_wrapper",
             }
         ),  # fmt: skip
         "decimal": frozenset(

@@ -3,12 +3,15 @@ community idioms that must keep passing (``import scipy.signal``, ``__author__``
 
 from __future__ import annotations
 
+import importlib
 import textwrap
+import types
 
 import pytest
 
 from gentrade.safety import audit
 from gentrade.safety.modules import is_submodule
+from gentrade.safety.names import MODULE_NAMES
 
 HEADER = """\
 import logging
@@ -183,3 +186,12 @@ def test_every_violation_of_a_file_is_reported_with_its_line() -> None:
 )
 def test_submodules_are_found_on_disk(dotted: str, expected: bool) -> None:
     assert is_submodule(dotted) is expected
+
+
+@pytest.mark.parametrize("module", sorted(MODULE_NAMES))
+def test_allow_listed_names_exist_and_are_not_modules(module: str) -> None:
+    """A typo would silently refuse a real name; a module among the names would reopen ``logging.config``."""
+    imported = importlib.import_module(module)
+    values = {name: getattr(imported, name, None) for name in MODULE_NAMES[module]}
+    assert [name for name in MODULE_NAMES[module] if not hasattr(imported, name)] == []
+    assert {n for n, v in values.items() if isinstance(v, types.ModuleType)} <= {"abc"}
