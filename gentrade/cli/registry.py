@@ -21,8 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "worker",
     "db",
     "optimize",
-    "plot",
-    "check",
+    "compare",
 )
 
 
