@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "db",
     "optimize",
     "compare",
+    "plot",
+    "check",
 )
 
 
