@@ -7,6 +7,7 @@ receiver and never the bot's log or config file, also when delivery fails and fr
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,11 +17,10 @@ from typing import Any
 import pytest
 from botkit import hold_price, local_bot_config, set_price, wait_for
 
-from gentrade.engine.bots import BotManager
+from gentrade.engine.bots import BotManager, BotStatus
 from gentrade.exchange.server import TestnetHandle
 
 SECRET = "s3cr3t-T0KEN-4c1d"
-pytestmark = pytest.mark.slow  # a real freqtrade process
 
 
 class Receiver:
@@ -62,6 +62,7 @@ def receiver() -> Iterator[Receiver]:
     hook.close()
 
 
+@pytest.mark.slow  # a real freqtrade process
 def test_entries_exits_with_tags_and_emergency_stop_reach_the_webhook(
     manager: BotManager, testnet: TestnetHandle, ladder_strategy: Path, receiver: Receiver
 ) -> None:
@@ -89,6 +90,7 @@ def test_entries_exits_with_tags_and_emergency_stop_reach_the_webhook(
     assert SECRET not in record.config_file.read_text()
 
 
+@pytest.mark.slow  # a real freqtrade process
 def test_supervisor_events_use_the_same_shape(
     manager: BotManager, testnet: TestnetHandle, ladder_strategy: Path, receiver: Receiver
 ) -> None:
@@ -100,3 +102,19 @@ def test_supervisor_events_use_the_same_shape(
     stop = wait_for(lambda: receiver.of("emergency_stop"), 30, "the emergency-stop notification")[0]
     assert stop["bot"] == "quiet" and stop["complete"] is report.complete
     assert stop["closed"] == [t.model_dump() for t in report.closed]
+
+
+def test_a_crashed_bot_is_reported_to_its_webhook(
+    tmp_path: Path, ladder_strategy: Path, receiver: Receiver
+) -> None:
+    # A stand-in for freqtrade that dies at once: the supervisor, not freqtrade, is under test here.
+    script = tmp_path / "dying_freqtrade.py"
+    script.write_text('print("stub freqtrade: cannot load the strategy", flush=True)\nraise SystemExit(3)\n')
+    bots = BotManager(tmp_path / "bots", freqtrade_command=[sys.executable, str(script)], sandbox=False)
+    bots.start(ladder_strategy, name="dying", webhook_url=receiver.url)
+    wait_for(lambda: bots.status("dying").status is BotStatus.CRASHED, 30, "the crash")
+    assert bots.notify_crash("dying")
+    crash = receiver.of("crash")[0]
+    assert crash["bot"] == "dying" and crash["status"] == "crashed"
+    assert "cannot load the strategy" in crash["last_log"]
+    bots.stop("dying")
