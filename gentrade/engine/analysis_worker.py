@@ -78,6 +78,8 @@ def _lookahead(job: AnalysisJob, markets: dict[str, Any]) -> dict[str, Any]:
     analysis.exchange = build_offline_exchange(config, markets)
     with get_progress_tracker() as progress:
         analysis.start(progress)
+    # freqtrade's own CSV (``--lookahead-analysis-exportfilename``), written in the run dir.
+    LookaheadAnalysisSubFunctions.export_to_csv(config, [analysis])
     found = analysis.current_analysis
     trades = analysis.full_varHolder.result["results"] if hasattr(analysis.full_varHolder, "result") else None
     biased: list[dict[str, Any]] = []

@@ -108,6 +108,8 @@ def test_the_same_strategy_without_the_peek_is_clean_and_says_how_it_was_judged(
     assert report.lookahead["order_types"]["entry"] == "market"
     assert (report.settings.timerange, report.settings.pairs) == (SPAN, ["ETH/BTC"])
     assert Path(report.settings.run_dir, "analysis.log").read_text().startswith("sandbox: ")
+    exported = pd.read_csv(report.settings.exportfilename)  # freqtrade's own lookahead CSV
+    assert exported[["strategy", "has_bias", "total_signals"]].values.tolist() == [["Honest", False, 10]]
 
 
 def test_too_few_trades_is_inconclusive_with_the_count(datadir: Path, tmp_path: Path) -> None:
