@@ -23,7 +23,11 @@ from gentrade.api import create_app
 from gentrade.api.executor import LocalExecutor
 from gentrade.db import upgrade
 from gentrade.db.engine import make_engine, make_session_factory
+from gentrade.engine.result import BacktestResult
+from gentrade.engine.runner import run_backtest
+from gentrade.examples import load_example
 from gentrade.exchange.server import TestnetHandle, start_testnet
+from gentrade.pipeline import build_strategy
 from gentrade.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,6 +45,8 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct horse battery"
 REPLAY_START = "2024-01-10T00:00:00Z"
+PAIRS = ["ETH/BTC", "LTC/BTC"]
+TIMERANGE = "20180110-20180130"
 
 
 @dataclass
@@ -90,6 +96,24 @@ def browser(chromium: Path) -> Iterator[Browser]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def strategy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The trend-following example, rendered and audited: a ladder, break-even after TP1, trail after TP2."""
+    return build_strategy(load_example("trend_following"), tmp_path_factory.mktemp("strategies")).path
+
+
+@pytest.fixture(scope="session")
+def result(
+    strategy_file: Path, shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> BacktestResult:
+    """One real backtest of it on real candles, shared by the tests that read a result without the API."""
+    found = run_backtest(
+        strategy_file, shared_data_dir, TIMERANGE, PAIRS, results_dir=tmp_path_factory.mktemp("runs")
+    )
+    assert found.run is not None and found.trades > 0
+    return found
 
 
 def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, threading.Thread]:

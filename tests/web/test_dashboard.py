@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Dashboard, Person, register
+from conftest import PAIRS, TIMERANGE, Dashboard, Person, register
 from playwright.sync_api import Browser, Page, expect
 
 from gentrade.examples import load_example
 
 pytestmark = pytest.mark.slow
-PAIRS = ["ETH/BTC", "LTC/BTC"]
-TIMERANGE = "20180110-20180130"
 BACKTEST_WAIT_MS = 300_000
 QUICK_LADDER = {
     "name": "QuickLadder",
@@ -141,6 +139,11 @@ def test_backtest_page_charts_match_the_api(
     expect(page.locator("#trades tr.orders").first).to_be_visible()
     reasons = page.locator("#exit-reasons tr")
     assert reasons.count() == len(result["exit_reasons"])
+    candles = f"/api/v1/backtests/{journey.backtest_id}/candles"
+    bucketed = api.get(candles, params={"pair": PAIRS[0], "max_candles": 1000}).json()
+    assert bucketed["candles_per_bar"] > 1 and len(bucketed["candles"]) <= 1000
+    assert api.get(candles, params={"pair": "ADA/BTC"}).status_code == 404  # not a pair it traded
+    assert api.get(candles, params={"pair": PAIRS[0], "max_candles": 50}).status_code == 422
     zip_reply = page.request.get(f"/backtests/{journey.backtest_id}/result.zip")
     assert zip_reply.ok and zip_reply.body()[:2] == b"PK"
     shoot(page, screenshots, "backtest")
@@ -252,10 +255,13 @@ def test_chat_and_settings_pages(alice: Person, screenshots: Path) -> None:
     expect(page.locator("#chat-result")).to_contain_text("Trades", timeout=BACKTEST_WAIT_MS)
     page.get_by_role("button", name="Save as strategy").click()
     expect(page.locator("#saved-strategy-link")).to_be_visible()
+    report = page.locator("#chat-backtest-link")  # the result, stored as a backtest, linked to its page
+    expect(report).to_be_visible(timeout=BACKTEST_WAIT_MS)
     shoot(page, screenshots, "chat")
-    page.locator("#saved-strategy-link").click()
-    page.wait_for_url("**/strategies/*")
-    expect(page.locator("#spec")).to_contain_text("RsiOversold")
+    report.click()
+    page.wait_for_url("**/backtests/*")
+    expect(page.locator("h1")).to_contain_text("succeeded")
+    expect(page.locator(".crumbs + h1 + p")).to_contain_text("RsiOversold")
     page.goto("/settings")
     expect(page.locator("body")).to_have_attribute("data-settings-loaded", "1")
     page.fill("#token-form input[name=name]", "scripts")

@@ -11,36 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import PAIRS, TIMERANGE
+from typer.testing import CliRunner
 
+from gentrade.cli.main import app
 from gentrade.engine.figure import backtest_figure
 from gentrade.engine.result import BacktestResult
-from gentrade.engine.runner import run_backtest
 from gentrade.engine.series import equity_curve
-from gentrade.examples import load_example
 from gentrade.exchange.server import TestnetHandle, start_testnet
 from gentrade.freqtrade_config import ConfigRequest, Target, write_config
-from gentrade.pipeline import build_strategy
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
-PAIRS = ["ETH/BTC", "LTC/BTC"]
-TIMERANGE = "20180110-20180130"
-
-
-@pytest.fixture(scope="module")
-def strategy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_strategy(load_example("trend_following"), tmp_path_factory.mktemp("strategies")).path
-
-
-@pytest.fixture(scope="module")
-def result(
-    strategy_file: Path, shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> BacktestResult:
-    found = run_backtest(
-        strategy_file, shared_data_dir, TIMERANGE, PAIRS, results_dir=tmp_path_factory.mktemp("runs")
-    )
-    assert found.run is not None and found.trades > 0
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -69,25 +51,32 @@ def test_figure_holds_the_equity_series_and_every_closed_trade(result: BacktestR
     assert min(drawdown.y) == pytest.approx(-result.max_drawdown_pct, abs=0.5)
 
 
-def test_gentrade_plot_writes_self_contained_html_and_png(result: BacktestResult, tmp_path: Path) -> None:
+def test_gentrade_plot_writes_self_contained_html_and_png(
+    result: BacktestResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert result.run is not None
+    monkeypatch.chdir(tmp_path)
     zip_path = str(result.run.result_zip)
-    done = _run(str(BIN / "gentrade"), "plot", zip_path, "-o", "out/picture.html", cwd=tmp_path)
-    assert f"{result.trades} trades" in done.stdout
+    done = CliRunner().invoke(app, ["plot", zip_path, "-o", "out/picture.html"])
+    assert done.exit_code == 0, done.output
+    assert f"{result.trades} trades" in done.output
     html = (tmp_path / "out" / "picture.html").read_text()
     assert '<script src="http' not in html and "plotly.js v" in html  # plotly.js inside: no network
     assert result.strategy in html and f"{result.profit_total_pct:+.2f} %" in html
-    _run(str(BIN / "gentrade"), "plot", zip_path, "-o", "picture.png", cwd=tmp_path)
+    done = CliRunner().invoke(app, ["plot", zip_path, "-o", "picture.png"])
+    assert done.exit_code == 0, done.output
     assert (tmp_path / "picture.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_gentrade_plot_refuses_bad_targets_in_one_line(tmp_path: Path) -> None:
+def test_gentrade_plot_refuses_bad_targets_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     for target, code in (("nope", "config_invalid"), ("missing.zip", "not_found")):
-        done = subprocess.run(
-            [str(BIN / "gentrade"), "plot", target], cwd=tmp_path, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 1
-        assert done.stderr.strip().startswith(f"error[{code}]:") and "\n" not in done.stderr.strip()
+        done = CliRunner().invoke(app, ["plot", target])
+        assert done.exit_code == 1
+        line = done.output.strip()
+        assert line.startswith(f"error[{code}]:") and "\n" not in line, line
 
 
 def test_freqtrade_plot_profit_and_plot_dataframe_open_a_gentrade_result(

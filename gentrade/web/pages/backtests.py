@@ -17,10 +17,11 @@ from gentrade.db.models import Backtest, User
 from gentrade.db.repositories import backtests as repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.engine.result import BacktestResult
-from gentrade.engine.series import MAX_CANDLES, equity_curve
+from gentrade.engine.series import equity_curve
 from gentrade.errors import GenTradeError, NotFoundError
 from gentrade.web.render import not_found, page
 from gentrade.web.session import ViewerDep
+from gentrade.web.tables import trade_groups
 
 router = APIRouter(include_in_schema=False)
 MAX_COMPARED = 5
@@ -62,7 +63,7 @@ def backtest_detail(
         strategy=strategy,
         result=result,
         equity=[vars(p) for p in equity_curve(result)] if result else [],
-        max_candles=MAX_CANDLES,
+        trade_groups=trade_groups(backtest.result["trade_list"]) if backtest.result else "",
     )
 
 

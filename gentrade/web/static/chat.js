@@ -27,13 +27,25 @@
 
   /* The drafter's own backtest (run by the agent, not stored as a backtest row): its summary, and the way
      to a full report: save the draft, then backtest it from the strategy page. */
+  let lastSummary = null;
+
+  /* The saved strategy backtested again as a stored backtest with the drafter's pairs and timerange, so
+     the chat's result gets a report page (charts, trades, zip) like any other backtest. */
+  async function fullReport(strategy, s) {
+    const box = document.getElementById("chat-progress");
+    const queued = await GT.api("POST", "/api/v1/backtests", { strategy_id: strategy.id, version: strategy.current_version, timerange: s.timerange, pairs: s.pairs });
+    const done = await GT.followBacktest(queued.id, box);
+    if (done.status === "succeeded") box.querySelector(".progress-text").innerHTML += ` <a id="chat-backtest-link" href="/backtests/${queued.id}">Backtest #${queued.id} report →</a>`;
+  }
+
   function showResult(s) {
+    lastSummary = s;
     document.getElementById("result-link").innerHTML = `<h3>Backtest result</h3><dl class="kv" id="chat-result">
       <dt>Strategy</dt><dd>${GT.esc(s.strategy)}</dd><dt>Range</dt><dd>${GT.when(s.start)} → ${GT.when(s.end)}</dd>
       <dt>Trades</dt><dd>${s.trades} (${s.wins} W / ${s.losses} L, ${(s.win_rate * 100).toFixed(1)} %)</dd>
       ${s.profit_total_pct !== undefined ? `<dt>Profit</dt><dd class="${GT.sign(s.profit_total_pct)}">${GT.pct(s.profit_total_pct)}</dd>` : ""}
       ${s.max_drawdown_pct !== undefined ? `<dt>Max drawdown</dt><dd>${GT.num(s.max_drawdown_pct)} %</dd>` : ""}</dl>
-      <p class="muted small">Save the draft to get its full report (charts, trades) from the strategy page.</p>`;
+      <p class="muted small">Saving the draft also runs it as a stored backtest with the same pairs and timerange, for its full report.</p>`;
   }
 
   /* What the drafter took from the words, and what it could not use (it never guesses silently). */
@@ -112,8 +124,11 @@
   document.getElementById("new-thread").addEventListener("click", () => { window.location = "/chat"; });
   document.getElementById("save-draft").addEventListener("click", async () => {
     const status = document.getElementById("draft-status");
-    try { const saved = await GT.api("POST", `/api/v1/chat/${encodeURIComponent(thread)}/save`); status.innerHTML = `Saved: <a id="saved-strategy-link" href="/strategies/${saved.strategy.id}">open ${GT.esc(saved.strategy.name)} v${saved.strategy.current_version} →</a>`; }
-    catch (err) { status.className = "form-status neg"; status.textContent = err.message; }
+    try {
+      const saved = await GT.api("POST", `/api/v1/chat/${encodeURIComponent(thread)}/save`);
+      status.innerHTML = `Saved: <a id="saved-strategy-link" href="/strategies/${saved.strategy.id}">open ${GT.esc(saved.strategy.name)} v${saved.strategy.current_version} →</a>`;
+      if (lastSummary) await fullReport(saved.strategy, lastSummary);
+    } catch (err) { status.className = "form-status neg"; status.textContent = err.message; }
   });
   threads().then(open);
 })();

@@ -1,6 +1,8 @@
 /* Signals page: history, filters and the performance panels, all from /api/v1/signals. */
 "use strict";
 (function () {
+  // The outcomes the statistics count as decided (gentrade.signals.stats): won, lost, or ran out of time.
+  const DECIDED = new Set(["completed_success", "completed_failure", "expired"]);
   const form = document.getElementById("signal-filters");
   const query = () => new URLSearchParams(Array.from(new FormData(form)).filter(([, v]) => v !== "")).toString();
 
@@ -29,7 +31,7 @@
   function winOverTime(rows) {
     const days = {};
     for (const s of rows) {
-      if (s.status !== "completed_success" && s.status !== "completed_failure") continue;
+      if (!DECIDED.has(s.status)) continue;
       const day = s.generated_at.slice(0, 10);
       days[day] = days[day] || { won: 0, n: 0 };
       days[day].n += 1;
