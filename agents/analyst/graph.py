@@ -3,7 +3,8 @@ critique → bounded revisions → one check on a held-back range, reported as i
 
 ```
 START → load → analyze → build → backtest_in_sample → critique ─┬─► revise → build (loop, ≤ max_revisions)
-                                                                 └─► held_back → END
+                                                                 └─► held_back ─┬─► lookahead_check → END
+                                                          (both ranges passed) ─┘   (otherwise END)
 any node that fails ──► END (the error is kept in state and reported)
 ```
 
@@ -36,6 +37,7 @@ from agents.llm import LLMClient
 from agents.offline import Snapshot, analyze, load_candles, take_snapshot
 from gentrade.data import store
 from gentrade.engine import run_backtest
+from gentrade.engine.analysis import check_strategy
 from gentrade.errors import GenTradeError
 from gentrade.pipeline import build_strategy
 from gentrade.spec import StrategySpec, TradeSignal, parse_signal, parse_spec, spec_json
@@ -96,6 +98,11 @@ class AnalystOutcome(BaseModel):
     strategy_file: str | None = None
     rounds: list[Round] = Field(default_factory=list)
     held_back: HeldBack | None = None
+    lookahead: dict[str, Any] | None = Field(
+        None,
+        description="The look-ahead check (gentrade check) of the final strategy: verdict, reason, settings; "
+        "run only once both ranges passed.",
+    )
     notes: list[str] = Field(default_factory=list)
     error: dict[str, Any] | None = None
 
@@ -126,12 +133,17 @@ class AnalystOutcome(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def verdict(self) -> Literal["passed", "failed_in_sample", "failed_held_back", "failed_both", "error"]:
+    def verdict(
+        self,
+    ) -> Literal["passed", "unverified", "failed_in_sample", "failed_held_back", "failed_both", "error"]:
+        """``passed`` only when both ranges passed the critic *and* the look-ahead check called the strategy
+        clean; both ranges passing without that is ``unverified``, never ready."""
         if self.error is not None or not self.rounds or self.held_back is None:
             return "error"
         inside, later = not self.rounds[-1].findings, not self.held_back.findings
         if inside and later:
-            return "passed"
+            clean = self.lookahead is not None and self.lookahead.get("verdict") == "clean"
+            return "passed" if clean else "unverified"
         if inside:
             return "failed_held_back"
         return "failed_in_sample" if later else "failed_both"
@@ -153,6 +165,7 @@ class AnalystState(TypedDict, total=False):
     in_sample: dict[str, Any]
     rounds: list[dict[str, Any]]
     held_back: dict[str, Any]
+    lookahead: dict[str, Any]
     notes: Annotated[list[str], operator.add]
     error: dict[str, Any]
 
@@ -180,6 +193,7 @@ def build_analyst_graph(
     graph.add_node("critique", _guarded("critique", nodes.critique))
     graph.add_node("revise", _guarded("revise", nodes.revise))
     graph.add_node("held_back", _guarded("held_back", nodes.held_back))
+    graph.add_node("lookahead_check", _guarded("lookahead_check", nodes.lookahead_check))
     graph.add_edge(START, "load")
     for before, after in (
         ("load", "analyze"),
@@ -190,7 +204,8 @@ def build_analyst_graph(
         graph.add_conditional_edges(before, _unless_error(after), [after, END])
     graph.add_conditional_edges("critique", _after_critique, ["revise", "held_back", END])
     graph.add_conditional_edges("revise", _after_revise, ["build", "held_back", END])
-    graph.add_edge("held_back", END)
+    graph.add_conditional_edges("held_back", _after_held_back, ["lookahead_check", END])
+    graph.add_edge("lookahead_check", END)
     return graph.compile(checkpointer=checkpointer)
 
 
@@ -242,6 +257,14 @@ def _after_critique(state: AnalystState) -> str:
     findings = state["rounds"][-1]["findings"]
     budget = AnalystRequest.model_validate(state["request"]).max_revisions
     return "revise" if findings and state["revisions"] < budget else "held_back"
+
+
+def _after_held_back(state: AnalystState) -> str:
+    """Only a strategy both ranges passed could be called ready, so only that one pays for the check."""
+    if state.get("error"):
+        return END
+    passed = not state["rounds"][-1]["findings"] and not state["held_back"]["findings"]
+    return "lookahead_check" if passed else END
 
 
 def _after_revise(state: AnalystState) -> str:
@@ -344,11 +367,34 @@ class _Nodes:
             changes = [f"model revision for: {_codes(last.findings)}"]
         return {"spec": spec_json(revised), "revisions": revision, "changes": changes}
 
+    def lookahead_check(self, state: AnalystState) -> dict[str, Any]:
+        """freqtrade's lookahead and recursive analyses (``gentrade.engine.analysis``) on the final file."""
+        request = AnalystRequest.model_validate(state["request"])
+        report = check_strategy(
+            Path(state["strategy_file"]),
+            Path(state["backtest_datadir"]),
+            work_dir=self.deps.workdir / "checks",
+            pairs=[request.pair],
+            timerange=_span(request),
+        )
+        return {
+            "lookahead": {
+                "verdict": report.verdict,
+                "reason": report.reason,
+                "settings": report.settings.model_dump(mode="json"),
+            }
+        }
+
     def held_back(self, state: AnalystState) -> dict[str, Any]:
         timerange = AnalystRequest.model_validate(state["request"]).held_back
         summary = self._backtest(state, timerange)
         findings = critique(summary, self.deps.rules, held_back=True)
         return {"held_back": HeldBack(summary=summary, findings=findings).model_dump(mode="json")}
+
+
+def _span(request: AnalystRequest) -> str:
+    """Both ranges as one timerange: the check looks at everything the strategy was backtested on."""
+    return f"{request.in_sample.partition('-')[0]}-{request.held_back.partition('-')[2]}"
 
 
 def _require_tradable(signal: TradeSignal) -> None:

@@ -225,6 +225,28 @@ def test_no_short_is_proposed_on_a_spot_pair(stub: StubLLM, shared_data_dir: Pat
     assert not (tmp_path / "llm" / "strategies").exists()
 
 
+def test_the_lookahead_node_checks_the_final_strategy_on_both_ranges(shared_data_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    """The node the graph runs once both ranges passed, on the offline analyst's real strategy file: 1h
+    candles over 20 days give freqtrade too few trades to judge, so the analyst cannot call it ready."""
+    from agents.analyst.graph import _Nodes
+    from gentrade.pipeline import build_strategy
+
+    built = build_strategy(_offline_analysis(shared_data_dir).spec, tmp_path / "strategies")
+    nodes = _Nodes(AnalystDeps(datadir=shared_data_dir, workdir=tmp_path))
+    request = _request()
+    state = nodes.load({"request": request.model_dump(mode="json")})
+    found = nodes.lookahead_check({"request": request.model_dump(mode="json"),
+                                   "strategy_file": str(built.path),
+                                   "backtest_datadir": state["backtest_datadir"]})["lookahead"]
+    assert found["settings"]["timerange"] == "20180110-20180130" and found["settings"]["pairs"] == ["ETH/BTC"]
+    assert found["verdict"] == "inconclusive" and "trades re-checked" in found["reason"]
+    passed = Round(spec_name="S", changes=[], in_sample=_summary(), findings=[])
+    outcome = AnalystOutcome(request=request, rounds=[passed],
+                             held_back=HeldBack(summary=_summary(), findings=[]), lookahead=found)
+    assert outcome.verdict == "unverified"
+
+
 def test_ranges_must_not_overlap() -> None:
     with pytest.raises(ValueError, match="no overlap"):
         AnalystRequest(pair="ETH/BTC", in_sample=IN_SAMPLE, held_back="20180120-20180130")
@@ -310,7 +332,12 @@ def test_verdict_names_which_range_failed() -> None:
         HeldBack(summary=_summary(), findings=[]),
         HeldBack(summary=_summary(), findings=failed.findings),
     )
-    assert AnalystOutcome(request=request, rounds=[passed], held_back=good).verdict == "passed"
+    # Both ranges passing is not enough to be called ready: the look-ahead check must say clean.
+    assert AnalystOutcome(request=request, rounds=[passed], held_back=good).verdict == "unverified"
+    for verdict, expected in (("clean", "passed"), ("biased", "unverified"), ("inconclusive", "unverified")):
+        outcome = AnalystOutcome(request=request, rounds=[passed], held_back=good,
+                                 lookahead={"verdict": verdict})
+        assert outcome.verdict == expected
     assert AnalystOutcome(request=request, rounds=[passed], held_back=bad).verdict == "failed_held_back"
     assert AnalystOutcome(request=request, rounds=[failed], held_back=good).verdict == "failed_in_sample"
     assert AnalystOutcome(request=request, rounds=[failed], held_back=bad).verdict == "failed_both"
