@@ -26,6 +26,7 @@ ALLOWED_MODULE_TREES: frozenset[str] = frozenset(
         "numpy",
         "pandas",
         "talib",
+        "ta",
         "technical",
         "freqtrade.enums",
         "freqtrade.constants",
