@@ -8,6 +8,7 @@ A backtest of crafted 1m candles with three stop-outs in a row gives the same lo
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,16 +34,24 @@ GUARD = {
 }
 
 
-def guarded(pair: str) -> dict[str, Any]:
+def guarded(pair: str, name: str = "GuardedBot", **risk: Any) -> dict[str, Any]:
     return {
-        "name": "GuardedBot",
+        "name": name,
         "timeframe": "1m",
         "pairs": [pair],
         "entry_long": {"left": "close", "op": ">", "right": 0},
         "stop": {"initial": {"percent": 2}},
         "take_profit": [{"target": {"percent": 50}, "fraction": 1.0}],
-        "risk": {"max_open_trades": 1, "protections": [GUARD]},
+        "risk": {"max_open_trades": 1, **(risk or {"protections": [GUARD]})},
     }
+
+
+def stop_out(client: FtRestClient, url: str, count: int) -> None:
+    """``count`` times: wait for a filled entry, then script the price 5 % under it (the stop is 2 %)."""
+    for number in range(1, count + 1):
+        trade = wait_for(lambda: _filled_open_trade(client), 150, f"entry {number}")
+        set_price(url, trade["open_rate"] * 0.95)
+        wait_for(lambda n=number: len(_closed(client)) >= n, 60, f"stop-out {number}")
 
 
 def _filled_open_trade(client: FtRestClient) -> dict | None:
@@ -74,10 +83,7 @@ def test_stoploss_guard_locks_the_bot_like_the_backtest(
         creds = manager.credentials("guarded")
         client = FtRestClient(running.api_url, creds.username, creds.password)
 
-        for stop_out in range(1, 4):
-            trade = wait_for(lambda: _filled_open_trade(client), 150, f"entry {stop_out}")
-            set_price(testnet.url, trade["open_rate"] * 0.95)
-            wait_for(lambda n=stop_out: len(_closed(client)) >= n, 60, f"stop-out {stop_out}")
+        stop_out(client, testnet.url, 3)
         closed = _closed(client)
         assert [t["exit_reason"] for t in closed] == ["stop_loss"] * 3
 
@@ -125,3 +131,33 @@ def _backtest_lock(tmp_path: Path) -> dict[str, Any]:
         locks = json.loads(archive.read(name))["strategy"]["GuardedBot"]["locks"]
     assert len(locks) == 1 and locks[0]["pair"] == "GRD/USDT"
     return dict(locks[0])
+
+
+@pytest.mark.slow  # a real bot through two 1m candles: about two minutes
+def test_daily_loss_limit_stops_the_bot_until_utc_midnight(
+    manager: BotManager, testnet: TestnetHandle, tmp_path: Path
+) -> None:
+    # A third of the wallet per trade, out 5 % under the entry: ~1.7 % of the wallet per stop-out, so the
+    # second one passes a 3 % daily limit and the first does not.
+    spec = guarded(PAIR, name="DailyLimitBot", daily_loss_limit=3)
+    strategy = build_strategy(parse_spec(spec), tmp_path / "strategies").path
+    hold_price(testnet.url)
+    manager.start(strategy, name="daily", config=local_bot_config(testnet.url))
+    running = manager.wait_running("daily", timeout_s=90)
+    creds = manager.credentials("daily")
+    client = FtRestClient(running.api_url, creds.username, creds.password)
+
+    stop_out(client, testnet.url, 2)
+    locks = wait_for(
+        lambda: [k for k in (client.locks() or {}).get("locks", []) if k["reason"] == "daily_loss_limit"],
+        150,
+        "the daily loss limit",
+    )
+    lock = locks[0]
+    assert lock["pair"] == "*"
+    lock_end = datetime.fromtimestamp(lock["lock_end_timestamp"] / 1000, tz=UTC)
+    assert lock_end == datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+        days=1
+    )
+    time.sleep(5)  # several bot loops (one a second) with the entry signal still on
+    assert client.status() == [] and len(_closed(client)) == 2
