@@ -64,9 +64,14 @@ DRAFT_SYSTEM = (
     "You turn trading ideas into a strategy spec. Always answer by calling the strategy_draft tool with the "
     "complete spec; never write code. Use only indicators and fields the schema allows."
 )
+NOT_READY = (
+    "It is not ready to trade: no look-ahead check has called it clean yet (gentrade check, or the verdict "
+    "on its stored version)."
+)
 CHAT_SYSTEM = (
     "You are GenTrade's assistant for drafting and testing trading strategies. Answer briefly. You cannot "
-    "place trades or run code; strategies change only through drafts."
+    "place trades or run code; strategies change only through drafts. Never call a strategy ready to trade: "
+    "only a clean look-ahead check (gentrade check) can, and you have not seen one."
 )
 HELP = (
     "I can draft a strategy from a description (e.g. 'buy ETH/BTC when RSI(14) is under 30, stop 2 ATR'), "
@@ -270,7 +275,7 @@ class _Nodes:
             if findings
             else "It passes the critic's rules (enough trades, profitable, drawdown within limits)."
         )
-        return _say(f"{summary.line()}. Exits: {exits}. {verdict}")
+        return _say(f"{summary.line()}. Exits: {exits}. {verdict} {NOT_READY}")
 
     def propose_backtest(self, state: ChatState, config: RunnableConfig) -> Update:
         if not state.get("draft"):

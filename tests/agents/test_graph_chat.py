@@ -109,6 +109,8 @@ def test_offline_draft_change_approve_backtest_explain(sessions: Factory, tmp_pa
 
     (explained,) = restarted.send(ALICE, "explain the result")
     assert explained.type == "message" and f"{summary.trades} trades" in explained.text
+    assert explained.text.endswith("It is not ready to trade: no look-ahead check has called it clean yet "
+                                   "(gentrade check, or the verdict on its stored version).")
 
 
 def test_rejected_backtest_never_runs(sessions: Factory, tmp_path: Path) -> None:
