@@ -88,13 +88,27 @@ def draft_command(
     timerange: Annotated[
         str | None, typer.Option(help="freqtrade timerange, e.g. 20180110-20180130.")
     ] = None,
+    from_spec: Annotated[
+        Path | None,
+        typer.Option("--from", help="Improve this spec (JSON/YAML) with the change the text describes."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the spec to this file.")
+    ] = None,
 ) -> None:
     """Draft a strategy spec from text with the offline drafter, and say what it could not understand."""
+    from agents.drafting.merge import merge_change
     from agents.offline import draft
     from agents.offline.drafter import DEFAULT_PAIRS
     from gentrade.settings import get_settings
+    from gentrade.spec import load_spec
 
-    result = draft(text, default_pairs=split_pairs(pair) or DEFAULT_PAIRS)
+    if from_spec is not None:
+        result = merge_change(load_spec(from_spec), text)
+    else:
+        result = draft(text, default_pairs=split_pairs(pair) or DEFAULT_PAIRS)
+    if output is not None:
+        output.write_text(spec_json(result.spec) + "\n")
     if as_json:
         console.print_json(
             json.dumps({**json.loads(result.model_dump_json()), "spec": json.loads(spec_json(result.spec))})
