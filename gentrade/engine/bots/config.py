@@ -70,12 +70,22 @@ def trades_on_loopback(config: Mapping[str, Any]) -> bool:
     return all(isinstance(u, str) and _is_loopback(u) for u in urls.values())
 
 
+#: Exchanges whose ``demo_trading`` account freqtrade supports: real orders, play money.
+DEMO_EXCHANGES = frozenset({"bybit"})
+
+
+def trades_on_demo(config: Mapping[str, Any]) -> bool:
+    """True for a demo account freqtrade supports (Bybit's ``demo_trading``): orders, but no real money."""
+    exchange = config.get("exchange", {})
+    return exchange.get("demo_trading") is True and exchange.get("name") in DEMO_EXCHANGES
+
+
 def guard_live(config: Mapping[str, Any], *, dry_run: bool, confirm_real_money: bool) -> None:
     if dry_run:
         if confirm_real_money:
             raise ConfigError("confirm_real_money only makes sense together with dry_run=False")
         return
-    if not trades_on_loopback(config) and not confirm_real_money:
+    if not (trades_on_loopback(config) or trades_on_demo(config)) and not confirm_real_money:
         raise ConfigError(
             "refusing to start a live bot on a real exchange: pass confirm_real_money=True "
             "(CLI: --live --i-understand-this-uses-real-money), or point the config at the local testnet"

@@ -142,6 +142,10 @@ class BotManager:
         if not class_name:
             raise StrategyLoadError(f"{strategy_file.name} defines no IStrategy subclass")
         base = load_base(config)
+        own_limit = class_literal(source, class_name, "max_open_trades")
+        if config is None and isinstance(own_limit, int) and own_limit > 0:
+            # The default config's max_open_trades would override the strategy's own (the spec's risk).
+            base["max_open_trades"] = own_limit
         guard_live(base, dry_run=dry_run, confirm_real_money=confirm_real_money)
         env = freqtrade_env()
         if exchange_key is not None:
