@@ -6,6 +6,7 @@ replay the conversation from the checkpoint.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -51,8 +52,13 @@ class BacktestStartedEvent(_Event):
 
 
 class BacktestDoneEvent(_Event):
+    """``summary`` is the in-sample run; ``held_back`` the same strategy once on the later range after
+    ``split_at`` (``gentrade.engine.holdout``), shown next to it."""
+
     type: Literal["backtest_done"] = "backtest_done"
     summary: BacktestSummary
+    held_back: BacktestSummary | None = None
+    split_at: datetime | None = None
 
 
 class ErrorEvent(_Event):

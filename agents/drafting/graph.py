@@ -51,6 +51,7 @@ from agents.drafting.merge import merge_change
 from agents.drafting.router import Route, route_offline, route_with_llm
 from agents.llm import LLMClient
 from agents.offline import DraftResult, draft
+from gentrade.engine.holdout import split_timerange
 from gentrade.errors import GenTradeError
 from gentrade.pipeline import backtest_spec
 from gentrade.spec import StrategySpec, parse_spec, spec_json
@@ -302,19 +303,30 @@ class _Nodes:
     def backtest_run(self, state: ChatState, config: RunnableConfig) -> Update:
         """Builds through the pipeline, so the audit runs on the exact file freqtrade loads."""
         folder = self.deps.strategies_dir / thread_folder(config["configurable"]["thread_id"])
-        _, result = backtest_spec(
-            parse_spec(state["draft"]),
-            strategies_dir=folder,
-            datadir=self.deps.datadir,
-            timerange=self._timerange(state),
-            results_dir=folder / "runs",
-            **self.deps.runner_options,
+        spec = parse_spec(state["draft"])
+        split = split_timerange(self.deps.datadir, list(spec.pairs), spec.timeframe, self._timerange(state))
+        summaries = []
+        for span in (split.in_sample, split.held_back):
+            _, result = backtest_spec(
+                spec,
+                strategies_dir=folder,
+                datadir=self.deps.datadir,
+                timerange=span,
+                results_dir=folder / "runs",
+                **self.deps.runner_options,
+            )
+            summaries.append(BacktestSummary.of(result))
+        summary, held_back = summaries
+        text = (
+            f"in-sample {split.in_sample}: {summary.line()}; held-back {split.held_back} (split at "
+            f"{split.split_at:%Y-%m-%d}): {held_back.line()}"
         )
-        summary = BacktestSummary.of(result)
         return {
             "last_backtest": summary.model_dump(mode="json"),
-            "events": as_state(BacktestDoneEvent(summary=summary)),
-            "messages": [_assistant(summary.line())],
+            "events": as_state(
+                BacktestDoneEvent(summary=summary, held_back=held_back, split_at=split.split_at)
+            ),
+            "messages": [_assistant(text)],
         }
 
     def _timerange(self, state: ChatState) -> str | None:

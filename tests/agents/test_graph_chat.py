@@ -91,8 +91,11 @@ def test_offline_draft_change_approve_backtest_explain(sessions: Factory, tmp_pa
     assert started.type == "backtest_started" and started.strategy == "RsiOversoldEthBtc5m"
     assert done.type == "backtest_done"
     summary = done.summary
-    assert summary.strategy == "RsiOversoldEthBtc5m" and summary.timerange == TIMERANGE
+    # 4 days: the last one is held back and run once, next to the in-sample result, with the split date.
+    assert summary.strategy == "RsiOversoldEthBtc5m" and summary.timerange == "20180110-20180113"
     assert summary.trades > 0 and summary.pairs == ["ETH/BTC"]
+    assert done.held_back is not None and done.held_back.timerange == "20180113-20180114"
+    assert done.split_at is not None and f"{done.split_at:%Y-%m-%d}" == "2018-01-13"
     view = restarted.state(ALICE)
     assert view.last_backtest == summary and view.pending_approval is None
     assert view.draft is not None and view.draft.stop.initial == Percent(percent=3.0)
@@ -244,7 +247,8 @@ def test_llm_routes_drafts_through_the_tool_and_waits_for_approval(stub: StubLLM
     )
     started, done = chat.resume(ALICE, approved=True)
     assert (started.type, done.type) == ("backtest_started", "backtest_done")
-    assert done.summary.strategy == "LlmRsiEthBtc" and done.summary.timerange == TIMERANGE
+    assert done.summary.strategy == "LlmRsiEthBtc" and done.summary.timerange == "20180110-20180113"
+    assert done.held_back is not None and done.held_back.timerange == "20180113-20180114"
     (explained,) = chat.send(ALICE, "why?")
     assert explained.text.startswith("It traded")
 

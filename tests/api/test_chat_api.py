@@ -95,6 +95,9 @@ def test_thread_survives_a_restart_and_runs_the_approved_backtest(api: Api) -> N
         started, done = sse(client, f"/api/v1/chat/{thread}/approval", {"approved": True}, headers)
         assert started["event"] == "backtest_started" and done["event"] == "backtest_done"
         assert done["data"]["summary"]["strategy"] == "RsiOversoldEthBtc5m"
+        held_back = done["data"]["held_back"]  # the held-back range, next to the in-sample summary
+        assert held_back["strategy"] == "RsiOversoldEthBtc5m" and held_back["timerange"].startswith(
+            done["data"]["split_at"][:10].replace("-", ""))
         after = client.get(f"/api/v1/chat/{thread}", headers=headers).json()
         assert after["last_backtest"] == done["data"]["summary"] and after["pending_approval"] is None
     again = api.client.post(f"/api/v1/chat/{thread}/approval", json={"approved": True}, headers=headers)
