@@ -2,7 +2,7 @@
 
 A replay compresses history (``speed`` stored minutes per served minute), so the warm-up a strategy needs
 grows with the speed: ``startup_candle_count`` candles of the bot's timeframe, each ``speed`` times as much
-history. Without it a 5m bot on a ×10 replay of a day's warm-up sees ~28 candles and an EMA-50 strategy
+history. Without it a 5m bot on a ×10 replay of a day's warm-up gets 30 candles and an EMA-50 strategy
 cannot trade for hours, silently.
 """
 
