@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from conftest import PAIRS, TIMERANGE, Dashboard, Person, register
 from playwright.sync_api import Browser, Page, expect
@@ -172,9 +174,15 @@ def test_compare_two_backtests(journey: Journey, dashboard: Dashboard, screensho
         for i in (journey.backtest_id, queued["id"])
     ]
     assert counts == expected
-    diff = page.locator("pre.diff")
-    expect(diff.locator(".del")).to_contain_text(["atr: 2"])
-    expect(diff.locator(".add")).to_contain_text(["percent: 3"])
+    expect(page.locator("#spec-diff tr[data-path='stop.initial.atr'] td")).to_have_text(
+        ["stop.initial.atr", "2.0", "(not set)"]
+    )
+    expect(page.locator("#spec-diff tr[data-path='stop.initial.percent'] td")).to_have_text(
+        ["stop.initial.percent", "(not set)", "3.0"]
+    )
+    expect(page.locator("#compare-table tr[data-metric='max_drawdown_pct']")).to_contain_text(
+        "lower is better"
+    )
     shoot(page, screenshots, "compare")
     page.goto("/backtests")
     shoot(page, screenshots, "backtests")
@@ -217,6 +225,22 @@ def test_signals_page_with_an_evaluated_signal(
     shoot(page, screenshots, "signals")
 
 
+def fill_entry(api: httpx.Client, bot_id: int, exchange_url: str) -> None:
+    """The bot's entry rests at the bid; the replay testnet is scripted 1 % under it so it fills."""
+    bot = api.get(f"/api/v1/bots/{bot_id}").json()  # the owner's view carries the api_server login
+    login = (bot["username"], bot["password"])
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{bot['api_url']}/api/v1/status", auth=login, timeout=10).json()
+        buys = [o for t in status for o in t["orders"] if o["ft_order_side"] == "buy"]
+        if buys:
+            script = {"symbol": "BTC/USDT", "prices": [buys[0]["safe_price"] * 0.99] * 60}
+            httpx.post(f"{exchange_url}/gentrade/v1/script", json=script, timeout=10).raise_for_status()
+            return
+        time.sleep(0.5)
+    raise AssertionError("the bot placed no entry order in 120 s")
+
+
 def test_bots_page_runs_a_dry_run_bot(alice: Person, dashboard: Dashboard, screenshots: Path) -> None:
     page, api = alice.page, dashboard.api(alice.token)
     created = api.post("/api/v1/strategies", json={"spec": QUICK_LADDER})
@@ -235,9 +259,15 @@ def test_bots_page_runs_a_dry_run_bot(alice: Person, dashboard: Dashboard, scree
     expect(card.locator(".bot-profit")).to_contain_text("trades")
     log = page.locator(f"#log-{bot['id']}")
     expect(log).to_contain_text("freqtrade", timeout=60_000)  # the tail arrives over server-sent events
+    fill_entry(api, bot["id"], dashboard.settings.bot_exchange_url)
+    expect(card).to_have_attribute("data-open-trades", "1", timeout=60_000)  # QuickLadder enters at once
+    expect(card.locator(".open-trades")).to_contain_text("BTC/USDT long")
+    expect(card.locator(".open-trades")).not_to_contain_text("entry order open", timeout=60_000)
     shoot(page, screenshots, "bots")
-    card.get_by_role("button", name="Stop").click()
-    expect(page.locator(".bot-card .badge").first).to_have_text("stopped", timeout=60_000)
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="Emergency stop").click()
+    expect(page.locator("#emergency-report")).to_contain_text("quick: closed 1 position(s)", timeout=120_000)
+    expect(page.locator(".bot-card .badge").first).to_have_text("stopped")
     assert api.get(f"/api/v1/bots/{bot['id']}").json()["status"] == "stopped"
 
 

@@ -226,6 +226,14 @@ def bot_trades(
     return dict(answer)
 
 
+@router.get("/{bot_id}/open-trades", responses=problems(404, 409))
+def bot_open_trades(
+    bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession
+) -> list[dict[str, Any]]:
+    """freqtrade's own ``/status`` of the running bot: its open trades with their current profit."""
+    return list(_proxy(request, _bot(session, bot_id, user), "status", None))
+
+
 @router.get("/{bot_id}/profit", responses=problems(404, 409))
 def bot_profit(bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession) -> dict[str, Any]:
     """freqtrade's own ``/profit`` summary of the running bot."""

@@ -1,24 +1,24 @@
-"""Backtests: the list, one backtest's report with its charts, several side by side, and its result zip."""
+"""Backtests: the list, one backtest's report with its charts, several side by side (``services.compare``:
+metrics with the better marked, the spec diff; plus their equity overlaid), and the result zip."""
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from gentrade.api.deps import DbSession
 from gentrade.api.routers.backtests import _compare_ids
 from gentrade.api.schemas.common import ObjectId
-from gentrade.db.models import Backtest, User
+from gentrade.db.models import User
 from gentrade.db.repositories import backtests as repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.engine.result import BacktestResult
 from gentrade.engine.series import equity_curve
-from gentrade.errors import GenTradeError, NotFoundError
+from gentrade.errors import InvalidRequestError, NotFoundError
+from gentrade.services import compare as compare_service
 from gentrade.web.render import not_found, page
 from gentrade.web.session import ViewerDep
 from gentrade.web.tables import trade_groups
@@ -80,21 +80,6 @@ def backtest_zip(request: Request, backtest_id: ObjectId, viewer: ViewerDep, ses
     return FileResponse(path, media_type="application/zip", filename=path.name)
 
 
-def _spec_text(session: DbSession, backtest: Backtest, user: User) -> str:
-    strategy = strategies_repo.get(session, backtest.strategy_id, user)
-    spec = strategies_repo.version(session, strategy, backtest.version_number).spec
-    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
-
-
-def spec_diff(first: str, other: str, first_name: str, other_name: str) -> list[tuple[str, str]]:
-    """A unified diff as (css class, line) pairs: what changed between two specs, in spec order."""
-    lines = difflib.unified_diff(
-        first.splitlines(), other.splitlines(), fromfile=first_name, tofile=other_name, lineterm="", n=2
-    )
-    kinds = {"+": "add", "-": "del", "@": "hunk"}
-    return [(kinds.get(line[:1], "ctx"), line) for line in lines]
-
-
 @router.get("/compare", response_class=HTMLResponse)
 def compare(
     request: Request,
@@ -111,11 +96,11 @@ def compare(
     try:
         wanted = _compare_ids(ids)
         if not 2 <= len(wanted) <= MAX_COMPARED:
-            raise GenTradeError(f"pick 2 to {MAX_COMPARED} backtests to compare")
-        backtests = repo.many(session, wanted, viewer.user)
+            raise InvalidRequestError(f"pick 2 to {MAX_COMPARED} backtests to compare")
+        backtests, comparison = compare_service.compare(session, viewer.user, wanted)
     except NotFoundError as exc:
         return not_found(request, viewer, str(exc))
-    except GenTradeError as exc:
+    except InvalidRequestError as exc:
         return page(
             request, "compare_pick.html", viewer, 400, nav="compare", backtests=[], names={}, error=str(exc)
         )
@@ -131,11 +116,6 @@ def compare(
                 "result": result,
             }
         )
-    specs = [_spec_text(session, b, viewer.user) for b in backtests]
-    diffs = [
-        (curves[0]["label"], curve["label"], spec_diff(specs[0], text, curves[0]["label"], curve["label"]))
-        for curve, text in zip(curves[1:], specs[1:], strict=True)
-    ]
     return page(
         request,
         "compare.html",
@@ -143,6 +123,6 @@ def compare(
         nav="compare",
         backtests=backtests,
         curves=curves,
-        diffs=diffs,
+        comparison=comparison,
         names=names,
     )

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from agents.llm import LLMSettings
@@ -19,7 +17,6 @@ from gentrade.api.schemas.common import ObjectId
 from gentrade.db.models import Bot
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import get_owned
-from gentrade.engine.bots import BotStatus
 from gentrade.errors import NotFoundError
 from gentrade.tasks.bot_control import Managers, process_name
 from gentrade.web.render import not_found, page
@@ -28,31 +25,6 @@ from gentrade.web.session import ViewerDep
 router = APIRouter(include_in_schema=False)
 LOG_LINES = 200
 LOG_POLL_S = 1.0
-BOT_API_TIMEOUT_S = 5.0
-OPEN_TRADE_FIELDS = (
-    "trade_id",
-    "pair",
-    "is_short",
-    "open_date",
-    "open_rate",
-    "current_rate",
-    "amount",
-    "stake_amount",
-    "profit_pct",
-    "profit_abs",
-    "enter_tag",
-)
-PROFIT_FIELDS = (
-    "profit_all_coin",
-    "profit_all_percent",
-    "profit_closed_coin",
-    "profit_closed_percent",
-    "trade_count",
-    "closed_trade_count",
-    "winning_trades",
-    "losing_trades",
-    "bot_start_date",
-)
 
 
 def _strategies(svc: ServicesDep, user_id: int) -> list[dict[str, object]]:
@@ -119,49 +91,6 @@ def _new_lines(before: list[str], now: list[str]) -> list[str]:
         if overlap and before[-len(overlap) :] == overlap:
             return now[len(now) - start :]
     return now
-
-
-@router.get("/bots/{bot_id}/live")
-def bot_live(request: Request, bot_id: ObjectId, viewer: ViewerDep, session: DbSession) -> Response:
-    """What FreqUI needs to log in to the bot (its api_server address and generated login), and the bot's
-    open trades and profit, asked from that api_server itself; only the bot's owner gets here."""
-    try:
-        bot = get_owned(session, Bot, bot_id, viewer.user)
-    except NotFoundError as exc:
-        return not_found(request, viewer, str(exc))
-    managers: Managers = request.app.state.bot_managers
-    info = managers.info(bot)
-    if info is None:
-        return JSONResponse({"api_url": None, "running": False})
-    login = managers.of(bot.owner_id).credentials(process_name(bot))
-    body: dict[str, Any] = {
-        "api_url": info.api_url,
-        "username": login.username,
-        "password": login.password,
-        "running": info.status is BotStatus.RUNNING,
-    }
-    if info.status is BotStatus.RUNNING:
-        body.update(_freqtrade_state(info.api_url, login.username, login.password))
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
-
-
-def _freqtrade_state(api_url: str, username: str, password: str) -> dict[str, Any]:
-    """Open trades (``/api/v1/status``) and profit (``/api/v1/profit``) from freqtrade's REST API."""
-    try:
-        with httpx.Client(base_url=api_url, auth=(username, password), timeout=BOT_API_TIMEOUT_S) as client:
-            status = client.get("/api/v1/status")
-            profit = client.get("/api/v1/profit")
-            status.raise_for_status()
-            profit.raise_for_status()
-    except httpx.HTTPError as exc:
-        return {"error": f"the bot's api_server did not answer: {type(exc).__name__}"}
-    trades = [
-        {key: trade.get(key) for key in OPEN_TRADE_FIELDS}
-        for trade in status.json()
-        if isinstance(trade, dict)
-    ]
-    money = profit.json()
-    return {"open_trades": trades, "profit": {key: money.get(key) for key in PROFIT_FIELDS}}
 
 
 @router.get("/chat", response_class=HTMLResponse)

@@ -6,9 +6,28 @@
 
   async function action(id, verb) {
     const path = verb === "delete" ? `/api/v1/bots/${id}` : `/api/v1/bots/${id}/${verb}`;
-    await GT.api(verb === "delete" ? "DELETE" : "POST", path);
+    const answer = await GT.api(verb === "delete" ? "DELETE" : "POST", path);
     await load();
+    if (verb === "emergency-stop") report([answer]);
   }
+
+  /* What an emergency stop did: positions closed, and any it could not close (say so loudly). */
+  function report(answers) {
+    const lines = answers.map((a) => `${GT.esc(a.bot.name)}: closed ${a.closed.length} position(s)` +
+      (a.not_closed.length ? `; NOT closed: ${a.not_closed.map((t) => `${GT.esc(t.pair)} (${GT.esc(t.reason)})`).join(", ")}` : "") +
+      (a.error ? `; ${GT.esc(a.error)}` : ""));
+    const box = document.getElementById("emergency-report");
+    box.className = answers.every((a) => a.complete) ? "alert info" : "alert error";
+    box.innerHTML = lines.join("<br>") || "No running bot.";
+    box.hidden = false;
+  }
+
+  document.getElementById("emergency-all").addEventListener("click", async () => {
+    if (!window.confirm("Close every open position of every running bot at market, then stop them?")) return;
+    const answers = await GT.api("POST", "/api/v1/bots/emergency-stop");
+    await load();
+    report(answers);
+  });
 
   function card(b) {
     const running = b.status === "running" || b.status === "starting";
@@ -24,6 +43,7 @@
         </dl>
         <div class="bot-actions">
           ${running ? `<button data-bot-action="stop">Stop</button>` : `<button class="primary" data-bot-action="start">Start</button>`}
+          <button class="danger" data-bot-action="emergency-stop" title="Close every open position at market, then stop">Emergency stop</button>
           <button data-bot-action="delete">Delete</button>
         </div>
         ${b.last_log ? `<pre class="code">${GT.esc(b.last_log)}</pre>` : ""}
@@ -32,21 +52,23 @@
     </div>`;
   }
 
-  /* The bot's own api_server, asked through the dashboard: FreqUI login, open trades, profit. */
+  /* FreqUI login (GET /bots/{id}, owner only), open trades and profit (the API's proxies to the bot's own
+     api_server: /open-trades is freqtrade's /status, answered while the bot runs). */
   async function live(b) {
     const box = list.querySelector(`[data-bot-id="${b.id}"]`);
-    const reply = await fetch(`/bots/${b.id}/live`);
-    if (!reply.ok || !box) return;
-    const d = await reply.json();
-    if (d.username) box.querySelector(".api-login").innerHTML = `user <code>${GT.esc(d.username)}</code> · password <code>${GT.esc(d.password)}</code>`;
-    if (d.error) box.querySelector(".open-trades").textContent = d.error;
-    if (d.open_trades) {
-      box.querySelector(".open-trades").innerHTML = d.open_trades.length
-        ? d.open_trades.map((t) => `${GT.esc(t.pair)} ${t.is_short ? "short" : "long"} @ ${Number(t.open_rate).toPrecision(6)} <span class="${GT.sign(t.profit_pct)}">${GT.pct(t.profit_pct)}</span>`).join("<br>")
+    if (!box) return;
+    const bot = await GT.api("GET", `/api/v1/bots/${b.id}`);
+    if (bot.username) box.querySelector(".api-login").innerHTML = `user <code>${GT.esc(bot.username)}</code> · password <code>${GT.esc(bot.password)}</code>`;
+    if (bot.status !== "running" && bot.status !== "degraded") { box.dataset.live = "1"; return; }
+    try {
+      const [open, p] = await Promise.all([GT.api("GET", `/api/v1/bots/${b.id}/open-trades`), GT.api("GET", `/api/v1/bots/${b.id}/profit`)]);
+      box.querySelector(".open-trades").innerHTML = open.length
+        ? open.map((t) => `${GT.esc(t.pair)} ${t.is_short ? "short" : "long"} @ ${Number(t.open_rate).toPrecision(6)}${t.has_open_orders && !t.amount ? " (entry order open)" : ""} <span class="${GT.sign(t.profit_pct)}">${GT.pct(t.profit_pct)}</span>`).join("<br>")
         : "none";
-      const p = d.profit;
       box.querySelector(".bot-profit").innerHTML = `<span class="${GT.sign(p.profit_all_coin)}">${GT.num(p.profit_all_coin, 4)}</span> (${GT.pct(p.profit_all_percent)}) · ${p.trade_count} trades, ${p.closed_trade_count} closed`;
-      box.dataset.openTrades = String(d.open_trades.length);
+      box.dataset.openTrades = String(open.length);
+    } catch (err) {
+      box.querySelector(".open-trades").textContent = err.message;
     }
     box.dataset.live = "1";
   }
@@ -77,7 +99,8 @@
     if (!button) return;
     const id = button.closest("[data-bot-id]").dataset.botId;
     const verb = button.dataset.botAction;
-    if (verb === "delete" && !window.confirm("Delete this bot and its trade database?")) return;
+    const ask = { delete: "Delete this bot and its trade database?", "emergency-stop": "Close this bot's open positions at market, then stop it?" }[verb];
+    if (ask && !window.confirm(ask)) return;
     button.disabled = true;
     try { await action(id, verb); } catch (err) { window.alert(err.message); button.disabled = false; }
   });
