@@ -24,6 +24,7 @@ from gentrade.api.routers import (
     chat,
     credentials,
     health,
+    models,
     optimizations,
     signals,
     strategies,
@@ -128,6 +129,7 @@ def create_app(
         chat,
         signals,
         optimizations,
+        models,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(charts.router, prefix=API_PREFIX)

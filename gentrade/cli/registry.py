@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "db",
     "optimize",
     "compare",
+    "models",
     "plot",
     "check",
 )

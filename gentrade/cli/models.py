@@ -1,0 +1,77 @@
+"""``gentrade models --user EMAIL``: each producer's track record (as ``GET /models/performance``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gentrade.cli.errors import cli_errors
+from gentrade.db.engine import make_engine, make_session_factory
+from gentrade.db.migrate import ensure_schema
+from gentrade.db.repositories import users as users_repo
+from gentrade.errors import NotFoundError
+from gentrade.services.models import ProducerRecord, model_performance
+from gentrade.settings import get_settings
+
+console = Console()
+
+
+def _num(value: float | None, fmt: str = ".2f") -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def table(records: list[ProducerRecord]) -> Table:
+    out = Table(
+        "producer",
+        "strategies",
+        "versions",
+        "backtests",
+        "mean profit %",
+        "mean sharpe",
+        "held-back %/day",
+        "signals",
+        "decided",
+        "win rate",
+        title="producers' track record",
+    )
+    for r in records:
+        out.add_row(
+            r.producer,
+            str(r.strategies),
+            str(r.versions),
+            str(r.backtests),
+            _num(r.mean_profit_pct),
+            _num(r.mean_sharpe),
+            _num(r.mean_held_back_pct_per_day, ".3f"),
+            str(r.signals),
+            str(r.signals_decided),
+            _num(r.signal_win_rate, ".1%"),
+        )
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("models")
+    @cli_errors
+    def models_command(
+        user: Annotated[str, typer.Option(help="Email of the user whose producers to show.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+    ) -> None:
+        """Per producer (model, offline drafter, optimiser, person): what it made and how it did."""
+        engine = make_engine(get_settings().resolved_database_url)
+        try:
+            ensure_schema(engine)
+            with make_session_factory(engine)() as session:
+                owner = users_repo.by_email(session, user)
+                if owner is None:
+                    raise NotFoundError(f"no user {user!r} (register through the API first)")
+                records = model_performance(session, owner)
+        finally:
+            engine.dispose()
+        if as_json:
+            typer.echo("[" + ",".join(r.model_dump_json() for r in records) + "]")
+            return
+        console.print(table(records))
