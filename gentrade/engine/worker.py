@@ -113,6 +113,13 @@ def _in_strategy_loader(exc: BaseException) -> bool:
     )
 
 
+def _without_run_path(warning: str, strategy_file: Path) -> str:
+    """freqtrade's "Could not import /run/dir/strategies/X.py due to 'why'" without the server's path."""
+    return warning.replace(str(strategy_file), strategy_file.name).replace(
+        str(strategy_file.resolve()), strategy_file.name
+    )
+
+
 def classify(exc: BaseException, job: WorkerJob, warnings: list[str]) -> WorkerStatus:
     """Turn whatever freqtrade or the strategy raised into an error kind and freqtrade's message."""
     from freqtrade.exceptions import ConfigurationError, StrategyError
@@ -129,7 +136,10 @@ def classify(exc: BaseException, job: WorkerJob, warnings: list[str]) -> WorkerS
             message=f"the backtest exceeded its memory limit of {job.memory_mb} MB",
         )
     if _in_strategy_loader(exc) or text.startswith("Impossible to load Strategy"):
-        causes = [w for w in warnings if w.startswith("Could not import")]
+        # freqtrade swallows the import error and logs it; its reason is the useful part of the message.
+        causes = [
+            _without_run_path(w, job.strategy_file) for w in warnings if w.startswith("Could not import")
+        ]
         message = text if text.startswith("Impossible") else f"{type(exc).__name__}: {text}"
         return WorkerStatus(ok=False, error_kind="strategy_load", message=" ".join([message, *causes]))
     frame = _strategy_frame(exc, job.strategy_file)

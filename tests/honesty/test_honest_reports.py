@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from gentrade.cli.main import app
 from gentrade.data import store
 from gentrade.engine import BacktestResult
+from gentrade.engine.detail import AUTO
 from gentrade.engine.fills import fills_outside_candles
 from gentrade.pipeline import backtest_spec
-from gentrade.spec import parse_spec
+from gentrade.spec import StrategySpec, parse_spec
 
 PAIR = "HAIR/USDT"
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -42,7 +43,7 @@ def flat(price: float, minutes: int) -> list[tuple[float, float, float, float]]:
     return [(price, price, price, price)] * minutes
 
 
-def probe(**stop: object):
+def probe(**stop: object) -> StrategySpec:
     return parse_spec(
         {
             "name": "HonestProbe",
@@ -53,7 +54,9 @@ def probe(**stop: object):
     )
 
 
-def backtest(tmp_path: Path, datadir: Path, spec, **options: object) -> BacktestResult:
+def backtest(
+    tmp_path: Path, datadir: Path, spec: StrategySpec, timeframe_detail: str | None = AUTO
+) -> BacktestResult:
     _built, result = backtest_spec(
         spec,
         strategies_dir=tmp_path / "strategies",
@@ -61,7 +64,7 @@ def backtest(tmp_path: Path, datadir: Path, spec, **options: object) -> Backtest
         timerange=None,
         results_dir=tmp_path / "results",
         max_open_trades=1,
-        **options,
+        timeframe_detail=timeframe_detail,
     )
     return result
 
@@ -176,3 +179,49 @@ def test_a_fill_outside_its_candle_is_a_warning(tmp_path: Path, shared_data_dir:
     store.save_candles(tmp_path / "shrunk", "ETH/BTC", "5m", candles)
     [warning] = fills_outside_candles(result.trade_list, tmp_path / "shrunk", "5m")
     assert warning.startswith("ETH/BTC") and "outside its 5m candle" in warning
+
+
+BROKEN = """
+import talib as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import IStrategy
+
+
+class Broken(IStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    stoploss = -0.1
+    minimal_roi = {"0": 0.1}
+    rsi = ta.RSI_TYPO
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        return dataframe
+"""
+
+
+@pytest.mark.slow
+def test_a_strategy_that_fails_to_load_reports_freqtrades_reason(
+    shared_data_dir: Path, tmp_path: Path
+) -> None:
+    """freqtrade itself only says "class does not exist"; the runner adds the import error it logged, with the
+    file's name instead of the server's run path."""
+    from gentrade.engine import run_backtest
+    from gentrade.errors import StrategyLoadError
+
+    strategy = tmp_path / "Broken.py"
+    strategy.write_text(BROKEN)
+    with pytest.raises(StrategyLoadError) as raised:
+        run_backtest(
+            strategy, shared_data_dir, "20180110-20180112", ["ETH/BTC"], results_dir=tmp_path / "runs"
+        )
+    message = str(raised.value)
+    assert "This class does not exist" in message
+    assert "Could not import Broken.py due to 'module 'talib' has no attribute 'RSI_TYPO''" in message
+    assert str(tmp_path) not in message
