@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from gentrade.spec.common import Strict
 
@@ -107,6 +107,12 @@ class RiskSpec(Strict):
         1.0, gt=0, le=1, description="Largest stake of one entry, as a fraction of the wallet."
     )
     max_open_trades: int | None = Field(None, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _cap_needs_sizing(self) -> RiskSpec:
+        if self.max_stake_fraction != 1.0 and self.risk_per_trade is None:
+            raise ValueError("max_stake_fraction: it caps risk-sized stakes; set risk_per_trade too")
+        return self
 
     def freqtrade_protections(self) -> list[dict[str, Any]]:
         """The protections as freqtrade's ``protections`` list (keys exactly as freqtrade reads them)."""

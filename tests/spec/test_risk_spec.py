@@ -66,6 +66,12 @@ def test_every_bad_field_is_named_at_once() -> None:
     }
 
 
+def test_a_stake_cap_without_risk_sizing_is_named() -> None:
+    with pytest.raises(SpecValidationError) as caught:
+        parse_spec({**BASE, "risk": {"max_stake_fraction": 0.5}})
+    assert [p["path"] for p in caught.value.details] == ["risk.max_stake_fraction"]
+
+
 def test_percent_may_be_written_with_the_sign() -> None:
     risk = parse_spec({**BASE, "risk": {"risk_per_trade": "1.5 %", "daily_loss_limit": 2}}).risk
     assert risk is not None and risk.risk_per_trade == 1.5 and risk.daily_loss_limit == 2.0
