@@ -41,6 +41,10 @@ def test_api_backtest_matches_direct_run(api: Api, tmp_path: Path) -> None:
     strategy_file.write_text(render(parse_spec(data)))
     direct = run_backtest(strategy_file, DATA_DIR, TIMERANGE, PAIRS, results_dir=tmp_path / "runs")
     assert got["result"] == finite(direct.model_dump(mode="json"))
+    # Issue 12.6: the API result names the costs it charged, the detail timeframe and the tick-grid moves.
+    assert (got["result"]["exchange_fee"], got["result"]["slippage"]) == (0.001, 0.0005)
+    assert got["result"]["timeframe_detail"] is None  # no 1m candles for these pairs in the shared data
+    assert got["result"]["grid_moved_prices"] > 0 and got["result"]["warnings"] == []
     assert got["total_profit_pct"] == pytest.approx(direct.profit_total_pct)
     assert got["trades"] == direct.trades
     assert got["parameters"]["pairs"] == PAIRS
