@@ -44,9 +44,7 @@ def test_each_producer_is_credited_with_what_it_made_and_how_it_did(api: Api) ->
     model, person = records["acme/gpt-x@prompt-3"], records["person"]
     assert (model["strategies"], model["versions"], model["backtests"]) == (1, 1, 1)
     assert model["mean_profit_pct"] == pytest.approx(backtest["total_profit_pct"])
-    assert (
-        model["mean_sharpe"] == pytest.approx(backtest["sharpe"]) if backtest["sharpe"] is not None else True
-    )
+    assert model["mean_sharpe"] == (None if backtest["sharpe"] is None else pytest.approx(backtest["sharpe"]))
     assert (person["strategies"], person["versions"], person["backtests"], person["signals"]) == (1, 1, 0, 0)
     assert model["signals"] == 2
     stats = api.client.get("/api/v1/signals/stats", headers=headers).json()
