@@ -55,13 +55,19 @@ def probe(**stop: object) -> StrategySpec:
 
 
 def backtest(
-    tmp_path: Path, datadir: Path, spec: StrategySpec, timeframe_detail: str | None = AUTO
+    tmp_path: Path,
+    datadir: Path,
+    spec: StrategySpec,
+    *,
+    pairs: list[str] | None = None,
+    timeframe_detail: str | None = AUTO,
 ) -> BacktestResult:
     _built, result = backtest_spec(
         spec,
         strategies_dir=tmp_path / "strategies",
         datadir=datadir,
         timerange=None,
+        pairs=pairs,
         results_dir=tmp_path / "results",
         max_open_trades=1,
         timeframe_detail=timeframe_detail,
