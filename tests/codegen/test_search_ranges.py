@@ -117,3 +117,23 @@ def test_ranges_that_could_combine_badly_are_refused() -> None:
         )
     with pytest.raises(SpecValidationError, match=r"take_profit\[1\].target: its range must lie beyond"):
         parse_spec(ranged_spec(search={"take_profit[0].target.r": [0.5, 2.5]}))
+
+
+def test_a_ranged_strategy_passes_the_same_linter_and_audit_as_any_generated_file(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from gentrade.safety import require_clean
+
+    source = render(parse_spec(ranged_spec()))
+    require_clean(source, filename="TrendRanged.py")
+    (tmp_path / "TrendRanged.py").write_text(source)
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    result = subprocess.run(
+        [ruff, "check", "--no-cache", "--isolated", "--select", "E,F,W,B", "--ignore", "E501", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
