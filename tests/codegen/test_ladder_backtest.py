@@ -16,7 +16,7 @@ import pytest
 from gentrade.data import store
 from gentrade.engine import BacktestResult
 from gentrade.pipeline import backtest_spec
-from gentrade.spec import parse_spec
+from gentrade.spec import StrategySpec, parse_spec
 
 PAIR = "LADR/USDT"
 ENTRY = 101.0
@@ -34,7 +34,7 @@ def write_series(datadir: Path, path: list[tuple[float, float, float, float]]) -
     store.save_candles(datadir, PAIR, "5m", frame)
 
 
-def spec(**stop: object):
+def spec(**stop: object) -> StrategySpec:
     return parse_spec(
         {
             "name": "LadderProbe",
@@ -45,7 +45,7 @@ def spec(**stop: object):
     )
 
 
-def run(tmp_path: Path, probe, path: list[tuple[float, float, float, float]]) -> BacktestResult:
+def run(tmp_path: Path, probe: StrategySpec, path: list[tuple[float, float, float, float]]) -> BacktestResult:
     write_series(tmp_path / "data", path)
     _built, result = backtest_spec(
         probe,
@@ -139,6 +139,8 @@ def test_a_share_below_the_exchange_minimum_is_merged_into_the_next_level_never_
     exits = [o for o in trade.orders if not o.is_entry]
     tags = [o.tag for o in exits]
     assert "tp1" not in tags
-    levels = [level for tag in tags for level in tag.split("+")]
+    named = [tag for tag in tags if tag is not None]
+    assert named == tags  # every exit carries its level tag
+    levels = [level for tag in named for level in tag.split("+")]
     assert levels == ["tp1", "tp2", "tp3"]  # every level accounted for, in order, exactly once
     assert sum(o.amount for o in exits) == pytest.approx(entry.amount)

@@ -13,7 +13,7 @@ import pytest
 from gentrade.codegen import embedded_spec, render, strategy_filename
 from gentrade.errors import SpecValidationError
 from gentrade.examples import load_examples
-from gentrade.spec import parse_spec
+from gentrade.spec import StrategySpec, parse_spec
 
 EXAMPLES = load_examples()
 
@@ -77,7 +77,7 @@ SPECS = [*EXAMPLES, parse_spec(EVERY_INDICATOR)]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
-def test_same_spec_same_bytes_and_exact_round_trip(spec) -> None:
+def test_same_spec_same_bytes_and_exact_round_trip(spec: StrategySpec) -> None:
     source = render(spec)
     assert render(spec) == source
     assert embedded_spec(source) == spec
@@ -85,7 +85,7 @@ def test_same_spec_same_bytes_and_exact_round_trip(spec) -> None:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
-def test_one_istrategy_class_named_after_the_spec(spec) -> None:
+def test_one_istrategy_class_named_after_the_spec(spec: StrategySpec) -> None:
     tree = ast.parse(render(spec))
     classes = [node for node in tree.body if isinstance(node, ast.ClassDef)]
     assert [c.name for c in classes] == [spec.name]
@@ -94,7 +94,7 @@ def test_one_istrategy_class_named_after_the_spec(spec) -> None:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
-def test_signal_code_is_vectorized(spec) -> None:
+def test_signal_code_is_vectorized(spec: StrategySpec) -> None:
     """populate_* hold no loops or comprehensions: every rule is one pandas expression."""
     tree = ast.parse(render(spec))
     for node in ast.walk(tree):
@@ -132,7 +132,7 @@ def test_embedded_spec_errors_are_clear() -> None:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
-def test_freqtrade_strategy_resolver_loads_it(spec, tmp_path: Path) -> None:
+def test_freqtrade_strategy_resolver_loads_it(spec: StrategySpec, tmp_path: Path) -> None:
     from freqtrade.resolvers import StrategyResolver
 
     (tmp_path / strategy_filename(spec)).write_text(render(spec))

@@ -20,7 +20,7 @@ import pytest
 from gentrade.data import store
 from gentrade.engine import BacktestResult
 from gentrade.pipeline import backtest_spec
-from gentrade.spec import parse_spec
+from gentrade.spec import StrategySpec, parse_spec
 
 PAIR = "RISK/USDT"
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -41,7 +41,7 @@ def write_series(datadir: Path, rows: list[tuple[float, float, float, float]]) -
     store.save_candles(datadir, PAIR, "5m", frame)
 
 
-def probe(risk: dict[str, Any], stop_percent: float = 2.0):
+def probe(risk: dict[str, Any], stop_percent: float = 2.0) -> StrategySpec:
     return parse_spec(
         {
             "name": "RiskProbe",
@@ -54,7 +54,7 @@ def probe(risk: dict[str, Any], stop_percent: float = 2.0):
     )
 
 
-def run(tmp_path: Path, spec, rows: list[tuple[float, float, float, float]]) -> BacktestResult:
+def run(tmp_path: Path, spec: StrategySpec, rows: list[tuple[float, float, float, float]]) -> BacktestResult:
     write_series(tmp_path / "data", rows)
     _built, result = backtest_spec(
         spec,

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from test_ladder_backtest import ENTRY, FEE, flat, run
 
-from gentrade.spec import breakeven_price, parse_spec
+from gentrade.engine import BacktestResult
+from gentrade.spec import StrategySpec, breakeven_price, parse_spec
 
 
-def probe(**stop: object) -> object:
+def probe(**stop: object) -> StrategySpec:
     return parse_spec(
         {
             "name": "BeyondProbe",
@@ -31,7 +32,7 @@ def probe(**stop: object) -> object:
     )
 
 
-def final_exit(result) -> tuple[str | None, float, list[str | None]]:
+def final_exit(result: BacktestResult) -> tuple[str | None, float, list[str | None]]:
     trade = result.trade_list[0]
     exits = [o for o in trade.orders if not o.is_entry]
     return trade.exit_reason, exits[-1].price, [o.tag for o in exits]

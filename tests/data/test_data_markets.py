@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -11,6 +12,9 @@ import pytest
 from gentrade.data import markets
 from gentrade.engine.config import Costs, build_config
 from gentrade.errors import ConfigError
+
+if TYPE_CHECKING:  # importing freqtrade costs seconds; the helper imports it when called
+    from freqtrade.exchange import Exchange
 
 
 @pytest.mark.parametrize(
@@ -34,7 +38,7 @@ def test_snapshot_has_ccxt_binance_spot_shape(shared_data_dir: Path) -> None:
     assert eth["taker"] == eth["maker"] == 0.001
 
 
-def _offline_exchange(pairs: list[str], snapshot: dict, datadir: Path, tmp_path: Path):
+def _offline_exchange(pairs: list[str], snapshot: dict, datadir: Path, tmp_path: Path) -> Exchange:
     from freqtrade.configuration import Configuration
 
     from gentrade.engine.offline_exchange import build_offline_exchange

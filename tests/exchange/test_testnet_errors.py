@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -49,7 +49,7 @@ def http(testnet: TestnetHandle) -> Iterator[httpx.Client]:
         yield client
 
 
-def _signed_query(params: dict[str, object], secret: str = DEFAULT_API_SECRET) -> str:
+def _signed_query(params: Mapping[str, object], secret: str = DEFAULT_API_SECRET) -> str:
     query = urlencode({**params, "timestamp": int(time.time() * 1000)})
     return query + "&signature=" + hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
 
@@ -60,7 +60,9 @@ def _binance_error(reply: httpx.Response) -> tuple[int, str]:
     return body["code"], body["msg"]
 
 
-def test_unknown_symbol_is_bad_symbol(http: httpx.Client, testnet: TestnetHandle, make_client) -> None:
+def test_unknown_symbol_is_bad_symbol(
+    http: httpx.Client, testnet: TestnetHandle, make_client: Callable[..., ccxt.binance]
+) -> None:
     reply = http.get("/api/v3/ticker/price", params={"symbol": "NOPEUSDT"})
     assert reply.status_code == 400 and _binance_error(reply) == (-1121, "Invalid symbol.")
     client = make_client(testnet.url)
@@ -71,7 +73,9 @@ def test_unknown_symbol_is_bad_symbol(http: httpx.Client, testnet: TestnetHandle
     assert client.fetch_time() > 0
 
 
-def test_missing_and_malformed_parameters_are_bad_requests(http: httpx.Client, testnet, make_client) -> None:
+def test_missing_and_malformed_parameters_are_bad_requests(
+    http: httpx.Client, testnet: TestnetHandle, make_client: Callable[..., ccxt.binance]
+) -> None:
     code, msg = _binance_error(http.get("/api/v3/klines", params={"symbol": "BTCUSDT"}))
     assert code == -1102 and "'interval'" in msg
     code, msg = _binance_error(http.get("/api/v3/klines", params={"symbol": "BTCUSDT", "interval": "7m"}))
@@ -129,7 +133,7 @@ def test_signature_may_cover_query_and_body(http: httpx.Client) -> None:
 
 
 _garbage_text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40
 ) | st.sampled_from(["", "-1", "1e9", "99999999999999999999999", '["BTCUSDT"', "null", "5m", "BTCUSDT"])
 _param_names = st.sampled_from(
     [
@@ -172,7 +176,13 @@ _param_names = st.sampled_from(
     with_key=st.booleans(),
 )
 def test_garbage_never_gives_500(
-    http: httpx.Client, path: str, method: str, params, raw_query: str, body: bytes, with_key: bool
+    http: httpx.Client,
+    path: str,
+    method: str,
+    params: list[tuple[str, str]],
+    raw_query: str,
+    body: bytes,
+    with_key: bool,
 ) -> None:
     headers = {"X-MBX-APIKEY": DEFAULT_API_KEY} if with_key else {}
     for url in (httpx.URL(path, params=params), httpx.URL(path).copy_with(query=raw_query.encode())):
@@ -183,7 +193,7 @@ def test_garbage_never_gives_500(
 
 
 def test_server_still_serves_after_the_garbage(
-    http: httpx.Client, testnet: TestnetHandle, make_client
+    http: httpx.Client, testnet: TestnetHandle, make_client: Callable[..., ccxt.binance]
 ) -> None:
     assert http.get("/api/v3/ping").json() == {}
     assert make_client(testnet.url).fetch_ticker("ETH/USDT")["last"] > 0

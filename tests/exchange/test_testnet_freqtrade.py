@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -133,7 +134,9 @@ def test_freqtrade_reads_keys_from_the_environment(tmp_path: Path, monkeypatch: 
     assert (loaded["exchange"]["key"], loaded["exchange"]["secret"]) == ("my-key", "my-secret")
 
 
-def test_freqtrade_exchange_trades_live_against_the_testnet(replay: TestnetHandle, set_prices) -> None:
+def test_freqtrade_exchange_trades_live_against_the_testnet(
+    replay: TestnetHandle, set_prices: Callable[[str, str, list[float]], dict[str, object]]
+) -> None:
     """What a ``dry_run: false`` bot does through freqtrade's Exchange: all of it answered locally."""
     from freqtrade.configuration.config_validation import validate_config_schema
     from freqtrade.enums import CandleType, RunMode

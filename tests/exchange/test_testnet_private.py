@@ -6,6 +6,9 @@ one tick either side of the last price, and the fee is 0.1% of what is received.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import ccxt
 import pytest
 
@@ -15,7 +18,11 @@ FEE = 0.001
 
 
 @pytest.fixture
-def client(replay: TestnetHandle, make_client, set_prices) -> ccxt.binance:
+def client(
+    replay: TestnetHandle,
+    make_client: Callable[..., ccxt.binance],
+    set_prices: Callable[[str, str, list[float]], dict[str, object]],
+) -> ccxt.binance:
     set_prices(replay.url, "BTC/USDT", [40_000.0] * 50)
     exchange = make_client(replay.url)
     exchange.load_markets()
@@ -49,7 +56,9 @@ def test_market_sell_fills_at_the_bid(client: ccxt.binance) -> None:
 
 
 def test_resting_limit_buy_locks_funds_then_fills_when_price_falls(
-    client: ccxt.binance, replay: TestnetHandle, set_prices
+    client: ccxt.binance,
+    replay: TestnetHandle,
+    set_prices: Callable[[str, str, list[float]], dict[str, object]],
 ) -> None:
     order = client.create_order("BTC/USDT", "limit", "buy", 0.01, 39_000, {"clientOrderId": "dip-buyer-1"})
     assert order["status"] == "open" and order["clientOrderId"] == "dip-buyer-1"
@@ -80,7 +89,11 @@ def test_cancel_unlocks_funds(client: ccxt.binance) -> None:
     assert [(o["id"], o["status"]) for o in history] == [(order["id"], "canceled")]
 
 
-def test_stop_loss_limit_waits_for_its_stop(client: ccxt.binance, replay: TestnetHandle, set_prices) -> None:
+def test_stop_loss_limit_waits_for_its_stop(
+    client: ccxt.binance,
+    replay: TestnetHandle,
+    set_prices: Callable[[str, str, list[float]], dict[str, object]],
+) -> None:
     client.create_order("BTC/USDT", "market", "buy", 0.02)
     stop = client.create_order("BTC/USDT", "stop_loss_limit", "sell", 0.01, 38_000, {"stopPrice": 39_000})
     assert stop["status"] == "open" and stop["triggerPrice"] == pytest.approx(39_000)
@@ -151,7 +164,7 @@ def test_test_order_validates_without_trading(client: ccxt.binance) -> None:
     assert client.fetch_orders("BTC/USDT") == []
 
 
-def test_authentication_failures(replay: TestnetHandle, make_client) -> None:
+def test_authentication_failures(replay: TestnetHandle, make_client: Callable[..., ccxt.binance]) -> None:
     with pytest.raises(ccxt.AuthenticationError):
         make_client(replay.url, secret="not-the-secret").fetch_balance()
     with pytest.raises(ccxt.AuthenticationError):
@@ -163,7 +176,7 @@ def test_authentication_failures(replay: TestnetHandle, make_client) -> None:
     assert make_client(replay.url).fetch_balance()["USDT"]["total"] == 10_000.0
 
 
-def test_accounts_are_separate(synthetic_data_dir, make_client) -> None:
+def test_accounts_are_separate(synthetic_data_dir: Path, make_client: Callable[..., ccxt.binance]) -> None:
     from gentrade.exchange.server import start_testnet
 
     accounts = [

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import ccxt
 import httpx
 import numpy as np
 import pandas as pd
@@ -23,7 +25,9 @@ def _stored(datadir: Path, name: str = "ETH_BTC-5m") -> pd.DataFrame:
     return frame
 
 
-def test_load_markets_lists_every_stored_pair_with_filters(historical: TestnetHandle, make_client) -> None:
+def test_load_markets_lists_every_stored_pair_with_filters(
+    historical: TestnetHandle, make_client: Callable[..., ccxt.binance]
+) -> None:
     client = make_client(historical.url)
     markets = client.load_markets()
     assert {"ETH/BTC", "LTC/BTC", "ADA/BTC", "XLM/BTC"} <= set(markets)
@@ -35,7 +39,7 @@ def test_load_markets_lists_every_stored_pair_with_filters(historical: TestnetHa
 
 
 def test_fetch_ohlcv_returns_the_stored_candles(
-    historical: TestnetHandle, make_client, shared_data_dir
+    historical: TestnetHandle, make_client: Callable[..., ccxt.binance], shared_data_dir: Path
 ) -> None:
     client = make_client(historical.url)
     since = _ms("2018-01-15T00:00:00")
@@ -49,7 +53,7 @@ def test_fetch_ohlcv_returns_the_stored_candles(
 
 
 def test_fetch_ohlcv_resamples_to_longer_intervals(
-    historical: TestnetHandle, make_client, shared_data_dir
+    historical: TestnetHandle, make_client: Callable[..., ccxt.binance], shared_data_dir: Path
 ) -> None:
     client = make_client(historical.url)
     since = _ms("2018-01-20T00:00:00")
@@ -64,7 +68,7 @@ def test_fetch_ohlcv_resamples_to_longer_intervals(
     assert np.allclose(got[:, 1:], hourly.to_numpy(), rtol=1e-12)
 
 
-def test_klines_window_semantics_match_binance(historical: TestnetHandle, shared_data_dir) -> None:
+def test_klines_window_semantics_match_binance(historical: TestnetHandle, shared_data_dir: Path) -> None:
     stored = _stored(shared_data_dir)
     url = f"{historical.url}/api/v3/klines"
     start, end = _ms("2018-01-12T00:00:00"), _ms("2018-01-12T01:00:00")
@@ -87,7 +91,9 @@ def test_klines_window_semantics_match_binance(historical: TestnetHandle, shared
     assert len(default) == 500
 
 
-def test_fetch_ticker_and_tickers(historical: TestnetHandle, make_client, shared_data_dir) -> None:
+def test_fetch_ticker_and_tickers(
+    historical: TestnetHandle, make_client: Callable[..., ccxt.binance], shared_data_dir: Path
+) -> None:
     client = make_client(historical.url)
     ticker = client.fetch_ticker("ETH/BTC")
     last_close = float(_stored(shared_data_dir)["close"].iloc[-1])
@@ -105,7 +111,7 @@ def test_fetch_ticker_and_tickers(historical: TestnetHandle, make_client, shared
     assert books["ETH/BTC"]["bid"] == pytest.approx(ticker["bid"])
 
 
-def test_fetch_order_book(historical: TestnetHandle, make_client) -> None:
+def test_fetch_order_book(historical: TestnetHandle, make_client: Callable[..., ccxt.binance]) -> None:
     client = make_client(historical.url)
     book = client.fetch_order_book("LTC/BTC", limit=20)
     assert len(book["bids"]) == len(book["asks"]) == 20
@@ -116,7 +122,7 @@ def test_fetch_order_book(historical: TestnetHandle, make_client) -> None:
     assert all(size > 0 for _, size in book["bids"] + book["asks"])
 
 
-def test_time_and_ping(historical: TestnetHandle, make_client) -> None:
+def test_time_and_ping(historical: TestnetHandle, make_client: Callable[..., ccxt.binance]) -> None:
     client = make_client(historical.url)
     before = datetime.now(UTC).timestamp() * 1000
     assert abs(client.fetch_time() - before) < 5_000

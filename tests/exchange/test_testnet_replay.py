@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _klines(url: str, **params: object) -> list[list]:
+def _klines(url: str, **params: str | int) -> list[list]:
     reply = httpx.get(f"{url}/api/v3/klines", params={"symbol": "BTCUSDT", **params}, timeout=10)
     reply.raise_for_status()
     return reply.json()
@@ -90,7 +91,9 @@ def test_intervals_must_hold_whole_stored_candles(replay: TestnetHandle) -> None
     assert _clock(replay.url)["intervals"][:3] == ["5m", "15m", "30m"]
 
 
-def test_scripted_prices_drive_ticker_and_candles(replay: TestnetHandle, set_prices) -> None:
+def test_scripted_prices_drive_ticker_and_candles(
+    replay: TestnetHandle, set_prices: Callable[[str, str, list[float]], dict[str, object]]
+) -> None:
     answer = set_prices(replay.url, "ETH/USDT", [2_000.0, 2_000.0])
     assert answer["candleDurationMs"] == FIVE_MINUTES
     ticker = httpx.get(f"{replay.url}/api/v3/ticker/price", params={"symbol": "ETHUSDT"}, timeout=10).json()

@@ -19,6 +19,7 @@ from gentrade.errors import AuditFailedError
 from gentrade.examples import load_examples
 from gentrade.safety import AuditReport, Violation, audit, require_clean
 from gentrade.safety.policy import MAX_AST_DEPTH, MAX_SOURCE_BYTES, TRADE_CALLBACKS
+from gentrade.spec import StrategySpec
 
 TEMPLATES = Path(freqtrade.templates.__file__).parent
 COMMUNITY = sorted((Path(__file__).parent / "community").glob("*.py"))
@@ -86,7 +87,7 @@ def test_community_corpus_exists() -> None:
 
 
 @pytest.mark.parametrize("spec", load_examples(), ids=lambda s: s.name)
-def test_rendered_example_strategies_are_accepted(spec) -> None:
+def test_rendered_example_strategies_are_accepted(spec: StrategySpec) -> None:
     report = audit(render(spec), strategy_filename(spec))
     assert report.ok, report.violations
 

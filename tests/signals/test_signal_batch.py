@@ -7,7 +7,9 @@ that have holes of their own; plus chunking forced down to a few signals, and ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,7 +128,9 @@ def test_chunked_batches_agree(signals: list[TradeSignal], seed: int, volatility
     check_same(chunked, signals, candles, None, EvaluationSettings())
 
 
-def test_batch_on_real_candles_and_prepared_arrays(real_datadir, make_signal) -> None:
+def test_batch_on_real_candles_and_prepared_arrays(
+    real_datadir: Path, make_signal: Callable[..., TradeSignal]
+) -> None:
     from gentrade.signals import load_candles
 
     candles = load_candles(real_datadir, "ETH/BTC", "5m")
@@ -146,7 +150,7 @@ def test_batch_on_real_candles_and_prepared_arrays(real_datadir, make_signal) ->
     assert set(batch.status_names()) >= {"completed_success", "completed_failure"}
 
 
-def test_evaluate_many_groups_and_keeps_order(make_signal) -> None:
+def test_evaluate_many_groups_and_keeps_order(make_signal: Callable[..., TradeSignal]) -> None:
     fine = random_path(5, 600, 5, 0.004)
     other = Candles("XYZ/USDT", "5m", fine.time, fine.open, fine.high, fine.low, fine.close)
     signals = [make_signal(pair, (T0 + timedelta(minutes=35 * k)).isoformat(), 100, 98.5, [(101, 1.0)])
@@ -156,7 +160,7 @@ def test_evaluate_many_groups_and_keeps_order(make_signal) -> None:
     assert outcomes == [evaluate(s, by_key[(s.symbol, "5m")]) for s in signals]
 
 
-def test_batch_input_errors(make_signal) -> None:
+def test_batch_input_errors(make_signal: Callable[..., TradeSignal]) -> None:
     candles = random_path(1, 50, 5, 0.01)
     good = make_signal("ABC/USDT", T0.isoformat(), 100, 99, [(101, 1.0)])
     with pytest.raises(ConfigError, match="signals are for XYZ/USDT"):
@@ -169,7 +173,7 @@ def test_batch_input_errors(make_signal) -> None:
     assert len(empty) == 0 and empty.to_outcomes() == []
 
 
-def test_signal_arrays_read_every_field_as_the_models_say(make_signal) -> None:
+def test_signal_arrays_read_every_field_as_the_models_say(make_signal: Callable[..., TradeSignal]) -> None:
     """The one-pass conversion against the plain per-signal reading: both directions, break-even on and off,
     ladders of 1 to 5 targets (padding), defaults left out, non-UTC offsets, times past 2038 (exact ns)."""
     signals = [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ import pytest
 from gentrade.errors import ConfigError, DataMissingError, SpecValidationError
 from gentrade.signals import Candles, candles_from_frame, evaluate, evaluate_many, load_candles
 from gentrade.signals.candles import assess, to_ns
+from gentrade.spec.signal import TradeSignal
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -41,7 +44,7 @@ def test_unsorted_duplicated_frame_is_cleaned() -> None:
     assert list((candles.time - candles.time[0]) // 60_000_000_000) == [0, 5, 10]
 
 
-def test_input_checks(make_signal) -> None:
+def test_input_checks(make_signal: Callable[..., TradeSignal]) -> None:
     signal = make_signal("ABC/USDT", "2024-01-01T00:00:00+00:00", 100, 99, [(101, 1.0)])
     with pytest.raises(ConfigError, match="cannot refine"):
         evaluate(signal, flat([0]), detail=flat([0], "15m"))
@@ -53,12 +56,12 @@ def test_input_checks(make_signal) -> None:
         flat([0], "7m")
 
 
-def test_missing_file_names_pair_and_timeframe(tmp_path) -> None:
+def test_missing_file_names_pair_and_timeframe(tmp_path: Path) -> None:
     with pytest.raises(DataMissingError, match=r"no 1h candles for ETH/BTC .*ETH_BTC-1h\.feather"):
         load_candles(tmp_path, "ETH/BTC", "1h")
 
 
-def test_evaluate_many_matches_evaluate(make_signal) -> None:
+def test_evaluate_many_matches_evaluate(make_signal: Callable[..., TradeSignal]) -> None:
     candles = flat(list(range(0, 480, 5)))  # 8 hours
     candles.high[10] = 102.0  # TP at 00:50
     signals = [make_signal("ABC/USDT", f"2024-01-01T00:{m:02d}:00+00:00", 100, 99, [(101, 1.0)])

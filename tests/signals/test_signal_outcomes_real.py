@@ -10,6 +10,7 @@ break-even stop sits at the entry plus the round-trip costs (``gentrade.spec.cos
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 
 from gentrade.signals import Candles, candles_from_frame, evaluate, load_candles
+from gentrade.spec.signal import TradeSignal
 
 
 def at(text: str) -> datetime:
@@ -28,7 +30,7 @@ def eth(real_datadir: Path) -> Candles:
     return load_candles(real_datadir, "ETH/BTC", "5m")
 
 
-def test_long_tp1_then_stop_at_break_even(eth: Candles, make_signal) -> None:
+def test_long_tp1_then_stop_at_break_even(eth: Candles, make_signal: Callable[..., TradeSignal]) -> None:
     # ETH/BTC 5m  05:00 o .09946999 h .09972380 l .09900000 ≤ entry .0995 → entered (TP1 .1, stop .098)
     #             05:05 h .10072981 ≥ .1 → TP1 (50 %); l .09900001 < break-even, which starts next candle
     #             05:10 o .09999 l .09880000 ≤ break-even .0995 × 1.002 / 0.998 = .09989880 → stop there
@@ -59,7 +61,9 @@ def test_long_tp1_then_stop_at_break_even(eth: Candles, make_signal) -> None:
     assert outcome.data_quality.coverage == 1.0 and outcome.data_quality.expected_candles == 72
 
 
-def test_long_below_the_market_never_reached_is_not_triggered(eth: Candles, make_signal) -> None:
+def test_long_below_the_market_never_reached_is_not_triggered(
+    eth: Candles, make_signal: Callable[..., TradeSignal]
+) -> None:
     # ETH/BTC 5m 12:00-18:00: every target is reached (TP1 .0885 at 12:30, TP2 .09 at 12:50, TP3 .0915 at
     # 13:35), but the lowest low is .08731003 > entry .0873: the buy order never fills, so no trade.
     signal = make_signal("ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0873, 0.086,
@@ -72,7 +76,7 @@ def test_long_below_the_market_never_reached_is_not_triggered(eth: Candles, make
     assert outcome.closed_fraction == outcome.open_fraction == 0.0 and not outcome.decided
 
 
-def test_long_all_three_targets(eth: Candles, make_signal) -> None:
+def test_long_all_three_targets(eth: Candles, make_signal: Callable[..., TradeSignal]) -> None:
     # Entry .0874 reached at once (12:00 l .08731003); from 12:05: TP1 .0885 first reached 12:30
     # (h .08929248), TP2 .0900 at 12:50 (h .090812), TP3 .0915 at 13:35 (h .09162365); lows after TP1 stay
     # ≥ .08860001 > break-even .0874 × 1.002 / .998 = .08775030, and the stop .086 is never near.
@@ -95,7 +99,7 @@ def test_long_all_three_targets(eth: Candles, make_signal) -> None:
     assert outcome.duration == timedelta(minutes=95)
 
 
-def test_long_stop_first(eth: Candles, make_signal) -> None:
+def test_long_stop_first(eth: Candles, make_signal: Callable[..., TradeSignal]) -> None:
     # ETH/BTC 5m 18:05: l .0889989 ≤ stop .089 while h .09051578 < TP1 .0925 (18:00 touched neither)
     signal = make_signal("ETH/BTC", "2018-01-10T18:00:00+00:00", 0.091, 0.089, [(0.0925, 0.5), (0.094, 0.5)])
     outcome = evaluate(signal, eth)
@@ -110,7 +114,9 @@ def test_long_stop_first(eth: Candles, make_signal) -> None:
     assert outcome.targets_hit == 0
 
 
-def test_short_tp1_then_break_even_and_without_break_even(eth: Candles, make_signal) -> None:
+def test_short_tp1_then_break_even_and_without_break_even(
+    eth: Candles, make_signal: Callable[..., TradeSignal]
+) -> None:
     # Short ETH/BTC at .0907, stop .0925, TP1 .0898 / TP2 .0880 (50/50). 5m candles from 20:00:
     #   20:00 h .091 ≥ .0907 → entered;  20:25 l .08999 (> TP1);  20:30 l .08937001 ≤ .0898 → TP1
     #   20:35 … 21:00 highs ≤ .090161 < break-even .0907 × 0.998 / 1.002 = .09033792;
@@ -139,7 +145,7 @@ def test_short_tp1_then_break_even_and_without_break_even(eth: Candles, make_sig
     assert no_be.targets_hit_at == [at("2018-01-10T20:30"), at("2018-01-10T21:35")]
 
 
-def test_short_all_targets(eth: Candles, make_signal) -> None:
+def test_short_all_targets(eth: Candles, make_signal: Callable[..., TradeSignal]) -> None:
     # Short .0985 (stop .0995, window high .09869996): TP1 .097 at 07:00 (l .096841), TP2 .096 at 10:30
     # (l .096), TP3 .0945 at 11:55 (l .09421); highs after 07:00 stay ≤ .09784568 < break-even .0985.
     signal = make_signal("ETH/BTC", "2018-01-15T06:00:00+00:00", 0.0985, 0.0995,
@@ -170,7 +176,9 @@ def unittest_15m(real_datadir: Path) -> Candles:
     return candles_from_frame(bars.reset_index(), "UNITTEST/BTC", "15m")
 
 
-def test_candle_touching_target_and_stop(unittest_15m: Candles, unittest_1m: Candles, make_signal) -> None:
+def test_candle_touching_target_and_stop(
+    unittest_15m: Candles, unittest_1m: Candles, make_signal: Callable[..., TradeSignal]
+) -> None:
     # Short UNITTEST/BTC at .00264, stop .00272, TP1 .002635 / TP2 .00255, from 2017-11-11 12:15.
     # 15m: 12:15 h .00264123 ≥ .00264 → entered (h < stop); 12:30 (15 complete 1m candles) has
     # l .00263003 ≤ TP1 and h .00277285 ≥ stop.
@@ -202,7 +210,7 @@ def test_candle_touching_target_and_stop(unittest_15m: Candles, unittest_1m: Can
     assert resolved.detail_timeframe == "1m" and "resolved with 1m candles" in resolved.notes[0]
 
 
-def test_stop_inside_a_gap_fills_at_the_open(eth: Candles, make_signal) -> None:
+def test_stop_inside_a_gap_fills_at_the_open(eth: Candles, make_signal: Callable[..., TradeSignal]) -> None:
     # ETH/BTC 5m: 20:00 l .09000003 ≤ entry .0905 → entered; lows 20:00-20:25 stay ≥ .08999 > stop .08998;
     # 20:25 closes at .08999 and 20:30 *opens* at .08997548, below the stop, and trades down to .08937001.
     # The stop order triggers at the first trade past it, the open: filled at .08997548, not .08998.
@@ -218,7 +226,9 @@ def test_stop_inside_a_gap_fills_at_the_open(eth: Candles, make_signal) -> None:
     assert outcome.status == "completed_failure"
 
 
-def test_expiry_with_nothing_hit_marks_the_remainder(eth: Candles, make_signal) -> None:
+def test_expiry_with_nothing_hit_marks_the_remainder(
+    eth: Candles, make_signal: Callable[..., TradeSignal]
+) -> None:
     # 18:00 → 24:00: highs ≤ .09493 < TP1 .096, lows ≥ .09405639 > stop .093; last close (23:55) .09410001
     signal = make_signal("ETH/BTC", "2018-01-25T18:00:00+00:00", 0.0947, 0.093, [(0.096, 0.6), (0.097, 0.4)])
     outcome = evaluate(signal, eth)
@@ -234,7 +244,7 @@ def test_expiry_with_nothing_hit_marks_the_remainder(eth: Candles, make_signal) 
     assert outcome.duration == timedelta(hours=6) and outcome.closed_at is None
 
 
-def test_window_beyond_the_data_is_active(eth: Candles, make_signal) -> None:
+def test_window_beyond_the_data_is_active(eth: Candles, make_signal: Callable[..., TradeSignal]) -> None:
     # The file ends with the 04:50 candle; a 6h window from 02:00 is still running there.
     signal = make_signal("ETH/BTC", "2018-01-30T02:00:00+00:00", 0.104, 0.102, [(0.106, 0.5), (0.108, 0.5)])
     outcome = evaluate(signal, eth)
@@ -244,7 +254,7 @@ def test_window_beyond_the_data_is_active(eth: Candles, make_signal) -> None:
     assert outcome.data_quality.expected_candles == outcome.data_quality.present_candles == 35  # 02:00…04:50
 
 
-def test_long_gap_is_incomplete_data(real_datadir: Path, make_signal) -> None:
+def test_long_gap_is_incomplete_data(real_datadir: Path, make_signal: Callable[..., TradeSignal]) -> None:
     # ADA/BTC misses 40 candles between 10:10 and 14:40 on 2018-01-15: 32 of 72 present in 09:00-15:00.
     ada = load_candles(real_datadir, "ADA/BTC", "5m")
     signal = make_signal("ADA/BTC", "2018-01-15T09:00:00+00:00", 0.0000606, 0.000058,
@@ -261,7 +271,9 @@ def test_long_gap_is_incomplete_data(real_datadir: Path, make_signal) -> None:
     assert quality.score == pytest.approx(32 / 72 * (1 - 33 / 72))
 
 
-def test_one_missing_candle_matters_only_before_the_decision(real_datadir: Path, make_signal) -> None:
+def test_one_missing_candle_matters_only_before_the_decision(
+    real_datadir: Path, make_signal: Callable[..., TradeSignal]
+) -> None:
     # TRX/BTC misses the 17:20 candle of 2018-01-22 (71 of 72 present from 15:00: coverage 98.6 %).
     trx = load_candles(real_datadir, "TRX/BTC", "5m")
     open_through_gap = make_signal("TRX/BTC", "2018-01-22T15:00:00+00:00", 0.0000909, 0.000088,

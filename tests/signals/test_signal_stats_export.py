@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import pytest
 from gentrade.signals import evaluate, load_candles
 from gentrade.signals.export import CSV_COLUMNS, write_csv
 from gentrade.signals.stats import Evaluated, signal_stats
+from gentrade.spec.signal import TradeSignal
 
 
 @pytest.fixture(scope="module")
-def rows(real_datadir: Path, make_signal) -> list[Evaluated]:
+def rows(real_datadir: Path, make_signal: Callable[..., TradeSignal]) -> list[Evaluated]:
     eth = load_candles(real_datadir, "ETH/BTC", "5m")
     signals = [
         # net +0.51: TP1 then break-even (completed_success), 10 minutes
