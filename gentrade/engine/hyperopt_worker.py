@@ -123,11 +123,17 @@ def main(argv: list[str]) -> int:
 
     # The strategy file lives outside the run dir, where the guard allows no writes (no __pycache__ there).
     sys.dont_write_bytecode = True
-    private_tmp = job.run_dir / "tmp"
-    private_tmp.mkdir(parents=True, exist_ok=True)
-    os.environ["TMPDIR"] = str(private_tmp)
-    tempfile.tempdir = str(private_tmp)
-    install_guard(GuardPolicy(writable_dirs=(job.run_dir,), strategy_path=job.strategy_file))
+    from gentrade.engine.guarded import private_tmp
+    from gentrade.engine.isolation import apply_os_layers
+
+    # The same two layers as every process running outside code: the OS layers, then the runtime guard.
+    policy = GuardPolicy(writable_dirs=(job.run_dir,), strategy_path=job.strategy_file)
+    tmp = private_tmp(policy)
+    layers = apply_os_layers([job.run_dir])
+    print("sandbox: " + "; ".join([*layers, "runtime guard: audit hook installed"]), flush=True)
+    os.environ["TMPDIR"] = tmp
+    tempfile.tempdir = tmp
+    install_guard(policy)
     status_file = job.run_dir / "status.json"
     try:
         status = _search(job)
