@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from gentrade.errors import ConfigError
 
 POOL_SIZE = 4
+SETUP_LOCK_KEY = 0x67656E7472616465  # "gentrade": the advisory lock that serialises the saver's setup
 
 
 @dataclass
@@ -54,6 +55,14 @@ def open_chat_store(database_url: str) -> ChatStore:
             open=True,
         )
         pg_saver = PostgresSaver(pool)
-        pg_saver.setup()
+        # `serve --workers N` starts N API processes at once: on a fresh database their setup() calls
+        # raced to CREATE the saver's tables and types, and all but one failed to start. A session
+        # advisory lock makes them take turns (the later ones find the tables there).
+        with pool.connection() as lock:
+            lock.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+            try:
+                pg_saver.setup()
+            finally:
+                lock.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
         return ChatStore(pg_saver, pool.close)
     raise ConfigError(f"no chat checkpointer for {backend!r} databases (use SQLite or PostgreSQL)")
