@@ -179,7 +179,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--drain-timeout", type=float, default=900)
-    parser.add_argument("--ready-timeout", type=float, default=600, help="Start-up can be slow on a busy box.")
+    parser.add_argument("--ready-timeout", type=float, default=600, help="Start-up is slow on a busy box.")
     args = parser.parse_args()
     with fresh_postgres("gentrade_load") as url, tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(url)
