@@ -197,11 +197,12 @@ def test_signal_arrays_read_every_field_as_the_models_say(make_signal: Callable[
         assert arrays.pairs == {s.symbol for s in batch}
         width = max(len(s.take_profits) for s in batch)
         for i, s in enumerate(batch):
-            assert s.generated_at is not None and s.expires_at() is not None
+            expires = s.expires_at()
+            assert s.generated_at is not None and expires is not None
             total = sum(t.allocation for t in s.take_profits)
             pad = width - len(s.take_profits)
             assert arrays.long[i] == (s.direction == "long") and arrays.breakeven[i] == s.breakeven_after_tp1
-            assert arrays.start[i] == to_ns(s.generated_at) and arrays.expires[i] == to_ns(s.expires_at())
+            assert arrays.start[i] == to_ns(s.generated_at) and arrays.expires[i] == to_ns(expires)
             assert (arrays.entry[i], arrays.stop[i], arrays.n_targets[i]) == (s.entry, s.stop_loss,
                                                                                len(s.take_profits))
             assert arrays.prices[i].tolist()[:width - pad] == [t.price for t in s.take_profits]

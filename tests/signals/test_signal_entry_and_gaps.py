@@ -6,7 +6,7 @@ and on ``evaluate_batch`` alike; the same holds on random paths that gap at ever
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -37,7 +37,7 @@ def both(s: TradeSignal, candles: Candles, settings: EvaluationSettings = FREE) 
     return outcome
 
 
-def hour(k: int):  # noqa: ANN201 - a datetime
+def hour(k: int) -> datetime:
     return T0 + timedelta(hours=k)
 
 
@@ -145,12 +145,12 @@ def test_random_paths_that_gap_at_every_candle_fill_stops_at_the_open_only_when_
     signals = []
     for k in range(120):  # one every 4 hours (16 candles), valid 24 hours
         direction = "long" if k % 2 == 0 else "short"
-        s = 1 if direction == "long" else -1
-        entry = float(candles.open[k * 16]) * (1 - s * rng.uniform(0, 0.02))
+        side = 1 if direction == "long" else -1
+        entry = float(candles.open[k * 16]) * (1 - side * rng.uniform(0, 0.02))
         signals.append(parse_signal({
             "symbol": "ABC/USDT", "direction": direction, "timeframe": "1h", "entry": entry,
-            "stop_loss": entry * (1 - s * 0.01), "take_profits": [{"price": entry * (1 + s * 0.02),
-                                                                    "allocation": 1.0}],
+            "stop_loss": entry * (1 - side * 0.01), "take_profits": [{"price": entry * (1 + side * 0.02),
+                                                                       "allocation": 1.0}],
             "confidence": 50, "model_id": "paths", "generated_at": (T0 + timedelta(hours=4 * k)).isoformat(),
             "valid_for_candles": 24, "breakeven_after_tp1": False,
         }))

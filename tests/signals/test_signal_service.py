@@ -102,8 +102,8 @@ def test_sweep_evaluates_only_expired_active_signals(session: Session, real_data
         assert row.status in {"completed_success", "completed_failure", "expired"}
         outcome = session.query(SignalOutcome).filter_by(signal_id=row.id).one()
         assert outcome.outcome["status"] == row.status and outcome.net_pnl_pct is not None
-    assert session.get(TradeSignal, later.id).status == "active"  # not expired yet
-    assert session.get(TradeSignal, no_candles.id).status == "active"  # retried next sweep
+    assert session.get_one(TradeSignal, later.id).status == "active"  # not expired yet
+    assert session.get_one(TradeSignal, no_candles.id).status == "active"  # retried next sweep
     assert evaluate_expired_signals(session, now=AS_OF + timedelta(days=1), datadir=real_datadir) == []
 
 
@@ -120,9 +120,9 @@ def test_a_damaged_row_holds_back_its_group_only(session: Session, real_datadir:
 
     assert done == [healthy.id]
     session.expire_all()
-    assert session.get(TradeSignal, damaged.id).status == "active"
+    assert session.get_one(TradeSignal, damaged.id).status == "active"
     assert session.query(SignalOutcome).filter_by(signal_id=damaged.id).one_or_none() is None
-    assert session.get(TradeSignal, healthy.id).status != "active"
+    assert session.get_one(TradeSignal, healthy.id).status != "active"
 
 
 SWEEP_AT = datetime(2018, 2, 10, tzinfo=UTC)
@@ -161,7 +161,7 @@ def _store_mix(session: Session, real_datadir: Path) -> list[TradeSignal]:
 def _stored(session: Session, row: TradeSignal) -> tuple[str, object]:
     outcome = session.query(SignalOutcome).filter_by(signal_id=row.id).one_or_none()
     kept = None if outcome is None else (outcome.outcome, outcome.net_pnl_pct, outcome.net_pnl_abs)
-    return session.get(TradeSignal, row.id).status, kept
+    return session.get_one(TradeSignal, row.id).status, kept
 
 
 def test_sweep_stores_what_evaluate_row_stores(session: Session, real_datadir: Path) -> None:
