@@ -29,7 +29,7 @@ from agents.analyst import (
 )
 from agents.analyst.revise import revise, revised_name
 from agents.llm import LLMClient, ProviderConfig
-from agents.offline import analyze, load_candles
+from agents.offline import Analysis, analyze, load_candles
 from gentrade.errors import SpecValidationError
 from gentrade.spec import AtrMultiple, Percent, RMultiple, parse_spec, spec_json
 
@@ -48,7 +48,7 @@ def _llm(stub: StubLLM) -> LLMClient:
     return LLMClient([provider])
 
 
-def _offline_analysis(datadir: Path):
+def _offline_analysis(datadir: Path) -> Analysis:
     candles = load_candles(datadir, "ETH/BTC", "1h")
     return analyze(candles[candles["date"] < datetime(2018, 1, 23, tzinfo=UTC)], "ETH/BTC", "1h")
 
@@ -115,6 +115,7 @@ def test_offline_run_reports_both_ranges_with_bounded_revisions(
                                     f"held-back {HELD_BACK}: {held.line()}"]
     # The news never reached the spec or the strategy file, and the run says it was ignored.
     assert outcome.notes == ["news ignored: the offline analyst reads candles only"]
+    assert outcome.strategy_file is not None and outcome.spec is not None
     source = Path(outcome.strategy_file).read_text()
     assert "import os" not in spec_json(outcome.spec) and "curl" not in source
     # freqtrade cannot resample: the 1h series was written into the run's own work folder.
@@ -149,6 +150,7 @@ def test_llm_run_validates_every_answer_and_reports_a_held_back_failure(
     assert f'<market_news untrusted="true">\n{SMUGGLED}\n</market_news>' in first["messages"][1]["content"]
     assert '"too_few_trades"' in second["messages"][1]["content"]
     # The smuggled text reached the strategy only as a docstring line: no import, no call.
+    assert outcome.strategy_file is not None
     tree = ast.parse(Path(outcome.strategy_file).read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert "os" not in imported

@@ -7,6 +7,8 @@ crosses TP1 (1%) but not TP2 (50%).  Everything is read back through the bot's o
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -36,7 +38,10 @@ def _tp1(client: FtRestClient) -> dict | None:
 
 
 def test_dry_run_bot_enters_and_takes_tp1(
-    manager: BotManager, testnet: TestnetHandle, ladder_strategy, record_property
+    manager: BotManager,
+    testnet: TestnetHandle,
+    ladder_strategy: Path,
+    record_property: Callable[[str, object], None],
 ) -> None:
     hold_price(testnet.url)
     started = time.monotonic()

@@ -13,6 +13,7 @@ import stat
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,7 @@ def _stub(tmp_path: Path, source: str) -> BotManager:
 
 
 @pytest.fixture
-def stubborn(tmp_path: Path):
+def stubborn(tmp_path: Path) -> Iterator[BotManager]:
     bots = _stub(tmp_path, STUBBORN)
     yield bots
     bots.stop_all(grace_s=1)
@@ -64,7 +65,9 @@ def stubborn(tmp_path: Path):
         assert session_members(record.pid, record.create_time) == []
 
 
-def test_sigterm_ignored_is_killed_after_the_grace_period(stubborn: BotManager, ladder_strategy) -> None:
+def test_sigterm_ignored_is_killed_after_the_grace_period(
+    stubborn: BotManager, ladder_strategy: Path
+) -> None:
     record_pid = stubborn.start(ladder_strategy, name="stubborn").pid
     record = stubborn.registry.load("stubborn")
     assert record.pid == record_pid
@@ -80,7 +83,9 @@ def test_sigterm_ignored_is_killed_after_the_grace_period(stubborn: BotManager, 
     assert stubborn.stop("stubborn").status is BotStatus.STOPPED  # idempotent
 
 
-def test_two_bots_never_share_port_database_or_credentials(stubborn: BotManager, ladder_strategy) -> None:
+def test_two_bots_never_share_port_database_or_credentials(
+    stubborn: BotManager, ladder_strategy: Path
+) -> None:
     one = stubborn.start(ladder_strategy, name="one")
     two = stubborn.start(ladder_strategy, name="two")
     assert one.api_url != two.api_url and one.db_path != two.db_path
@@ -107,7 +112,7 @@ def test_two_bots_never_share_port_database_or_credentials(stubborn: BotManager,
     assert {b.name for b in stubborn.list()} == {"one", "two"}
 
 
-def test_a_bot_that_exits_while_starting_fails_with_its_log(tmp_path: Path, ladder_strategy) -> None:
+def test_a_bot_that_exits_while_starting_fails_with_its_log(tmp_path: Path, ladder_strategy: Path) -> None:
     bots = _stub(tmp_path, FAILING)
     bots.start(ladder_strategy, name="broken")
     with pytest.raises(BotStartFailedError) as failed:
@@ -121,7 +126,7 @@ def test_a_bot_that_exits_while_starting_fails_with_its_log(tmp_path: Path, ladd
 
 @pytest.mark.slow
 def test_registry_survives_a_manager_restart_and_a_kill_is_a_crash(
-    manager: BotManager, testnet: TestnetHandle, ladder_strategy
+    manager: BotManager, testnet: TestnetHandle, ladder_strategy: Path
 ) -> None:
     started = manager.start(ladder_strategy, name="survivor", config=local_bot_config(testnet.url))
     manager.wait_running("survivor", timeout_s=90)
@@ -133,6 +138,7 @@ def test_registry_survives_a_manager_restart_and_a_kill_is_a_crash(
     with pytest.raises(ConflictError):
         reborn.start(ladder_strategy, name="survivor", config=local_bot_config(testnet.url))
 
+    assert started.pid is not None
     os.kill(started.pid, signal.SIGKILL)
     crashed = wait_for(
         lambda: (info := reborn.status("survivor")).status is BotStatus.CRASHED and info, 20, "the crash"
@@ -142,7 +148,9 @@ def test_registry_survives_a_manager_restart_and_a_kill_is_a_crash(
     assert manager.status("survivor").status is BotStatus.STOPPED
 
 
-def test_live_trading_is_refused_without_the_deliberate_flags(manager: BotManager, ladder_strategy) -> None:
+def test_live_trading_is_refused_without_the_deliberate_flags(
+    manager: BotManager, ladder_strategy: Path
+) -> None:
     real, _ = build_config(ConfigRequest(target=Target.BINANCE, pairs=("BTC/USDT",)))
     with pytest.raises(ConfigError, match="real exchange"):
         manager.start(ladder_strategy, name="real", config=real, dry_run=False)

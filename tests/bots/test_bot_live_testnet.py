@@ -6,6 +6,8 @@ is a loopback address; the testnet account is its default one (10 000 USDT).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ccxt
 import pytest
 from botkit import PAIR, hold_price, local_bot_config, set_price, wait_for
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.slow  # real freqtrade processes
 
 
 def test_live_bot_places_real_orders_on_the_testnet(
-    manager: BotManager, testnet: TestnetHandle, ladder_strategy
+    manager: BotManager, testnet: TestnetHandle, ladder_strategy: Path
 ) -> None:
     account = ccxt.binance(
         {

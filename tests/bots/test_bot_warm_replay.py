@@ -9,7 +9,7 @@ bot enters in its first loops.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,7 +63,10 @@ def test_cold_replay_bot_says_its_indicators_are_not_ready(
 
 
 def test_warm_replay_bot_enters_in_its_first_loops(
-    manager: BotManager, warm_testnet: TestnetHandle, warm_strategy: Path, record_property
+    manager: BotManager,
+    warm_testnet: TestnetHandle,
+    warm_strategy: Path,
+    record_property: Callable[[str, object], None],
 ) -> None:
     hold_price(warm_testnet.url)
     manager.start(warm_strategy, name="warm", config=local_bot_config(warm_testnet.url))

@@ -53,7 +53,9 @@ def write_strategy(folder: Path, name: str, indicators: str, *, class_body: str 
 
 
 @pytest.fixture(scope="module")
-def sample_result(sample_strategy_file: Path, shared_data_dir: Path, tmp_path_factory) -> BacktestResult:
+def sample_result(
+    sample_strategy_file: Path, shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> BacktestResult:
     results = tmp_path_factory.mktemp("results")
     return run_backtest(sample_strategy_file, shared_data_dir, TIMERANGE, PAIRS, results_dir=results)
 
@@ -146,7 +148,7 @@ def test_zero_trades_is_a_result(synthetic_data_dir: Path, tmp_path: Path) -> No
 
 
 def test_missing_pair_is_named_before_any_run(
-    sample_strategy_file: Path, shared_data_dir: Path, tmp_path
+    sample_strategy_file: Path, shared_data_dir: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(DataMissingError, match=r"XRP/BTC 5m: no candles"):
         run_backtest(
@@ -225,7 +227,8 @@ def test_memory_limit_is_enforced(shared_data_dir: Path, tmp_path: Path) -> None
 def test_child_has_no_network_here(sample_result: BacktestResult) -> None:
     """Where a network namespace is permitted (root here), the run says so and the next test checks it."""
     assert sample_result.run is not None
-    assert sample_result.run.network_isolation.startswith("private network namespace")
+    isolation = sample_result.run.network_isolation
+    assert isolation is not None and isolation.startswith("private network namespace")
 
 
 def test_running_child_sees_only_a_loopback(shared_data_dir: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from gentrade.errors import SpecValidationError
 from gentrade.examples import load_examples
-from gentrade.spec import StrategySpec, load_spec, parse_spec, spec_json
+from gentrade.spec import RMultiple, StrategySpec, load_spec, parse_spec, spec_json
 
 BASE: dict = {
     "name": "GoodSpec",
@@ -137,7 +137,8 @@ def test_every_problem_is_listed() -> None:
 def test_default_ladder_is_40_30_30() -> None:
     spec = parse_spec(BASE)
     assert [level.fraction for level in spec.take_profit] == [0.4, 0.3, 0.3]
-    assert [level.target.r for level in spec.take_profit] == [1.0, 2.0, 3.0]
+    targets = [level.target for level in spec.take_profit]
+    assert [t.r for t in targets if isinstance(t, RMultiple)] == [1.0, 2.0, 3.0]  # three levels, all R
 
 
 def test_shorthand_operands_expand_to_canonical_form() -> None:
