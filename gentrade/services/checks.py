@@ -82,15 +82,18 @@ def check_version(session: Session, version: StrategyVersion, datadir: Path, wor
     return version.check_verdict
 
 
-def check_unchecked_versions(sessions: sessionmaker[Session], datadir: Path, work_dir: Path) -> list[int]:
-    """Check every stored version that has no verdict yet, oldest first, each committed on its own (a rerun
-    after a crash does only what is left); returns their ids."""
+def check_unchecked_versions(
+    sessions: sessionmaker[Session], datadir: Path, work_dir: Path, *, limit: int | None = None
+) -> list[int]:
+    """Check the stored versions that have no verdict yet (at most ``limit``), oldest first, each committed
+    on its own (a rerun after a crash does only what is left); returns their ids."""
     work_dir.mkdir(parents=True, exist_ok=True)
     with sessions() as session:
         ids = session.scalars(
             select(StrategyVersion.id)
             .where(StrategyVersion.check_verdict.is_(None))
             .order_by(StrategyVersion.id)
+            .limit(limit)
         ).all()
     done: list[int] = []
     for version_id in ids:

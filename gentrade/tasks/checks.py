@@ -13,10 +13,13 @@ logger = logging.getLogger("gentrade.tasks.checks")
 
 @app.task(name="gentrade.checks.sweep", acks_late=False)
 def sweep() -> list[int]:
-    """Versions without a verdict are checked one by one, each committed on its own; a check takes tens of
-    seconds, so the task is acknowledged when it starts and the next tick picks up whatever is left."""
+    """One version without a verdict per tick (the oldest): a check takes tens of seconds, so a tick stays
+    short and ticks rarely overlap (an overlap checks a version twice, to the same verdict); the task is
+    acknowledged when it starts and the next tick picks up whatever is left."""
     settings = settings_of(app)
-    done = check_unchecked_versions(sessions(), settings.resolved_data_dir, settings.user_dir / "checks")
+    done = check_unchecked_versions(
+        sessions(), settings.resolved_data_dir, settings.user_dir / "checks", limit=1
+    )
     if done:
         logger.info("strategy versions checked", extra={"versions": done})
     return done

@@ -42,7 +42,16 @@ def test_stored_versions_get_their_verdict(api: Api, tmp_path: Path) -> None:
     assert updated.status_code == 200, updated.text
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert len(check_unchecked_versions(api.sessions, empty, tmp_path / "checks")) == 1  # only the new one
+    other = api.client.post("/api/v1/strategies", json={"spec": {**spec, "name": "OtherFollower"}},
+                            headers=headers)
+    assert other.status_code == 201, other.text
+    # The beat's task takes one version a tick, the oldest first: the new version, then the other strategy.
+    first_tick = check_unchecked_versions(api.sessions, empty, tmp_path / "checks", limit=1)
+    second_tick = check_unchecked_versions(api.sessions, empty, tmp_path / "checks", limit=1)
+    assert len(first_tick) == len(second_tick) == 1 and first_tick[0] < second_tick[0]
+    assert check_unchecked_versions(api.sessions, empty, tmp_path / "checks", limit=1) == []
+    third = api.client.get(f"/api/v1/strategies/{other.json()['id']}", headers=headers).json()["version"]
+    assert third["check_verdict"] == "failed"
     second = api.client.get(f"/api/v1/strategies/{strategy_id}", headers=headers).json()["version"]
     assert second["check_verdict"] == "failed"
     assert second["check_report"]["error"]["code"] == "data_missing"
