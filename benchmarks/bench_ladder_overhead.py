@@ -322,7 +322,8 @@ def main() -> int:
         for _ in range(args.repeat):
             for key, path in paths.items():
                 runs[key].append(run_child(path, args.datadir, workdir))
-            runs["guarded"].append(run_child(paths["b"], args.datadir, workdir, guard=True))
+                if key == "b":  # right after its unguarded twin, so both see the same machine load
+                    runs["guarded"].append(run_child(path, args.datadir, workdir, guard=True))
         loop = {k: statistics.median(r["loop_s"] for r in v) for k, v in runs.items()}
         total = {k: statistics.median(r["total_s"] for r in v) for k, v in runs.items()}
         print(f"{len(PAIRS)} pairs, 5m candles {TIMERANGE}; medians of {args.repeat} runs")

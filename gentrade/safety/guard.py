@@ -15,10 +15,13 @@ nothing. Once installed it refuses, in *every* thread and whoever asks (freqtrad
   the writable directories (the run's own directory and a private tmp); symlinks are resolved first;
 - sockets, except connections to ``allowed_endpoints`` (a bot's exchange host, its own api_server port);
 - caused by strategy code (a frame of the strategy file, or of any file under a writable directory, on the
-  stack): ``compile``/``exec``/``eval``/``marshal`` of code that is not a module being imported, building code
-  objects, and imports of modules the audit policy (``gentrade.safety.policy``) denies.
-  A library's own import-time code (a ``<module>`` frame between the strategy and the event) is not caused by
-  the strategy, so ``import pandas_ta`` still works.
+  stack): ``compile``/``exec``/``eval``/``marshal`` of code that is not a module being imported (nor code
+  ``dataclasses``/``namedtuple`` generate for plain identifiers), and building code objects. A library's
+  own import-time code (a ``<module>`` frame between the strategy and the event) is not caused by the
+  strategy, so ``import pandas_ta`` still works;
+- imports the strategy asks for itself (an import statement, ``importlib``, ``logging.config``'s resolvers)
+  of modules the audit policy (``gentrade.safety.policy``) denies. A library's lazy import inside a call is
+  judged by what the imported code then does.
 
 A refusal is fatal: the hook writes one JSON line naming the event, the refused detail and the strategy's
 line (``SANDBOX_MARKER`` + JSON) to stderr and to ``report_fd``, then ends the process with
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import keyword
 import os
 import posix
 import stat
@@ -174,10 +178,15 @@ def violation_from_report(text: str) -> SandboxViolation | None:
 
 
 def _module_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(allowed exact, allowed trees, denied trees) from the audit policy, so both layers share one list."""
+    """(allowed exact, allowed trees, denied trees) from the audit policy, so both layers share one list.
+
+    The packages above an allowed module count as allowed too: ``import freqtrade.vendor.qtpylib`` and
+    ``from sklearn import preprocessing`` import ``freqtrade.vendor`` and ``sklearn`` first."""
     from gentrade.safety import policy
 
-    exact = frozenset(policy.ALLOWED_MODULES_EXACT) | frozenset(policy.RESTRICTED_MODULES) | {"__future__"}
+    named = {*policy.ALLOWED_MODULES_EXACT, *policy.RESTRICTED_MODULES, *policy.ALLOWED_MODULE_TREES}
+    parents = {name.rsplit(".", depth)[0] for name in named for depth in range(1, name.count(".") + 1)}
+    exact = frozenset({*policy.ALLOWED_MODULES_EXACT, *policy.RESTRICTED_MODULES, *parents, "__future__"})
     return exact, frozenset(policy.ALLOWED_MODULE_TREES), frozenset(policy.DENIED_MODULE_TREES)
 
 
@@ -206,9 +215,25 @@ def install_guard(policy: GuardPolicy) -> None:
     import ctypes  # noqa: F401 - loading it dlopens the interpreter; done now, so later dlopens are all foreign
 
     _close_fork_exec_door()
+    # A module imported later whose bytecode cache is missing would otherwise be written next to its source,
+    # outside the writable dirs, and a refused write ends the process.
+    sys.dont_write_bytecode = True
     hook = _make_hook(policy, _module_rules(), _socket.getaddrinfo)
     _installed.append(policy)
     sys.addaudithook(hook)
+
+
+def _code_generators_and_resolvers() -> tuple[frozenset[str], str, str]:
+    """Files of the stdlib code that imports modules by name on request (``logging.config``'s resolvers,
+    ``importlib``, ``pkgutil``), and those of ``dataclasses`` and ``collections`` (code generators)."""
+    import collections
+    import dataclasses
+    import importlib
+    import logging.config
+    import pkgutil
+
+    resolvers = frozenset(str(m.__file__) for m in (logging.config, importlib, pkgutil))
+    return resolvers, str(dataclasses.__file__), str(collections.__file__)
 
 
 def _real_dir(path: Path) -> str:
@@ -261,6 +286,8 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
         __name__,
     )
     native_doors = _NATIVE_DOORS
+    resolver_files, dataclasses_file, namedtuple_file = _code_generators_and_resolvers()
+    dict_, type_, all_, iskeyword = dict, type, all, keyword.iskeyword
     loopback = frozenset({"127.0.0.1", "::1", "localhost"})
 
     # Primitives, captured: later monkeypatching of os, posixpath or builtins does not reach the hook.
@@ -314,6 +341,38 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
             if code.co_name == "<module>" and not filename.startswith("<frozen importlib"):
                 return False
             frame = frame.f_back
+        return False
+
+    def importer_is_strategy() -> bool:
+        """The code asking for a module (past importlib and the name resolvers that import on request) is the
+        strategy's. A library's own lazy import, even inside a call the strategy made, is not refused: what
+        the library then does is judged by the other rules."""
+        frame: FrameType | None = getframe(3)  # past this function, its handler and the hook
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if not (filename.startswith("<frozen importlib") or filename in resolver_files):
+                return is_strategy_code(filename)
+            frame = frame.f_back
+        return False
+
+    def trusted_codegen(frame: FrameType) -> bool:
+        """Code generated by ``namedtuple`` (which validates its field names) or by ``dataclasses`` for a
+        plain class (metaclass ``type``) whose annotations are a plain dict of plain identifiers, with no
+        foreign frame between the decorator and the code."""
+        code = frame.f_code
+        if code.co_filename == namedtuple_file and code.co_name == "namedtuple":
+            return True
+        current: FrameType | None = frame
+        while current is not None and current.f_code.co_filename == dataclasses_file:
+            if current.f_code.co_name == "_process_class":
+                cls = current.f_locals.get("cls")
+                if type_(cls) is not type_:
+                    return False
+                names = cls.__dict__.get("__annotations__", {})
+                return type_(names) is dict_ and all_(
+                    type_(n) is str_ and str_.isidentifier(n) and not iskeyword(n) for n in names
+                )
+            current = current.f_back
         return False
 
     def caller() -> tuple[str, str]:
@@ -490,7 +549,7 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
         name = args[0]
         if name in native_doors:
             return f"loading {name} again"
-        if isinstance_(name, str_) and module_denied(name) and strategy_caused():
+        if isinstance_(name, str_) and module_denied(name) and importer_is_strategy():
             return f"import of {name}"
         return None
 
@@ -508,8 +567,10 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
                 name = getattr_(loader.f_locals.get("module"), "__name__", None)
                 module = name if isinstance_(name, str_) else ""
         if module is not None:
-            if module and module_denied(module) and strategy_caused():
+            if module and module_denied(module) and importer_is_strategy():
                 return f"import of {module}"
+            return None
+        if top is not None and trusted_codegen(top):
             return None
         if strategy_caused():
             code = args[0]
@@ -519,6 +580,8 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
     def on_compile(args: tuple[Any, ...]) -> str | None:
         filename, function = caller()
         if filename.startswith("<frozen importlib") and function == "source_to_code":
+            return None
+        if trusted_codegen(getframe(2)):
             return None
         return f"compiling {repr_(args[1])}" if strategy_caused() else None
 
@@ -580,6 +643,7 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
         "socket.connect": on_address,
         "socket.bind": on_bind,
         "socket.sendto": on_address,
+        "socket.sendmsg": on_address,
         "socket.getaddrinfo": on_resolve,
         "socket.gethostbyname": on_resolve,
         "socket.gethostbyname_ex": on_resolve,

@@ -42,7 +42,7 @@ NOT_STOPPED_BY_THE_GUARD: dict[str, str] = {
     ),
     **_because(
         "only reads files or memory: reading is allowed (the mount namespace keeps everything read-only)",
-        *("OpenRead", "NumpyFromfile", "NumpyLoadPickle", "PandasReadCsv", "AsStrided"),
+        *("OpenRead", "NumpyFromfile", "NumpyLoadPickle", "PandasReadCsv", "AsStrided", "ScipyIo"),
     ),
     **_because(
         "introspection only: it reaches frames, builtins, classes or os, but calls nothing that acts",
@@ -50,6 +50,11 @@ NOT_STOPPED_BY_THE_GUARD: dict[str, str] = {
         *("LambdaBuiltins", "LoggingCurrentFrame", "MatchClassDunder", "SubclassesWalk", "TypeMroWalk"),
         *("TypeClassFactory", "VarsCall", "InitSubclassHook", "MetaclassKeyword", "AliasOsAsNumpy"),
         *("ImportlibModule", "PickleLoads", "ThreadingThread"),
+    ),
+    **_because(
+        "builds something that would act but never runs it: a coroutine never awaited, a plotting backend "
+        "module whose import finds no browser to open (opening one would be a refused process)",
+        *("AsyncioSubprocess", "PlottingBackend"),
     ),
     **_because("writes inside the run's own directory, which is allowed", "ConfigPathWrite"),
     **_because(
