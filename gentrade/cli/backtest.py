@@ -11,7 +11,7 @@ from rich.table import Column, Table
 
 from gentrade.cli.data import split_pairs
 from gentrade.cli.errors import cli_errors
-from gentrade.cli.progress import progress, stderr_console
+from gentrade.cli.progress import progress
 from gentrade.cli.wallet import FALLBACK_WALLET, default_wallet
 from gentrade.settings import get_settings
 
@@ -128,15 +128,9 @@ def backtest(
     settings = get_settings()
     datadir = datadir if datadir is not None else settings.resolved_data_dir
     chosen = split_pairs(pairs)
+    fitted = default_wallet(chosen, datadir) if wallet is None else None
     if wallet is None:
-        fitted = default_wallet(chosen, datadir)
         wallet = fitted[0] if fitted else FALLBACK_WALLET
-        if fitted and not as_json:
-            stderr_console.print(
-                f"wallet: {fitted[0]:g} {fitted[1]} (the default for {fitted[1]}-quoted pairs; "
-                "--wallet to change)",
-                highlight=False,
-            )
     with progress(f"backtesting {strategy_file.name}", quiet=as_json):
         result = run_backtest(
             strategy_file,
@@ -159,6 +153,12 @@ def backtest(
         typer.echo(result.model_dump_json(indent=2))
     else:
         console.print(_table(result))
+        if fitted is not None:  # said after the result, so an error stays the one line it is
+            console.print(
+                f"wallet: {fitted[0]:g} {fitted[1]} (the default for {fitted[1]}-quoted pairs; "
+                "--wallet to change)",
+                highlight=False,
+            )
 
 
 def register(app: typer.Typer) -> None:

@@ -85,7 +85,7 @@ def test_progress_on_a_terminal_only_and_a_wallet_that_fits_btc(
     code, out, err = _backtest(sample_strategy_file, shared_data_dir, tmp_path, terminal=True)
     assert code == 0, err
     assert "backtesting SampleStrategy.py" in err  # the progress line, on stderr
-    assert "wallet: 0.02 BTC (the default for BTC-quoted pairs; --wallet to change)" in err
+    assert "wallet: 0.02 BTC (the default for BTC-quoted pairs; --wallet to change)" in out
     assert "0.02 →" in out and "1000" not in out.split("starting → final")[1].splitlines()[0]
 
     code, out, err = _backtest(sample_strategy_file, shared_data_dir, tmp_path, "--json", terminal=True)
