@@ -330,7 +330,8 @@ def test_another_user_sees_none_of_it(
         assert api.get(path).status_code == 404, path
     bob.page.goto("/strategies")
     expect(bob.page.locator("#strategies-empty")).to_be_visible()
+    shoot(bob.page, screenshots, "empty-strategies")
     bob.page.goto("/backtests")
     expect(bob.page.locator("#backtests-empty")).to_be_visible()
-    shoot(bob.page, screenshots, "empty-strategies")
+    shoot(bob.page, screenshots, "empty-backtests")
     bob.context.close()
