@@ -24,6 +24,7 @@ RANK: dict[str, int] = {
     "agents": 3,
     "settings": 4,
     "logs": 4,
+    "supervision": 4,
     "db": 4,
     "services": 4,
     "pipeline": 4,
