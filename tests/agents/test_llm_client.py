@@ -138,7 +138,8 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_stream_complete_passes_tokens_in_order_and_returns_the_text(stub: StubLLM) -> None:
     stub.script("main", streamed("The ", "stop ", "decided ", "most exits.", tokens=(30, 7)))
-    recorder, tokens = MemoryRecorder(), []
+    recorder = MemoryRecorder()
+    tokens: list[str] = []
     client = LLMClient([_provider(stub, "main")], recorder=recorder)
     text = client.stream_complete(ASK, tokens.append)
     assert tokens == ["The ", "stop ", "decided ", "most exits."]
@@ -168,7 +169,8 @@ def test_stream_without_usage_is_charged_an_estimate(stub: StubLLM) -> None:
 def test_stream_falls_back_when_a_provider_fails_before_the_first_token(stub: StubLLM) -> None:
     stub.script("main", error(500), error(500))
     stub.script("backup", streamed("from ", "backup"))
-    recorder, tokens = MemoryRecorder(), []
+    recorder = MemoryRecorder()
+    tokens: list[str] = []
     providers = [_provider(stub, "main"), _provider(stub, "backup")]
     text = LLMClient(providers, recorder=recorder).stream_complete(ASK, tokens.append)
     assert (text, tokens) == ("from backup", ["from ", "backup"])

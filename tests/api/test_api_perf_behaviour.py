@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -224,7 +224,7 @@ def test_body_guard_still_checks_bodyless_and_chunked_requests(api: Api) -> None
     assert empty.status_code == 422 and empty.json()["code"] == "validation_error"
     limit = api.settings.max_body_bytes
 
-    def chunks():  # no Content-Length: the guard must count what arrives
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the guard must count what arrives
         yield b"{"
         yield b" " * limit
         yield b"}"
@@ -234,7 +234,7 @@ def test_body_guard_still_checks_bodyless_and_chunked_requests(api: Api) -> None
     )
     assert streamed.status_code == 413 and streamed.json()["code"] == "payload_too_large"
 
-    def small():
+    def small() -> Iterator[bytes]:
         yield b'{"name": "chunked"}'
 
     ok = api.client.post(

@@ -18,7 +18,7 @@ from gentrade.db.models import Optimization, StrategyVersion
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories import users as users_repo
 from gentrade.examples import load_example
-from gentrade.spec import parse_spec
+from gentrade.spec import AllOf, AtrMultiple, Comparison, Const, parse_spec
 
 SEARCH = {"entry_long.all[1].right": [15, 35], "stop.initial.atr": [1, 3]}
 COMMON = ["--timerange", "20180110-20180130", "--folds", "1", "-e", "3", "-j", "1"]
@@ -55,8 +55,12 @@ def test_a_spec_file_is_optimised_and_the_tuned_spec_written(shared_data_dir: Pa
     assert fold["held_back"]["timerange"] == "20180124-20180130"
     assert fold["epochs"] == 3 and report["loss_class"] == "SharpeHyperOptLoss"
     spec = parse_spec(json.loads(tuned.read_text()))
+    assert isinstance(spec.stop.initial, AtrMultiple)
     assert spec.stop.initial.atr == pytest.approx(report["params"]["stop_initial"])
-    assert spec.entry_long.all[1].right.value == pytest.approx(report["params"]["buy_entry_long_all_1_right"])
+    assert isinstance(spec.entry_long, AllOf)
+    tuned_rule = spec.entry_long.all[1]
+    assert isinstance(tuned_rule, Comparison) and isinstance(tuned_rule.right, Const)
+    assert tuned_rule.right.value == pytest.approx(report["params"]["buy_entry_long_all_1_right"])
     table = gentrade("optimize", str(tuned), *COMMON, "--datadir", str(shared_data_dir))
     assert table.returncode == 0, table.stderr[-2000:]
     assert "in-sample" in table.stdout and "held-back" in table.stdout and "degradation" in table.stdout

@@ -33,12 +33,14 @@ def test_both_engines_of_an_api_process_take_the_configured_pool(tmp_path: Path)
                 assert (pool.size(), pool._max_overflow) == (3, 1)
         finally:
             services.engine.dispose()
-            services.async_engine.sync_engine.dispose()
+            if services.async_engine is not None:
+                services.async_engine.sync_engine.dispose()
 
 
 def test_sqlite_keeps_its_own_pool(tmp_path: Path) -> None:
     services = build_services(Settings(user_dir=tmp_path, database_pool_size=3))
     try:
-        assert services.async_engine is None and services.engine.pool.size() != 3
+        pool = services.engine.pool
+        assert services.async_engine is None and isinstance(pool, QueuePool) and pool.size() != 3
     finally:
         services.engine.dispose()

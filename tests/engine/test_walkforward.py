@@ -11,7 +11,7 @@ import pytest
 from gentrade.engine.walkforward import Progress, WalkForwardRequest, walk_forward, windows
 from gentrade.errors import OptimizeFailedError
 from gentrade.examples import load_example
-from gentrade.spec import parse_spec
+from gentrade.spec import AtrMultiple, StrategySpec, parse_spec
 
 SEARCH = {
     "entry_long.all[1].right": [15, 35],
@@ -20,7 +20,7 @@ SEARCH = {
 }
 
 
-def ranged_spec():
+def ranged_spec() -> StrategySpec:
     data = load_example("trend_following").model_dump(mode="json", exclude_none=True)
     return parse_spec({**data, "pairs": ["ETH/BTC"], "search": SEARCH})
 
@@ -80,6 +80,7 @@ def test_each_fold_reports_in_sample_and_held_back_from_the_best_of_parallel_sea
             }[name]
             assert low <= value <= high
     # The proposed spec carries the last fold's values, ranges kept.
+    assert isinstance(report.spec.stop.initial, AtrMultiple)
     assert report.spec.stop.initial.atr == pytest.approx(report.params["stop_initial"])
     assert report.spec.search == ranged_spec().search
     assert seen[-1].fold == 2 and seen[-1].epochs_done == 8 and seen[-1].epochs_total == 8
