@@ -17,7 +17,9 @@ from phrasings import PHRASINGS
 from agents.offline import draft
 from gentrade.codegen import render, strategy_filename
 from gentrade.data import store
+from gentrade.engine import BacktestResult
 from gentrade.engine.runner import run_backtest
+from gentrade.spec import StrategySpec
 
 TIMERANGE = "20180110-20180130"
 
@@ -38,7 +40,7 @@ def test_at_least_20_drafted_ideas_backtest_on_real_candles(shared_data_dir: Pat
     texts = runnable(shared_data_dir)
     assert len(texts) >= 20
 
-    def one(numbered: tuple[int, str]):
+    def one(numbered: tuple[int, str]) -> tuple[StrategySpec, BacktestResult]:
         index, text = numbered
         spec = draft(text).spec
         folder = tmp_path / f"{index:02d}"  # two ideas may share a name; each run gets its own folder

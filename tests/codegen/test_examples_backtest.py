@@ -10,12 +10,13 @@ from gentrade.codegen import render, strategy_filename
 from gentrade.examples import load_examples
 from gentrade.pipeline import backtest_spec
 from gentrade.safety import audit
+from gentrade.spec import StrategySpec
 
 REAL_PAIRS = ["ETH/BTC", "ADA/BTC", "LTC/BTC"]
 
 
 @pytest.mark.parametrize("spec", load_examples(), ids=lambda s: s.name)
-def test_generated_sources_pass_the_audit(spec) -> None:
+def test_generated_sources_pass_the_audit(spec: StrategySpec) -> None:
     report = audit(render(spec), filename=strategy_filename(spec))
     assert report.ok, report.summary()
     assert report.class_name == spec.name
@@ -23,7 +24,9 @@ def test_generated_sources_pass_the_audit(spec) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", load_examples(), ids=lambda s: s.name)
-def test_example_backtests_on_real_candles_with_trades(spec, shared_data_dir: Path, tmp_path: Path) -> None:
+def test_example_backtests_on_real_candles_with_trades(
+    spec: StrategySpec, shared_data_dir: Path, tmp_path: Path
+) -> None:
     built, result = backtest_spec(
         spec,
         strategies_dir=tmp_path / "strategies",

@@ -20,6 +20,7 @@ import pytest
 from gentrade.codegen import render
 from gentrade.engine import run_backtest
 from gentrade.examples import load_examples
+from gentrade.spec import StrategySpec
 
 FAST_LOOKUP = re.compile(
     r"        # Candles are sorted by date.*?"
@@ -47,7 +48,7 @@ def variants(source: str, name: str) -> dict[str, tuple[str, str]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", load_examples(), ids=lambda spec: spec.name)
 def test_fast_path_trades_exactly_like_ordinary_callbacks_and_a_plain_atr_lookup(
-    spec, shared_data_dir: Path, tmp_path: Path
+    spec: StrategySpec, shared_data_dir: Path, tmp_path: Path
 ) -> None:
     trades = {}
     for key, (cls, text) in variants(render(spec), spec.name).items():
