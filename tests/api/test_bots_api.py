@@ -284,6 +284,9 @@ def test_emergency_stop_closes_both_positions_and_is_audited(bots_api: Api) -> N
     assert trades["trades"] == [] and trades["total_trades"] == 0  # freqtrade's /trades: closed ones only
     profit = api.client.get(f"/api/v1/bots/{bot['id']}/profit", headers=owner).json()
     assert profit["trade_count"] == 2
+    seen_by_admin = api.client.get(f"/api/v1/bots/{bot['id']}", headers=api.user("admin")).json()
+    assert seen_by_admin["api_url"] == running["api_url"]
+    assert seen_by_admin["username"] is None and seen_by_admin["password"] is None  # the owner's only
     assert api.client.post(f"/api/v1/bots/{bot['id']}/emergency-stop", headers=other).status_code == 404
     assert api.client.post("/api/v1/bots/emergency-stop", headers=other).json() == []
 
