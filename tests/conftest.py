@@ -11,10 +11,17 @@ import pytest
 from gentrade.data.synth import synthesize
 
 SHARED_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance"
-# Located without importing freqtrade, which costs seconds.
-SAMPLE_STRATEGY_SOURCE = (
-    Path(importlib.util.find_spec("freqtrade").origin).parent / "templates" / "sample_strategy.py"
-)
+
+
+def _freqtrade_dir() -> Path:
+    """freqtrade's package folder, located without importing freqtrade, which costs seconds."""
+    found = importlib.util.find_spec("freqtrade")
+    if found is None or found.origin is None:
+        raise RuntimeError("freqtrade is not installed in this environment: pip install -e '.[dev]'")
+    return Path(found.origin).parent
+
+
+SAMPLE_STRATEGY_SOURCE = _freqtrade_dir() / "templates" / "sample_strategy.py"
 
 
 @pytest.fixture(scope="session")
