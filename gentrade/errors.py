@@ -189,3 +189,10 @@ class BrokerUnavailableError(ServiceUnavailableError):
     """The task queue's broker did not accept the work; nothing was queued."""
 
     code = "broker_unavailable"
+
+
+class QuickstartReportError(GenTradeError):
+    """The quickstart's report (or a file it names) is damaged or out of date, so nothing was imported."""
+
+    code = "quickstart_report_invalid"
+    http_status = 422

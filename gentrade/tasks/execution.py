@@ -9,12 +9,10 @@ it no longer claimable and returns.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import psutil
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from gentrade.db.repositories import backtests as repo
 from gentrade.errors import GenTradeError
 from gentrade.logs import request_id_var
+from gentrade.services.recorded_results import finite, stored_result
 from gentrade.settings import Settings
+
+__all__ = ["execute_backtest", "finite", "kill_backtest_processes", "work_dir"]
 
 logger = logging.getLogger("gentrade.tasks.execution")
 
@@ -30,31 +31,6 @@ logger = logging.getLogger("gentrade.tasks.execution")
 def work_dir(settings: Settings, owner_id: int, backtest_id: int) -> Path:
     """Per-user, per-backtest directory: the strategy file and freqtrade's run directories live here."""
     return (settings.user_dir / "work" / f"user-{owner_id}" / f"backtest-{backtest_id}").resolve()
-
-
-def finite(value: Any) -> Any:
-    """JSON (and PostgreSQL's JSONB) has no NaN or infinity; freqtrade's ratios can be either."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [finite(v) for v in value]
-    return value
-
-
-def headline_metrics(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "total_profit_pct": result["profit_total_pct"],
-        "total_profit_abs": result["profit_total_abs"],
-        "trades": result["trades"],
-        "win_rate": result["win_rate"],
-        "max_drawdown_pct": result["max_drawdown_pct"],
-        "sharpe": result["sharpe"],
-        "sortino": result["sortino"],
-        "calmar": result["calmar"],
-        "profit_factor": result["profit_factor"],
-    }
 
 
 def execute_backtest(
@@ -117,10 +93,10 @@ def execute_backtest(
         with sessions() as session:
             repo.fail(session, backtest_id, "internal_error", f"{type(exc).__name__}: {exc}")
         return
-    result = finite(outcome.model_dump(mode="json"))
+    metrics, result = stored_result(outcome)
     zip_path = str(outcome.run.result_zip) if outcome.run is not None else ""
     with sessions() as session:
-        stored = repo.succeed(session, backtest_id, headline_metrics(result), result, zip_path)
+        stored = repo.succeed(session, backtest_id, metrics, result, zip_path)
     logger.info("backtest finished", extra={"backtest": backtest_id, "stored": stored})
 
 

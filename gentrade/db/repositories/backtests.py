@@ -49,6 +49,44 @@ def create(
     return backtest
 
 
+def add_finished(
+    session: Session,
+    owner: User,
+    version: StrategyVersion,
+    parameters: dict[str, Any],
+    key: str,
+    metrics: dict[str, Any],
+    result: dict[str, Any],
+    result_zip: str,
+) -> Backtest:
+    """A succeeded row for a run made outside the executor (the quickstart's), in the caller's transaction;
+    ``key`` is its idempotency key, so the same run is recognised by ``by_key`` when offered again."""
+    now = utcnow()
+    backtest = Backtest(
+        owner_id=owner.id,
+        strategy_id=version.strategy_id,
+        strategy_version_id=version.id,
+        version_number=version.number,
+        parameters=parameters,
+        status="succeeded",
+        idempotency_key=key,
+        result=result,
+        result_zip=result_zip,
+        started_at=now,
+        finished_at=now,
+        **{name: metrics.get(name) for name in BACKTEST_METRICS},
+    )
+    session.add(backtest)
+    session.flush()
+    return backtest
+
+
+def by_key(session: Session, owner: User, key: str) -> Backtest | None:
+    return session.scalar(
+        select(Backtest).where(Backtest.owner_id == owner.id, Backtest.idempotency_key == key)
+    )
+
+
 def stranded(session: Session, queued_before: datetime, limit: int = 1000) -> list[int]:
     """Rows still queued that were created before ``queued_before``, oldest first."""
     stmt = (
