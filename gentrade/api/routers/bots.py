@@ -97,6 +97,7 @@ def _out(session: Session, bot: Bot, info: BotInfo | None) -> BotOut:
         updated_at=bot.updated_at,
         last_log=info.last_log if info is not None else None,
         warmup=info.warmup if info is not None else None,
+        degraded=info.degraded if info is not None else None,
     )
 
 

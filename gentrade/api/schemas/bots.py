@@ -54,6 +54,7 @@ class BotOut(BaseModel):
     updated_at: datetime
     last_log: str | None = Field(description="The log's last lines when the bot crashed.")
     warmup: str | None = Field(None, description="Set while the strategy's indicators are not ready.")
+    degraded: str | None = Field(None, description="Why the circuit breaker paused entries.")
     username: str | None = Field(None, description="api_server login; only on GET /bots/{id}, to the owner.")
     password: str | None = Field(
         None, description="api_server password; only on GET /bots/{id}, to the owner."
