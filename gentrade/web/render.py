@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from gentrade.api.redact import redact_paths
 from gentrade.web.session import Viewer
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -52,7 +53,13 @@ def _sign(value: float | None) -> str:
 
 
 templates.env.filters.update(
-    num=_num, pct=_pct, ratio_pct=_ratio_pct, when=_when, tojson_safe=_tojson, sign=_sign
+    num=_num,
+    pct=_pct,
+    ratio_pct=_ratio_pct,
+    when=_when,
+    tojson_safe=_tojson,
+    sign=_sign,
+    no_paths=redact_paths,
 )
 
 
