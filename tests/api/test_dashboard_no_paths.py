@@ -18,7 +18,8 @@ def test_failed_backtest_page_hides_server_paths(api: Api) -> None:
     with api.sessions() as session:
         owner = session.get_one(User, me["id"])
         strategy = strategies.get(session, sid, owner)
-        row = backtests.create(session, owner, strategy, strategies.version(session, strategy), {"fee": 0.001})
+        version = strategies.version(session, strategy)
+        row = backtests.create(session, owner, strategy, version, {"fee": 0.001})
         row.status = "running"
         session.commit()
         assert backtests.fail(session, row.id, "backtest_failed", LEAKY)
