@@ -16,7 +16,8 @@ import psycopg
 import pytest
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
-from llm_stub import StubLLM, completion, streamed
+from llm_stub import Step, StubLLM, completion, streamed
+from psycopg.rows import DictRow, dict_row
 
 from agents.drafting import ChatSession, NothingToApproveError, route_offline
 from agents.llm import LLMClient, ProviderConfig
@@ -133,15 +134,16 @@ def test_rejected_backtest_never_runs(sessions: Factory, tmp_path: Path) -> None
 def test_thread_survives_a_restart_and_other_users_do_not_see_it(sessions: Factory) -> None:
     sessions().send(ALICE, IDEA)
     restarted = sessions()
-    assert restarted.state(ALICE).draft is not None
-    assert restarted.state(ALICE).draft.stop.initial == AtrMultiple(atr=2.0)
+    kept = restarted.state(ALICE).draft
+    assert kept is not None and kept.stop.initial == AtrMultiple(atr=2.0)
     # Bob's namespace holds nothing of Alice's: no draft to read, to change, or to backtest.
     assert restarted.state(BOB).draft is None and restarted.state(BOB).events == []
     assert _types(restarted.send(BOB, "use a 3% stop instead")) == ["message"]
     (no_draft,) = restarted.send(BOB, "backtest it")
     assert no_draft.type == "message" and "no draft" in no_draft.text
     assert restarted.state(BOB).draft is None
-    assert restarted.state(ALICE).draft.stop.initial == AtrMultiple(atr=2.0)
+    kept = restarted.state(ALICE).draft
+    assert kept is not None and kept.stop.initial == AtrMultiple(atr=2.0)
 
 
 def test_a_new_message_drops_a_pending_approval_and_says_so(sessions: Factory) -> None:
@@ -152,7 +154,8 @@ def test_a_new_message_drops_a_pending_approval_and_says_so(sessions: Factory) -
     assert dropped.type == "message" and "dropped" in dropped.text
     assert drafted.type == "draft" and drafted.spec["stop"]["initial"] == {"percent": 4.0}
     assert chat.state(ALICE).pending_approval is None
-    assert "dropped" in chat.state(ALICE).events[-2].text  # kept in the thread, not only streamed
+    stored = chat.state(ALICE).events[-2]
+    assert stored.type == "message" and "dropped" in stored.text  # kept in the thread, not only streamed
 
 
 def test_errors_are_events_and_keep_the_draft(sessions: Factory) -> None:
@@ -160,10 +163,12 @@ def test_errors_are_events_and_keep_the_draft(sessions: Factory) -> None:
     chat.send(ALICE, IDEA)
     (error,) = chat.send(ALICE, "make it better")
     assert error.type == "error" and error.code == "draft_not_understood"
-    assert chat.state(ALICE).draft.name == "RsiOversoldEthBtc5m"
+    kept = chat.state(ALICE).draft
+    assert kept is not None and kept.name == "RsiOversoldEthBtc5m"
     (error,) = chat.send(ALICE, "change it: take 50% at 2R and the rest at 1R")
     assert error.type == "error" and error.code == "spec_invalid" and "take_profit[1]" in error.message
-    assert chat.state(ALICE).draft.take_profit == draft(IDEA).spec.take_profit
+    kept = chat.state(ALICE).draft
+    assert kept is not None and kept.take_profit == draft(IDEA).spec.take_profit
 
 
 def test_stream_yields_the_same_events_as_send(sessions: Factory) -> None:
@@ -200,7 +205,7 @@ def test_router_reads_a_timerange() -> None:
 # --- scripted model over HTTP ----------------------------------------------------------------------------
 
 
-def _route(intent: str, timerange: str | None = None):
+def _route(intent: str, timerange: str | None = None) -> Step:
     return completion(json.dumps({"intent": intent, "timerange": timerange}))
 
 
@@ -209,8 +214,10 @@ def test_llm_answer_streams_tokens_then_the_whole_message(stub: StubLLM, session
     chat = sessions(_llm(stub))
     events = list(chat.stream(ALICE, "what can you do?"))
     assert _types(events) == ["token", "token", "token", "token", "message"]
-    assert [event.text for event in events[:-1]] == ["I draft, ", "change and ", "backtest ", "strategies."]
-    assert events[-1].text == "I draft, change and backtest strategies."
+    tokens = [event.text for event in events[:-1] if event.type == "token"]
+    assert tokens == ["I draft, ", "change and ", "backtest ", "strategies."]
+    whole = events[-1]
+    assert whole.type == "message" and whole.text == "I draft, change and backtest strategies."
     assert stub.requests["main"][1]["stream"] is True
     assert _types(chat.state(ALICE).events) == ["message"]  # tokens are streamed, never stored
 
@@ -240,17 +247,17 @@ def test_llm_routes_drafts_through_the_tool_and_waits_for_approval(stub: StubLLM
         drafted.type == "draft" and drafted.model_id == "llm" and drafted.spec == json.loads(spec_json(first))
     )
     (revised,) = chat.send(ALICE, "use a 3% stop")
-    assert revised.changed and revised.spec["name"] == "LlmRsiEthBtc"
+    assert revised.type == "draft" and revised.changed and revised.spec["name"] == "LlmRsiEthBtc"
     (asked,) = chat.send(ALICE, "backtest it")
     assert (
         asked.type == "approval_needed" and asked.strategy == "LlmRsiEthBtc" and asked.timerange == TIMERANGE
     )
     started, done = chat.resume(ALICE, approved=True)
-    assert (started.type, done.type) == ("backtest_started", "backtest_done")
+    assert started.type == "backtest_started" and done.type == "backtest_done"
     assert done.summary.strategy == "LlmRsiEthBtc" and done.summary.timerange == "20180110-20180113"
     assert done.held_back is not None and done.held_back.timerange == "20180113-20180114"
     (explained,) = chat.send(ALICE, "why?")
-    assert explained.text.startswith("It traded")
+    assert explained.type == "message" and explained.text.startswith("It traded")
 
     requests = stub.requests["main"]
     assert requests[0]["response_format"]["json_schema"]["name"] == "Route"
@@ -286,19 +293,22 @@ def test_threads_persist_in_postgres(tmp_path: Path, shared_data_dir: Path) -> N
     with fresh_postgres("gentrade_chat") as url:
         conninfo = url.replace("postgresql+psycopg://", "postgresql://")
 
-        def session(conn: psycopg.Connection) -> ChatSession:
+        def connect() -> psycopg.Connection[DictRow]:
+            return psycopg.connect(conninfo, autocommit=True, prepare_threshold=0, row_factory=dict_row)
+
+        def session(conn: psycopg.Connection[DictRow]) -> ChatSession:
             saver = PostgresSaver(conn)
             saver.setup()
             return ChatSession(saver, datadir=shared_data_dir, strategies_dir=tmp_path)
 
-        options = {"autocommit": True, "prepare_threshold": 0, "row_factory": psycopg.rows.dict_row}
-        with psycopg.connect(conninfo, **options) as conn:
+        with connect() as conn:
             session(conn).send(ALICE, IDEA)
             assert _types(session(conn).send(ALICE, "backtest it")) == ["approval_needed"]
-        with psycopg.connect(conninfo, **options) as conn:
+        with connect() as conn:
             restarted = session(conn)
-            assert restarted.state(ALICE).draft.name == "RsiOversoldEthBtc5m"
+            kept = restarted.state(ALICE).draft
+            assert kept is not None and kept.name == "RsiOversoldEthBtc5m"
             assert restarted.state(ALICE).pending_approval is not None
             assert restarted.state(BOB).draft is None
             (refused,) = restarted.resume(ALICE, approved=False)
-            assert "not approved" in refused.text
+            assert refused.type == "message" and "not approved" in refused.text
