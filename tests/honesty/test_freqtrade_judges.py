@@ -5,10 +5,10 @@
 - `freqtrade recursive-analysis` finds every indicator within 0.1 % of its 1000-candle value at the rendered
   startup_candle_count.
 
-The candles are a copy of the real ones with each price rounded to its 8-decimal grid. The files carry
-float noise (an open of 0.08949995000000001); freqtrade rounds an end-of-backtest exit price to the tick
-(0.08949995), finds it 1e-17 below that candle's low, never fills it, and lookahead-analysis then reports a
-"biased" entry for whichever strategy trades into the last candle. Rounding removes only that noise.
+The candles are the real ones put on each market's tick grid by ``gentrade.data.grid``, the same path the
+runner's own copy takes (issue 12.2). The raw files carry float noise (an open of 0.08949995000000001);
+freqtrade rounds an exit price to the tick (0.08949995), finds it 1e-17 below that candle's low, does not
+fill it, and lookahead-analysis then reports a "biased" entry. The grid removes only that noise.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from gentrade.codegen import render, strategy_filename
-from gentrade.data import store
+from gentrade.data import grid, markets
 from gentrade.engine import run_backtest
 from gentrade.examples import load_example, load_examples
 from gentrade.exchange.server import TestnetHandle, start_testnet
@@ -43,11 +42,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def clean_data(shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     datadir = tmp_path_factory.mktemp("data")
-    for pair in PAIRS:
-        candles = store.load_candles(shared_data_dir, pair, "5m")
-        for column in ("open", "high", "low", "close"):
-            candles[column] = np.round(candles[column].to_numpy(), 8)
-        store.save_candles(datadir, pair, "5m", candles)
+    ticks = grid.market_ticks(markets.snapshot_for_datadir(shared_data_dir, list(PAIRS)))
+    moved = grid.gridded_copy(shared_data_dir, datadir, list(PAIRS), ["5m"], ticks)
+    assert moved.moved > 0  # the raw files really are off the grid
     return datadir
 
 
