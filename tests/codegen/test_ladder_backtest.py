@@ -16,7 +16,7 @@ import pytest
 from gentrade.data import store
 from gentrade.engine import BacktestResult
 from gentrade.pipeline import backtest_spec
-from gentrade.spec import StrategySpec, parse_spec
+from gentrade.spec import StrategySpec, breakeven_price, parse_spec
 
 PAIR = "LADR/USDT"
 ENTRY = 101.0
@@ -92,7 +92,7 @@ def test_breakeven_after_tp1_exits_the_rest_near_entry_not_at_the_initial_stop(t
     exits = [o for o in trade.orders if not o.is_entry]
     assert [o.tag for o in exits][0] == "tp1"
     final = exits[-1]
-    breakeven = ENTRY * (1 + 2 * FEE)  # entry plus both fees, as the strategy computes it
+    breakeven = breakeven_price(ENTRY, "long", 0.001, 0.0005)  # the runner's fee and slippage, both sides
     initial_stop = ENTRY * (1 - 0.02)
     assert final.price == pytest.approx(breakeven, abs=0.01)
     assert final.price > initial_stop + 2
