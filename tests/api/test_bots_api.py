@@ -202,7 +202,7 @@ def test_another_users_bot_is_a_404_everywhere(bots_api: Api, foreign: Foreign) 
     assert mine["status"] == "stopped" and mine["name"] == "a's bot"
 
 
-TWO_PAIRS = {
+TWO_PAIRS: dict[str, Any] = {
     **QUICK,
     "name": "ApiTwoPairs",
     "pairs": [PAIR, "ETH/USDT"],
