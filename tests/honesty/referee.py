@@ -34,10 +34,12 @@ from gentrade.spec import (
     AllOf,
     AtrMultiple,
     Comparison,
+    Condition,
     Const,
     IndicatorRef,
     Percent,
     Price,
+    RMultiple,
     StrategySpec,
     breakeven_price,
 )
@@ -65,50 +67,53 @@ class RefTrade:
 # ---------------------------------------------------------------- indicators and rules
 
 
-def _indicator_columns(spec: StrategySpec, frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+#: Indicator outputs by (indicator id, output name; "" for a single-output indicator).
+Columns = dict[tuple[str, str], np.ndarray]
+
+
+def _indicator_columns(spec: StrategySpec, frame: pd.DataFrame) -> Columns:
     h, lo, c, v = (frame[col].to_numpy(dtype=float) for col in ("high", "low", "close", "volume"))
-    cols: dict[tuple[str, str], np.ndarray] = {}
+    cols: Columns = {}
     for ind in spec.indicators:
-        kind = ind.kind
         src = frame[getattr(ind, "source", "close")].to_numpy(dtype=float)
-        if kind == "rsi":
+        if ind.kind == "rsi":
             cols[(ind.id, "")] = talib.RSI(src, timeperiod=ind.period)
-        elif kind == "ema":
+        elif ind.kind == "ema":
             cols[(ind.id, "")] = talib.EMA(src, timeperiod=ind.period)
-        elif kind == "sma":
+        elif ind.kind == "sma":
             cols[(ind.id, "")] = talib.SMA(src, timeperiod=ind.period)
-        elif kind == "macd":
+        elif ind.kind == "macd":
             m, s, hist = talib.MACD(src, fastperiod=ind.fast, slowperiod=ind.slow, signalperiod=ind.signal)
             cols.update({(ind.id, "macd"): m, (ind.id, "signal"): s, (ind.id, "hist"): hist})
-        elif kind == "bbands":
+        elif ind.kind == "bbands":
             up, mid, low = talib.BBANDS(src, timeperiod=ind.period, nbdevup=ind.std, nbdevdn=ind.std)
             cols.update({(ind.id, "upper"): up, (ind.id, "middle"): mid, (ind.id, "lower"): low})
-        elif kind == "atr":
+        elif ind.kind == "atr":
             cols[(ind.id, "")] = talib.ATR(h, lo, c, timeperiod=ind.period)
-        elif kind == "adx":
+        elif ind.kind == "adx":
             cols[(ind.id, "adx")] = talib.ADX(h, lo, c, timeperiod=ind.period)
             cols[(ind.id, "plus_di")] = talib.PLUS_DI(h, lo, c, timeperiod=ind.period)
             cols[(ind.id, "minus_di")] = talib.MINUS_DI(h, lo, c, timeperiod=ind.period)
-        elif kind == "stoch":
+        elif ind.kind == "stoch":
             k, d = talib.STOCH(
                 h, lo, c, fastk_period=ind.fastk, slowk_period=ind.slowk, slowd_period=ind.slowd
             )
             cols.update({(ind.id, "k"): k, (ind.id, "d"): d})
-        elif kind == "mfi":
+        elif ind.kind == "mfi":
             cols[(ind.id, "")] = talib.MFI(h, lo, c, v, timeperiod=ind.period)
-        elif kind == "cci":
+        elif ind.kind == "cci":
             cols[(ind.id, "")] = talib.CCI(h, lo, c, timeperiod=ind.period)
-        elif kind == "obv":
+        elif ind.kind == "obv":
             cols[(ind.id, "")] = talib.OBV(c, v)
-        elif kind == "donchian":
+        elif ind.kind == "donchian":
             upper = pd.Series(h).rolling(ind.period).max().to_numpy()
             lower = pd.Series(lo).rolling(ind.period).min().to_numpy()
             cols.update({(ind.id, "upper"): upper, (ind.id, "lower"): lower})
             cols[(ind.id, "middle")] = (upper + lower) / 2
-        elif kind == "volume_sma":
+        elif ind.kind == "volume_sma":
             cols[(ind.id, "")] = talib.SMA(v, timeperiod=ind.period)
         else:
-            raise NotImplementedError(f"referee has no indicator {kind}")
+            raise NotImplementedError(f"referee has no indicator {ind.kind}")
     return cols
 
 
@@ -120,7 +125,9 @@ def _shifted(values: np.ndarray, shift: int) -> np.ndarray:
     return out
 
 
-def _operand(operand, frame: pd.DataFrame, cols, extra_shift: int = 0) -> np.ndarray:
+def _operand(
+    operand: Const | Price | IndicatorRef, frame: pd.DataFrame, cols: Columns, extra_shift: int = 0
+) -> np.ndarray:
     n = len(frame)
     if isinstance(operand, Const):
         return np.full(n, operand.value)
@@ -130,7 +137,7 @@ def _operand(operand, frame: pd.DataFrame, cols, extra_shift: int = 0) -> np.nda
     return _shifted(cols[(operand.indicator, operand.output or "")], operand.shift + extra_shift)
 
 
-def _holds(condition, frame: pd.DataFrame, cols) -> np.ndarray:
+def _holds(condition: Condition, frame: pd.DataFrame, cols: Columns) -> np.ndarray:
     """Where the rule holds; a comparison with a missing value (warm-up) does not hold."""
     if isinstance(condition, Comparison):
         left, right = _operand(condition.left, frame, cols), _operand(condition.right, frame, cols)
@@ -205,7 +212,9 @@ class Market:
     slippage: float  # assumed slippage per side (freqtrade charges fee + slippage)
 
 
-def _offset(kind_size, base: float, atr: float, risk: float = 0.0) -> float:
+def _offset(
+    kind_size: Percent | AtrMultiple | RMultiple, base: float, atr: float, risk: float = 0.0
+) -> float:
     if isinstance(kind_size, Percent):
         return base * kind_size.percent / 100.0
     if isinstance(kind_size, AtrMultiple):
@@ -220,9 +229,7 @@ def simulate(
     enter, leave = signals(spec, frame)
     dates = [ts.to_pydatetime() for ts in frame["date"]]
     o, h, lo = (frame[c].to_numpy(dtype=float) for c in ("open", "high", "low"))
-    atr = talib.ATR(
-        *(frame[c].to_numpy(dtype=float) for c in ("high", "low", "close")), timeperiod=spec.atr_period
-    )
+    atr = talib.ATR(h, lo, frame["close"].to_numpy(dtype=float), timeperiod=spec.atr_period)
     cost = market.fee + market.slippage
     stop_spec = spec.stop
     hard = (
@@ -239,6 +246,7 @@ def simulate(
 
     def planned(done: int) -> tuple[float, str | None]:
         """The stop the spec asks for now, and what set it (None, breakeven_stop or trailing_stop)."""
+        assert trade is not None  # asked only while a trade is open
         stop, moved = state["stop"], None
         if stop_spec.breakeven_after_level and done >= stop_spec.breakeven_after_level:
             be = breakeven_price(trade.open_rate, "long", market.fee, market.slippage)
@@ -271,11 +279,13 @@ def simulate(
             state["sl"], state["sl_pct"] = new, abs(pct)
 
     def close(time: datetime, price: float, amount: float, tag: str) -> None:
+        assert trade is not None  # only an open trade has something to close
         trade.exits.append(Fill(time, price, amount, tag))
         state["left"] = round(state["left"] - amount, 12)
 
     def finish(reason: str) -> None:
         nonlocal trade
+        assert trade is not None  # only an open trade finishes
         trade.exit_reason = reason
         proceeds = sum(f.price * f.amount * (1 - cost) for f in trade.exits)
         trade.profit_abs = proceeds - trade.open_rate * trade.amount * (1 + cost)

@@ -73,7 +73,9 @@ def disagreements(spec: StrategySpec, result: BacktestResult) -> list[str]:
     """Every difference between freqtrade's trades and the referee's, each naming the trade."""
     problems: list[str] = []
     ours = referee_trades(spec, result)
-    markets = json.loads((result.run.run_dir / "markets.json").read_text())  # type: ignore[union-attr]
+    run_dir = result.run.run_dir if result.run is not None else None
+    assert run_dir is not None, "the backtest names no run folder, so no markets snapshot to read"
+    markets = json.loads((run_dir / "markets.json").read_text())
     steps = {pair: float(markets[pair]["precision"]["amount"]) for pair in result.pairs}
     for pair in result.pairs:
         theirs = sorted((t for t in result.trade_list if t.pair == pair), key=lambda t: t.open_date)
@@ -109,7 +111,9 @@ def disagreements(spec: StrategySpec, result: BacktestResult) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", load_examples(), ids=lambda s: s.name)
-def test_referee_agrees_with_freqtrade_on_every_example(spec, shared_data_dir: Path, tmp_path: Path) -> None:
+def test_referee_agrees_with_freqtrade_on_every_example(
+    spec: StrategySpec, shared_data_dir: Path, tmp_path: Path
+) -> None:
     result = backtest(spec, ["ETH/BTC", "ADA/BTC", "LTC/BTC"], shared_data_dir, tmp_path)
     assert result.trades > 0
     assert disagreements(spec, result) == []
@@ -117,14 +121,14 @@ def test_referee_agrees_with_freqtrade_on_every_example(spec, shared_data_dir: P
 
 # ---------------------------------------------------------------- random valid specs
 
-_OSCILLATORS = {
+_OSCILLATORS: dict[str, tuple[dict[str, object], str, float, float]] = {
     "rsi": ({"kind": "rsi"}, "", 25.0, 75.0),
     "mfi": ({"kind": "mfi"}, "", 25.0, 75.0),
     "cci": ({"kind": "cci"}, "", -120.0, 120.0),
     "stoch": ({"kind": "stoch"}, "k", 20.0, 80.0),
     "adx": ({"kind": "adx"}, "adx", 15.0, 35.0),
 }
-_OVERLAYS = {
+_OVERLAYS: dict[str, tuple[dict[str, object], str]] = {
     "ema": ({"kind": "ema"}, ""),
     "sma": ({"kind": "sma"}, ""),
     "bbands": ({"kind": "bbands", "std": 2.0}, "lower"),
@@ -133,14 +137,14 @@ _OVERLAYS = {
 
 
 @st.composite
-def distances(draw, kinds: tuple[str, ...]) -> dict:
+def distances(draw: st.DrawFn, kinds: tuple[str, ...]) -> dict[str, float]:
     kind = draw(st.sampled_from(kinds))
     size = {"percent": st.floats(0.3, 4.0), "atr": st.floats(0.5, 4.0), "r": st.floats(0.5, 4.0)}[kind]
     return {kind: round(draw(size), 2)}
 
 
 @st.composite
-def random_specs(draw) -> StrategySpec:
+def random_specs(draw: st.DrawFn) -> StrategySpec:
     osc = draw(st.sampled_from(sorted(_OSCILLATORS)))
     over = draw(st.sampled_from(sorted(_OVERLAYS)))
     osc_params, osc_out, low, high = _OSCILLATORS[osc]
@@ -197,7 +201,9 @@ def random_specs(draw) -> StrategySpec:
     return parse_spec(document)
 
 
-def _check_random(spec: StrategySpec, pair: str, shared_data_dir: Path, tmp_path_factory) -> None:
+def _check_random(
+    spec: StrategySpec, pair: str, shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     # Seven of the twenty days keep 50 random specs within a few minutes on two cores.
     result = backtest(spec, [pair], shared_data_dir, tmp_path_factory.mktemp("referee"), "-20180117")
     assume(result.trades > 0)  # a spec that never trades proves nothing; hypothesis draws another
@@ -217,12 +223,16 @@ _RANDOM = settings(
 @pytest.mark.slow
 @_RANDOM
 @given(spec=random_specs(), pair=st.sampled_from(SHARED_PAIRS[:3]))
-def test_referee_agrees_on_random_specs_first_pairs(spec, pair, shared_data_dir, tmp_path_factory) -> None:
+def test_referee_agrees_on_random_specs_first_pairs(
+    spec: StrategySpec, pair: str, shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     _check_random(spec, pair, shared_data_dir, tmp_path_factory)
 
 
 @pytest.mark.slow
 @_RANDOM
 @given(spec=random_specs(), pair=st.sampled_from(SHARED_PAIRS[3:]))
-def test_referee_agrees_on_random_specs_other_pairs(spec, pair, shared_data_dir, tmp_path_factory) -> None:
+def test_referee_agrees_on_random_specs_other_pairs(
+    spec: StrategySpec, pair: str, shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     _check_random(spec, pair, shared_data_dir, tmp_path_factory)
