@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,14 +74,29 @@ class ChildLauncher(Protocol):
 
 
 def kill_session(pid: int) -> None:
-    """Kill a child's whole session and anything it spawned, even what left the session."""
+    """Kill a child's whole session and anything it spawned, even what left the session; return once they
+    are dead (a killed child in namespaces of its own takes a moment to tear them down)."""
     try:
-        descendants = psutil.Process(pid).children(recursive=True)
+        leader = psutil.Process(pid)
+        doomed = [leader, *leader.children(recursive=True)]
     except psutil.NoSuchProcess:
-        descendants = []
+        doomed = []
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    for child in descendants:
+    for proc in doomed:
         with contextlib.suppress(psutil.NoSuchProcess):
-            child.kill()
-    psutil.wait_procs(descendants, timeout=5)
+            proc.kill()
+    _wait_dead(doomed, timeout_s=5)
+
+
+def _wait_dead(procs: list[psutil.Process], timeout_s: float) -> None:
+    """Until each process is gone or a zombie (the zygote reaps its children each second: not awaited)."""
+    deadline = time.monotonic() + timeout_s
+    for proc in procs:
+        while time.monotonic() < deadline:
+            try:
+                if proc.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.01)
