@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gentrade.codegen import embedded_spec
+from gentrade.data.store import candles_path
 from gentrade.db.models import StrategyVersion, User
 from gentrade.db.repositories import backtests as backtests_repo
 from gentrade.db.repositories.scope import record
@@ -66,7 +67,7 @@ def load_report(user_dir: Path) -> QuickstartReport:
         fields = sorted({".".join(map(str, error["loc"])) or "(whole file)" for error in exc.errors()})
         raise QuickstartReportError(
             f"the quickstart report is damaged (bad fields: {', '.join(fields)}); {RERUN}",
-            details={"fields": fields},
+            details=[{"path": field, "message": "invalid or missing"} for field in fields],
         ) from None
     if not report.rows:
         raise QuickstartReportError(f"the quickstart report lists no backtests; {RERUN}")
@@ -74,11 +75,13 @@ def load_report(user_dir: Path) -> QuickstartReport:
 
 
 def import_quickstart(
-    session: Session, owner: User, user_dir: Path, request_id: str | None = None
+    session: Session, owner: User, user_dir: Path, data_dir: Path, request_id: str | None = None
 ) -> QuickstartImport:
-    """Store the report's strategies and runs as ``owner``'s; flushed, the caller commits."""
+    """Store the report's strategies and runs as ``owner``'s; flushed, the caller commits.
+
+    ``data_dir`` is where this server reads candles: the charts need the quickstart's candles there."""
     report = load_report(user_dir)
-    checked = _check(report, user_dir)
+    checked = _check(report, user_dir, data_dir)
     created = added = 0
     imported: list[int] = []
     existing: list[int] = []
@@ -111,9 +114,15 @@ def import_quickstart(
     )
 
 
-def _check(report: QuickstartReport, user_dir: Path) -> list[_Checked]:
-    """Every row's strategy file and result zip, or one error naming every bad row field."""
+def _check(report: QuickstartReport, user_dir: Path, data_dir: Path) -> list[_Checked]:
+    """Every row's strategy file and result zip, and the candles, or one error naming every bad field."""
     problems: dict[str, str] = {}
+    for index, pair in enumerate(report.pairs):
+        if not candles_path(data_dir, pair, report.timeframe).is_file():
+            problems[f"pairs[{index}]"] = (
+                f"this server's data dir has no {report.timeframe} candles for {pair} (serve with the "
+                "quickstart's --user-dir and no other GENTRADE_DATA_DIR)"
+            )
     checked: list[_Checked] = []
     for index, row in enumerate(report.rows):
         where = f"rows[{index}]"
@@ -142,7 +151,8 @@ def _check(report: QuickstartReport, user_dir: Path) -> list[_Checked]:
     if problems:
         reasons = "; ".join(f"{field}: {reason}" for field, reason in problems.items())
         raise QuickstartReportError(
-            f"the quickstart report cannot be imported ({reasons}); {RERUN}", details={"fields": problems}
+            f"the quickstart report cannot be imported ({reasons}); {RERUN}",
+            details=[{"path": field, "message": reason} for field, reason in problems.items()],
         )
     return checked
 

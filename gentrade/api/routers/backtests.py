@@ -24,7 +24,8 @@ from gentrade.db.repositories import backtests as repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import record
 from gentrade.errors import InvalidRequestError, NotFoundError, ServiceUnavailableError
-from gentrade.services import compare
+from gentrade.services import compare, quickstart_results
+from gentrade.services.quickstart_results import QuickstartImport
 
 router = APIRouter(prefix="/backtests", tags=["backtests"], responses=problems(401))
 
@@ -78,6 +79,20 @@ def create_backtest(
         session.commit()
         raise
     return BacktestQueued(id=backtest.id, status="queued")
+
+
+@router.post("/import-quickstart", response_model=QuickstartImport, responses=problems(404, 422))
+def import_quickstart(
+    user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
+) -> QuickstartImport:
+    """Store the server's ``gentrade quickstart`` results as the caller's strategies and succeeded
+    backtests. Importing again adds nothing (the ids come back under ``already_imported``); no report is a
+    404, a damaged one a 422 naming every bad field, and either way nothing is stored."""
+    summary = quickstart_results.import_quickstart(
+        session, user, svc.settings.user_dir, svc.settings.resolved_data_dir, request_id
+    )
+    session.commit()
+    return summary
 
 
 @router.get("", response_model=BacktestPage)
