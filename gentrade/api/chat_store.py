@@ -9,6 +9,7 @@ created by the saver's ``setup()`` (they are LangGraph's schema, not ours, so Al
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,12 @@ from gentrade.errors import ConfigError
 
 POOL_SIZE = 4
 SETUP_LOCK_KEY = 0x67656E7472616465  # "gentrade": the advisory lock that serialises the saver's setup
+SETUP_RETRY_S = 0.2
+
+
+def _take(connection: Any) -> bool:
+    row = connection.execute("SELECT pg_try_advisory_lock(%s)", (SETUP_LOCK_KEY,)).fetchone()
+    return bool(row and (row[0] if not isinstance(row, dict) else next(iter(row.values()))))
 
 
 @dataclass
@@ -57,9 +64,12 @@ def open_chat_store(database_url: str) -> ChatStore:
         pg_saver = PostgresSaver(pool)
         # `serve --workers N` starts N API processes at once: on a fresh database their setup() calls
         # raced to CREATE the saver's tables and types, and all but one failed to start. A session
-        # advisory lock makes them take turns (the later ones find the tables there).
+        # advisory lock makes them take turns (the later ones find the tables there). It is *tried* in a
+        # loop rather than waited for: a waiting statement is an open transaction, and the saver's
+        # CREATE INDEX CONCURRENTLY waits for every open transaction, so the holder and the waiter hung.
         with pool.connection() as lock:
-            lock.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+            while not _take(lock):
+                time.sleep(SETUP_RETRY_S)
             try:
                 pg_saver.setup()
             finally:
