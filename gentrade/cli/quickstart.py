@@ -47,6 +47,13 @@ def quickstart(
             soft_wrap=True,
         )
     console.print(f"report: {root / REPORT_MARKDOWN} and {root / REPORT_JSON}", highlight=False)
+    serve = "gentrade serve" if user_dir is None else f"GENTRADE_USER_DIR={root} gentrade serve"
+    console.print(
+        f"dashboard: run `{serve}`, open http://127.0.0.1:8000, sign in and press “Import the quickstart's "
+        "results” on the Backtests page",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -78,3 +78,5 @@ def test_quickstart_renders_audits_and_backtests_the_examples(tmp_path: Path) ->
     assert (tmp_path / "ud" / "quickstart_report.md").read_text().startswith("# GenTrade quickstart report")
     for name in names:
         assert name in result.stdout
+    assert f"GENTRADE_USER_DIR={tmp_path / 'ud'} gentrade serve" in result.stdout
+    assert "Import the quickstart's results" in result.stdout
