@@ -2,10 +2,12 @@
 
 Three variants of each bundled example, backtested by the ordinary runner:
 
-- as rendered: the per-candle callbacks opt out of freqtrade's deep copy of the trade, and the entry ATR is
-  found by a binary search over the sorted candle dates;
+- as rendered: the per-candle callbacks opt out of freqtrade's deep copy of the trade, the entry ATR is
+  found by a binary search over the sorted candle dates, and custom_stoploss returns nothing when the stop in
+  place is already the one it wants;
 - ordinary: the same file without the opt-out lines (freqtrade deep-copies the trade for every call);
-- reference: the ordinary file with the entry ATR found the obvious way, a boolean mask over every candle.
+- reference: the ordinary file with the entry ATR found the obvious way, a boolean mask over every candle,
+  and the stop always returned.
 
 All three must make exactly the same trades, orders and exit tags.
 """
@@ -27,6 +29,11 @@ FAST_LOOKUP = re.compile(
     r"        value = float\(atr\[known\]\) if known is not None else math\.inf\n",
     re.S,
 )
+SKIP_UNCHANGED = re.compile(
+    r"        if not after_fill and trade\.stop_loss and sign \* \(trade\.stop_loss - stop\) >= 0:\n"
+    r".*?return None\n",
+    re.S,
+)
 MASK_LOOKUP = """        known = dataframe.loc[dataframe["date"] <= signal_time, "gt_risk_atr"].dropna()
         if known.empty:
             known = dataframe["gt_risk_atr"].dropna()
@@ -37,7 +44,10 @@ MASK_LOOKUP = """        known = dataframe.loc[dataframe["date"] <= signal_time,
 def variants(source: str, name: str) -> dict[str, tuple[str, str]]:
     ordinary = re.sub(r"\n    \w+\.__qualname__ = \"IStrategy\.\w+\"", "", source)
     reference, replaced = FAST_LOOKUP.subn(MASK_LOOKUP, ordinary)
-    assert ordinary != source and replaced == 1, "the rendered source no longer has the expected shape"
+    reference, skipped = SKIP_UNCHANGED.subn("", reference)
+    assert ordinary != source and replaced == skipped == 1, (
+        "the rendered source no longer has the expected shape"
+    )
     return {
         "rendered": (name, source),
         "ordinary": (f"{name}Ordinary", ordinary.replace(f"class {name}(", f"class {name}Ordinary(")),
