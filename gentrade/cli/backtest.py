@@ -123,7 +123,7 @@ def backtest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the BacktestResult as JSON.")] = False,
 ) -> None:
     """Audit STRATEGY_FILE and backtest it with freqtrade (child process, no network)."""
-    from gentrade.engine import run_backtest
+    from gentrade.services.backtests import run_with_settings
 
     settings = get_settings()
     datadir = datadir if datadir is not None else settings.resolved_data_dir
@@ -132,15 +132,16 @@ def backtest(
     if wallet is None:
         wallet = fitted[0] if fitted else FALLBACK_WALLET
     with progress(f"backtesting {strategy_file.name}", quiet=as_json):
-        result = run_backtest(
+        limits = {"timeout_s": timeout, "memory_mb": memory_mb}
+        result = run_with_settings(
+            settings,
             strategy_file,
-            datadir,
-            timerange,
-            chosen,
-            timeframe,
-            results_dir=results_dir,
-            timeout_s=timeout if timeout is not None else settings.backtest_timeout_s,
-            memory_mb=memory_mb if memory_mb is not None else settings.backtest_memory_mb,
+            datadir=datadir,
+            timerange=timerange,
+            pairs=chosen,
+            timeframe=timeframe,
+            results_dir=results_dir or settings.user_dir / "backtests",
+            **{name: value for name, value in limits.items() if value is not None},
             fee=fee,
             slippage=slippage,
             dry_run_wallet=wallet,

@@ -22,11 +22,9 @@ from pathlib import Path
 from pydantic import Field
 
 from gentrade.engine.bots.docker import ContainerSpec, DockerBotRunner, Mount
-from gentrade.engine.launch import CHILD_ENV, ChildLauncher, Launched
-from gentrade.engine.local_runner import local_launcher
+from gentrade.engine.launch import CHILD_ENV, Launched
 from gentrade.engine.worker import WorkerJob
 from gentrade.errors import BacktestTimeoutError
-from gentrade.settings import Settings
 
 _KILL_TIMEOUT_S = 30
 
@@ -120,12 +118,3 @@ class DockerBacktestRunner:
     def _remove(self, name: str) -> None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             subprocess.run(["docker", "rm", "--force", name], capture_output=True, timeout=_KILL_TIMEOUT_S)
-
-
-def launcher_for(settings: Settings) -> ChildLauncher:
-    """The child launcher ``settings.runner`` names: the local contained process, or a container."""
-    if settings.runner == "docker":
-        return DockerBacktestRunner(
-            image=settings.docker_image, memory_mb=settings.backtest_memory_mb, cpus=settings.backtest_cpus
-        )
-    return local_launcher()

@@ -42,7 +42,6 @@ from gentrade.errors import (
     StrategyRuntimeError,
 )
 from gentrade.safety.bypass import AuditBypass, strategy_class_name
-from gentrade.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +155,7 @@ def run_backtest(
     pairs: list[str] | None = None,
     timeframe: str | None = None,
     *,
-    results_dir: Path | None = None,
+    results_dir: Path,
     timeout_s: float = 600,
     memory_mb: int = 4096,
     fee: float = 0.001,
@@ -211,7 +210,7 @@ def run_backtest(
         raise ConfigError(f"markets snapshot {markets_file} has no market for {', '.join(absent)}")
     detail = choose_detail(datadir, chosen, tf, timerange, timeframe_detail)
 
-    run_dir = _run_dir_path(Path(results_dir or get_settings().user_dir / "backtests").resolve(), class_name)
+    run_dir = _run_dir_path(Path(results_dir).resolve(), class_name)
     timeframes = [tf, detail] if detail else [tf]
     gridded = grid.gridded_copy(datadir, run_dir / "data", chosen, timeframes, grid.market_ticks(snapshot))
     config = build_config(

@@ -47,8 +47,7 @@ def execute_backtest(
     it handles itself in ``passthrough`` (retried infrastructure errors, time limits): those leave the
     row running for the caller to retry or fail.
     """
-    from gentrade.engine import run_backtest
-    from gentrade.engine.docker_runner import launcher_for
+    from gentrade.services.backtests import run_with_settings
 
     with sessions() as session:
         if not claim(session, backtest_id):
@@ -67,19 +66,16 @@ def execute_backtest(
     strategy_file.write_text(version.source)
     logger.info("backtest started", extra={"backtest": backtest_id, "strategy": version.spec["name"]})
     try:
-        outcome = run_backtest(
+        outcome = run_with_settings(
+            settings,
             strategy_file,
-            settings.resolved_data_dir,
-            params.get("timerange"),
-            params.get("pairs"),
-            params.get("timeframe"),
             results_dir=folder / "runs",
-            timeout_s=settings.backtest_timeout_s,
-            memory_mb=settings.backtest_memory_mb,
+            timerange=params.get("timerange"),
+            pairs=params.get("pairs"),
+            timeframe=params.get("timeframe"),
             fee=params["fee"],
             slippage=params["slippage"],
             env={"GENTRADE_REQUEST_ID": request_id_var.get() or ""},
-            launcher=launcher_for(settings),
         )
     except passthrough:
         raise

@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from gentrade.engine import run_backtest
-from gentrade.engine.docker_runner import BacktestContainerSpec, DockerBacktestRunner, launcher_for
+from gentrade.engine.docker_runner import BacktestContainerSpec, DockerBacktestRunner
 from gentrade.engine.launch import Launched
 from gentrade.engine.local_runner import local_launcher
 from gentrade.errors import DockerUnavailableError
+from gentrade.services.backtests import launcher_for
 from gentrade.settings import Settings
 from gentrade.tasks.app import EMBEDDED_TRANSPORT, broker_options, make_celery
 
