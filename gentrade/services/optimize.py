@@ -10,6 +10,7 @@ report is attached to that version as its ``optimization`` record.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from gentrade.spec import StrategySpec, parse_spec
 
 Loss = Literal["sharpe", "sortino", "calmar", "profit", "max-drawdown-relative"]
 PRODUCER_PREFIX = "gentrade-optimizer/"
+logger = logging.getLogger("gentrade.services.optimize")
 
 
 class OptimizeOptions(BaseModel):
@@ -141,6 +143,12 @@ def run(
         report = walk_forward(options.request(spec, datadir), workdir, progress)
     except GenTradeError as exc:
         return _finish(sessions, optimization_id, error=exc)
+    except Exception:  # noqa: BLE001 - the row must not stay "running"; the log keeps the traceback
+        logger.exception("optimization failed", extra={"optimization": optimization_id})
+        unexpected = OptimizeFailedError(
+            "the optimisation failed unexpectedly; the worker's log has the cause"
+        )
+        return _finish(sessions, optimization_id, error=unexpected)
     return _finish(sessions, optimization_id, report=report, from_version=from_version)
 
 
