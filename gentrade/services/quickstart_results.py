@@ -29,6 +29,7 @@ from gentrade.db.models import StrategyVersion, User
 from gentrade.db.repositories import backtests as backtests_repo
 from gentrade.db.repositories.scope import record
 from gentrade.db.repositories.strategies import NewVersion
+from gentrade.engine.result import BacktestResult
 from gentrade.errors import GenTradeError, NotFoundError, QuickstartReportError
 from gentrade.quickstart import REPORT_JSON, QuickstartReport, QuickstartRow
 from gentrade.services.recorded_results import stored_result
@@ -97,7 +98,7 @@ def import_quickstart(
         metrics, result = stored_result(item.row.result)
         outcome = item.row.result
         parameters = {
-            "timerange": outcome.timerange,
+            "timerange": outcome.timerange or _span(outcome),
             "pairs": outcome.pairs,
             "timeframe": outcome.timeframe,
             "fee": outcome.exchange_fee,
@@ -155,6 +156,11 @@ def _check(report: QuickstartReport, user_dir: Path, data_dir: Path) -> list[_Ch
             details=[{"path": field, "message": reason} for field, reason in problems.items()],
         )
     return checked
+
+
+def _span(outcome: BacktestResult) -> str:
+    """The range the run covered, in freqtrade's timerange syntax (the quickstart asks for all candles)."""
+    return f"{outcome.backtest_start:%Y%m%d}-{outcome.backtest_end:%Y%m%d}"
 
 
 def _reason(exc: Exception) -> str:

@@ -86,6 +86,8 @@ def test_import_stores_each_run_as_a_succeeded_backtest_with_its_charts(qs_api: 
         assert got["result"]["trades"] == row.result.trades
         assert got["result"]["exit_reasons"] == row.result.exit_reasons
         assert got["parameters"]["pairs"] == report.pairs
+        span = f"{row.result.backtest_start:%Y%m%d}-{row.result.backtest_end:%Y%m%d}"
+        assert got["parameters"]["timerange"] == span  # the quickstart asked for all candles: say which
         assert got["parameters"]["fee"] == row.result.exchange_fee
         strategy = qs_api.client.get(f"/api/v1/strategies/{got['strategy_id']}", headers=alice).json()
         assert strategy["name"] == row.strategy

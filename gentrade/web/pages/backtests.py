@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from gentrade.api.deps import DbSession
+from gentrade.api.deps import DbSession, ServicesDep
 from gentrade.api.routers.backtests import _compare_ids
 from gentrade.api.schemas.common import ObjectId
 from gentrade.db.models import User
@@ -19,6 +19,7 @@ from gentrade.engine.result import BacktestResult
 from gentrade.engine.series import equity_curve
 from gentrade.errors import InvalidRequestError, NotFoundError
 from gentrade.services import compare as compare_service
+from gentrade.services import quickstart_results
 from gentrade.web.render import not_found, page
 from gentrade.web.session import ViewerDep
 from gentrade.web.tables import trade_groups
@@ -28,10 +29,19 @@ MAX_COMPARED = 5
 
 
 @router.get("/backtests", response_class=HTMLResponse)
-def backtest_list(request: Request, viewer: ViewerDep, session: DbSession) -> HTMLResponse:
+def backtest_list(request: Request, viewer: ViewerDep, session: DbSession, svc: ServicesDep) -> HTMLResponse:
     rows, total = repo.page(session, viewer.user, repo.BacktestFilter(), limit=200)
     names = _strategy_names(session, viewer.user, {row.strategy_id for row in rows})
-    return page(request, "backtests.html", viewer, nav="backtests", backtests=rows, total=total, names=names)
+    return page(
+        request,
+        "backtests.html",
+        viewer,
+        nav="backtests",
+        backtests=rows,
+        total=total,
+        names=names,
+        quickstart_ready=not rows and quickstart_results.has_report(svc.settings.user_dir),
+    )
 
 
 def _strategy_names(session: DbSession, user: User, ids: set[int]) -> dict[int, str]:

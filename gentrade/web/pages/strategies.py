@@ -16,6 +16,7 @@ from gentrade.db.repositories import backtests as backtests_repo
 from gentrade.db.repositories import strategies as repo
 from gentrade.errors import ConfigError, DataMissingError, NotFoundError
 from gentrade.examples import example_names, load_example
+from gentrade.services import quickstart_results
 from gentrade.web.render import not_found, page
 from gentrade.web.session import ViewerDep
 
@@ -28,7 +29,15 @@ def strategy_list(request: Request, viewer: ViewerDep, svc: ServicesDep) -> HTML
         found = repo.page(connection, viewer.user.id, limit=200)
     rows = [dict(zip(repo.LIST_FIELDS, row, strict=True)) for row in (found[0] if found else [])]
     examples = {name: load_example(name).model_dump(mode="json") for name in example_names()}
-    return page(request, "strategies.html", viewer, nav="strategies", strategies=rows, examples=examples)
+    return page(
+        request,
+        "strategies.html",
+        viewer,
+        nav="strategies",
+        strategies=rows,
+        examples=examples,
+        quickstart_ready=not rows and quickstart_results.has_report(svc.settings.user_dir),
+    )
 
 
 @router.get("/strategies/{strategy_id}", response_class=HTMLResponse)
