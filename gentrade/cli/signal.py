@@ -21,8 +21,9 @@ from gentrade.db.migrate import ensure_schema
 from gentrade.db.models import User
 from gentrade.db.repositories import users as users_repo
 from gentrade.errors import NotFoundError
+from gentrade.services import signals as service
 from gentrade.settings import get_settings
-from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate, load_candles, service
+from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate, load_candles
 from gentrade.signals.stats import signal_stats
 from gentrade.spec import load_document, parse_signal, validate_model
 from gentrade.spec.common import Pair
@@ -32,6 +33,7 @@ from gentrade.spec.signal import SignalTimeframe
 class SignalRequest(BaseModel):
     pair: Pair
     timeframe: SignalTimeframe
+
 
 signal_app = typer.Typer(help="Trade signals: generate, keep, evaluate, summarise.", no_args_is_help=True)
 console = Console()
@@ -65,20 +67,29 @@ def generate_command(
     request = validate_model(SignalRequest, {"pair": pair, "timeframe": timeframe}, what="signal request")
     with _user_session(user) as (session, owner):
         row = service.generate_signal(
-            session, owner, request.pair, request.timeframe,
+            session,
+            owner,
+            request.pair,
+            request.timeframe,
             datadir=datadir or get_settings().resolved_data_dir,
         )
         session.commit()
         signal = service.signal_of(row)
         if as_json:
-            stored = {"id": row.id, "status": row.status, "signal": signal.model_dump(mode="json"),
-                      "snapshots": row.snapshots}
+            stored = {
+                "id": row.id,
+                "status": row.status,
+                "signal": signal.model_dump(mode="json"),
+                "snapshots": row.snapshots,
+            }
             typer.echo(json.dumps(stored, indent=2))
         else:
             targets = ", ".join(f"{t.price:.8g} ({t.allocation:.0%})" for t in signal.take_profits)
-            console.print(f"signal {row.id}: {signal.direction} {signal.symbol} {signal.timeframe} at "
-                          f"{signal.entry:.8g}, stop {signal.stop_loss:.8g}, targets {targets}, "
-                          f"confidence {signal.confidence}, expires {row.expires_at:%Y-%m-%d %H:%M} UTC")
+            console.print(
+                f"signal {row.id}: {signal.direction} {signal.symbol} {signal.timeframe} at "
+                f"{signal.entry:.8g}, stop {signal.stop_loss:.8g}, targets {targets}, "
+                f"confidence {signal.confidence}, expires {row.expires_at:%Y-%m-%d %H:%M} UTC"
+            )
 
 
 @signal_app.command("list")
@@ -97,9 +108,17 @@ def list_command(
         for column in ("id", "generated", "pair", "tf", "side", "entry", "stop", "conf", "status"):
             table.add_column(column)
         for row in rows:
-            table.add_row(str(row.id), f"{row.generated_at:%Y-%m-%d %H:%M}", row.symbol, row.timeframe,
-                          row.direction, f"{row.entry:.8g}", f"{row.stop:.8g}", f"{row.confidence or 0:.0f}",
-                          row.status)
+            table.add_row(
+                str(row.id),
+                f"{row.generated_at:%Y-%m-%d %H:%M}",
+                row.symbol,
+                row.timeframe,
+                row.direction,
+                f"{row.entry:.8g}",
+                f"{row.stop:.8g}",
+                f"{row.confidence or 0:.0f}",
+                row.status,
+            )
         console.print(table)
 
 
@@ -116,8 +135,10 @@ def stats_command(
         typer.echo(stats.model_dump_json(indent=2))
         return
     win_rate = "-" if stats.win_rate is None else f"{stats.win_rate:.1%}"
-    console.print(f"{stats.total} signals, {stats.decided} decided, win rate {win_rate}, "
-                  f"net P/L {stats.total_net_pnl:.2f}; by status {stats.by_status}")
+    console.print(
+        f"{stats.total} signals, {stats.decided} decided, win rate {win_rate}, "
+        f"net P/L {stats.total_net_pnl:.2f}; by status {stats.by_status}"
+    )
 
 
 @signal_app.command("evaluate")
@@ -129,18 +150,29 @@ def evaluate_command(
     size: Annotated[float, typer.Option(help="Position notional in quote currency.")] = 1000.0,
     fee: Annotated[float, typer.Option(help="Fee rate per side.")] = 0.001,
     slippage: Annotated[float, typer.Option(help="Slippage rate per fill.")] = 0.001,
-    timeframe_data: Annotated[str | None, typer.Option(
-        "--timeframe-data", help="Candles to walk (e.g. 5m for a 1h signal); default: the signal's.",
-    )] = None,
-    detail_timeframe: Annotated[str | None, typer.Option(
-        "--detail-timeframe", help="Finer candles that decide a candle touching a target and the stop.",
-    )] = None,
+    timeframe_data: Annotated[
+        str | None,
+        typer.Option(
+            "--timeframe-data",
+            help="Candles to walk (e.g. 5m for a 1h signal); default: the signal's.",
+        ),
+    ] = None,
+    detail_timeframe: Annotated[
+        str | None,
+        typer.Option(
+            "--detail-timeframe",
+            help="Finer candles that decide a candle touching a target and the stop.",
+        ),
+    ] = None,
     min_coverage: Annotated[float, typer.Option(help="Below this candle coverage: incomplete_data.")] = 0.9,
 ) -> None:
     """Evaluate SIGNAL_JSON: targets and stop hit, P/L after fees and slippage, status, data quality."""
     signal = parse_signal(load_document(signal_json))
-    settings = validate_model(EvaluationSettings, {"size": size, "fee": fee, "slippage": slippage,
-                                                   "min_coverage": min_coverage}, what="evaluation settings")
+    settings = validate_model(
+        EvaluationSettings,
+        {"size": size, "fee": fee, "slippage": slippage, "min_coverage": min_coverage},
+        what="evaluation settings",
+    )
     candles = load_candles(datadir, signal.symbol, timeframe_data or signal.timeframe)
     detail = load_candles(datadir, signal.symbol, detail_timeframe) if detail_timeframe else None
     outcome = evaluate(signal, candles, detail=detail, settings=settings)
@@ -155,8 +187,11 @@ def _table(outcome: SignalOutcome) -> Table:
     table.add_column("field", style="bold")
     table.add_column("value")
     detail = f", {outcome.detail_timeframe} detail" if outcome.detail_timeframe else ""
-    table.add_row("window", f"{outcome.generated_at:%Y-%m-%d %H:%M} → {outcome.expires_at:%Y-%m-%d %H:%M} "
-                  f"UTC ({outcome.signal_timeframe} signal, {outcome.candle_timeframe} candles{detail})")
+    table.add_row(
+        "window",
+        f"{outcome.generated_at:%Y-%m-%d %H:%M} → {outcome.expires_at:%Y-%m-%d %H:%M} "
+        f"UTC ({outcome.signal_timeframe} signal, {outcome.candle_timeframe} candles{detail})",
+    )
     filled = (
         f"filled {outcome.entry_fill_price:.8g} {outcome.entered_at:%Y-%m-%d %H:%M}"
         if outcome.entry_fill_price is not None and outcome.entered_at is not None
@@ -165,15 +200,21 @@ def _table(outcome: SignalOutcome) -> Table:
     table.add_row("entry", f"{outcome.entry:.8g} ({filled})")
     for fill in outcome.fills:
         label = f"TP{fill.target}" if fill.kind == "target" else fill.kind.replace("_", " ")
-        table.add_row(label, f"{fill.fraction:.0%} at {fill.price:.8g} (filled {fill.fill_price:.8g}) "
-                      f"{fill.time:%Y-%m-%d %H:%M} [{fill.resolved_by}]")
+        table.add_row(
+            label,
+            f"{fill.fraction:.0%} at {fill.price:.8g} (filled {fill.fill_price:.8g}) "
+            f"{fill.time:%Y-%m-%d %H:%M} [{fill.resolved_by}]",
+        )
     table.add_row("gross P/L", f"{outcome.gross_pnl:.2f} ({outcome.gross_pnl_pct:+.2f} %)")
     table.add_row("fees", f"{outcome.fees:.2f}")
     table.add_row("net P/L", f"{outcome.net_pnl:.2f} ({outcome.net_pnl_pct:+.2f} %) on {outcome.size:g}")
     table.add_row("duration", str(outcome.duration))
     quality = outcome.data_quality
-    table.add_row("data", f"{quality.present_candles}/{quality.expected_candles} candles "
-                  f"(coverage {quality.coverage:.1%}, score {quality.score:.2f}, {len(quality.gaps)} gaps)")
+    table.add_row(
+        "data",
+        f"{quality.present_candles}/{quality.expected_candles} candles "
+        f"(coverage {quality.coverage:.1%}, score {quality.score:.2f}, {len(quality.gaps)} gaps)",
+    )
     for note in outcome.notes:
         table.add_row("note", note)
     return table

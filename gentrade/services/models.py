@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gentrade.db.models import Backtest, Strategy, StrategyVersion, User
 from gentrade.db.models import TradeSignal as SignalRow
-from gentrade.signals import service as signals
+from gentrade.services import signals
 from gentrade.signals.stats import CalibrationBucket, Evaluated, signal_stats
 
 PERSON = "person"

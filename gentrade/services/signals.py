@@ -311,7 +311,7 @@ def evaluate_expired_signals(
     session: Session,
     now: datetime | None = None,
     *,
-    datadir: Path | None = None,
+    datadir: Path,
     settings: EvaluationSettings | None = None,
 ) -> list[int]:
     """Evaluate every active signal, of every user, whose expiry has passed; returns the ids evaluated.
@@ -323,10 +323,6 @@ def evaluate_expired_signals(
     next sweep without undoing the others. A signal whose candles do not yet reach its expiry comes out
     ``active`` (or ``pending``, its entry not reached yet) and is retried the same way.
     """
-    if datadir is None:
-        from gentrade.settings import get_settings
-
-        datadir = get_settings().resolved_data_dir
     moment = now or datetime.now(UTC)
     due = (SignalRow.status.in_(WAITING), SignalRow.expires_at <= moment)
     kinds = (

@@ -4,7 +4,7 @@
 * ``gentrade.backtests.requeue_stranded`` every 5 minutes: a backtest row left queued with no message (the
   API died between storing it and publishing) is published again (``gentrade.tasks.stranded``).
 * ``gentrade.signals.evaluate_expired`` every 5 minutes: trade signals whose expiry passed get their
-  outcome (``gentrade.signals.service.evaluate_expired_signals``).
+  outcome (``gentrade.services.signals.evaluate_expired_signals``).
 * ``gentrade.checks.sweep`` every minute: strategy versions without a look-ahead verdict get checked
   (``gentrade.services.checks.check_unchecked_versions``).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from gentrade.signals.service import evaluate_expired_signals
+from gentrade.services.signals import evaluate_expired_signals
 from gentrade.tasks.app import app, settings_of
 from gentrade.tasks.backtests import sessions
 

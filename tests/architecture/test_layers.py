@@ -16,9 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 KNOWN_DEBT: set[tuple[str, str]] = {
     ("agents/analyst/graph.py", "pipeline"),
     ("agents/drafting/graph.py", "pipeline"),
-    ("gentrade/signals/service.py", "agents"),
-    ("gentrade/signals/service.py", "db"),
-    ("gentrade/signals/service.py", "settings"),
 }
 
 

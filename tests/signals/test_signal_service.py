@@ -25,11 +25,7 @@ from gentrade.db.models import SignalOutcome, TradeSignal, User
 from gentrade.db.repositories.users import create_user
 from gentrade.db.testing import fresh_database
 from gentrade.errors import DataMissingError
-from gentrade.settings import get_settings
-from gentrade.signals import SignalArrays
-from gentrade.signals import load_candles as load_signal_candles
-from gentrade.signals.candles import to_ns
-from gentrade.signals.service import (
+from gentrade.services.signals import (
     evaluate_expired_signals,
     evaluate_row,
     generate_signal,
@@ -37,6 +33,10 @@ from gentrade.signals.service import (
     signal_of,
     store_signal,
 )
+from gentrade.settings import get_settings
+from gentrade.signals import SignalArrays
+from gentrade.signals import load_candles as load_signal_candles
+from gentrade.signals.candles import to_ns
 from gentrade.spec import parse_signal
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -70,7 +70,9 @@ def test_generation_reads_only_closed_candles_and_dates_the_signal_at_their_clos
     assert row.generated_at == AS_OF and row.expires_at == AS_OF + timedelta(hours=6)
     stored = signal_of(row)
     assert (stored.entry, stored.stop_loss, stored.take_profits) == (
-        expected.entry, expected.stop_loss, expected.take_profits
+        expected.entry,
+        expected.stop_loss,
+        expected.take_profits,
     )
     assert row.snapshots is not None and row.snapshots["market"]["price"] == expected.entry
     assert row.snapshots["indicators"]["ema200"] > 0
@@ -86,11 +88,18 @@ def test_sweep_evaluates_only_expired_active_signals(session: Session, real_data
     no_candles = store_signal(
         session,
         alice,
-        parse_signal({
-            "symbol": "NOPE/BTC", "timeframe": "1h", "entry": 1.0, "stop_loss": 0.9,
-            "take_profits": [{"price": 1.1, "allocation": 1.0}], "confidence": 50, "model_id": "m",
-            "generated_at": AS_OF.isoformat(),
-        }),
+        parse_signal(
+            {
+                "symbol": "NOPE/BTC",
+                "timeframe": "1h",
+                "entry": 1.0,
+                "stop_loss": 0.9,
+                "take_profits": [{"price": 1.1, "allocation": 1.0}],
+                "confidence": 50,
+                "model_id": "m",
+                "generated_at": AS_OF.isoformat(),
+            }
+        ),
     )
     session.commit()
 
@@ -127,11 +136,15 @@ def test_a_damaged_row_holds_back_its_group_only(session: Session, real_datadir:
 
 SWEEP_AT = datetime(2018, 2, 10, tzinfo=UTC)
 MIX = [  # symbol, signal timeframe, generated at, level spread; UNITTEST/BTC reads 1m candles, the others 5m
-    *(("ETH/BTC", tf, datetime(2018, 1, 12, tzinfo=UTC) + timedelta(hours=29 * k), 1.0)
-      for k, tf in enumerate(["1h", "4h", "1h", "1d", "1h", "4h", "1h", "1h", "4h", "1h"])),
+    *(
+        ("ETH/BTC", tf, datetime(2018, 1, 12, tzinfo=UTC) + timedelta(hours=29 * k), 1.0)
+        for k, tf in enumerate(["1h", "4h", "1h", "1d", "1h", "4h", "1h", "1h", "4h", "1h"])
+    ),
     *(("LTC/BTC", "1h", datetime(2018, 1, 15, tzinfo=UTC) + timedelta(hours=41 * k), 1.0) for k in range(6)),
-    *(("UNITTEST/BTC", tf, datetime(2017, 11, 6, tzinfo=UTC) + timedelta(hours=37 * k), 1.0)
-      for k, tf in enumerate(["1h", "4h", "1h", "1d", "1h"])),
+    *(
+        ("UNITTEST/BTC", tf, datetime(2017, 11, 6, tzinfo=UTC) + timedelta(hours=37 * k), 1.0)
+        for k, tf in enumerate(["1h", "4h", "1h", "1d", "1h"])
+    ),
     ("ETH/BTC", "1h", datetime(2018, 1, 30, 2, tzinfo=UTC), 10.0),  # untouched when the candles end: active
 ]
 
@@ -145,14 +158,23 @@ def _store_mix(session: Session, real_datadir: Path) -> list[TradeSignal]:
         entry = float(candles.open[np.searchsorted(candles.time, to_ns(at))])
         s = 1 if k % 2 == 0 else -1
         count = 1 + k % 4
-        signal = parse_signal({
-            "symbol": symbol, "direction": "long" if s == 1 else "short", "timeframe": timeframe,
-            "entry": entry, "stop_loss": entry * (1 - s * spread * 0.008 * (1 + k % 3)),
-            "take_profits": [{"price": entry * (1 + s * spread * 0.004 * (j + 1)), "allocation": 1 / count}
-                             for j in range(count)],
-            "breakeven_after_tp1": k % 3 != 1, "confidence": 50, "model_id": "m",
-            "generated_at": at.isoformat(),
-        })
+        signal = parse_signal(
+            {
+                "symbol": symbol,
+                "direction": "long" if s == 1 else "short",
+                "timeframe": timeframe,
+                "entry": entry,
+                "stop_loss": entry * (1 - s * spread * 0.008 * (1 + k % 3)),
+                "take_profits": [
+                    {"price": entry * (1 + s * spread * 0.004 * (j + 1)), "allocation": 1 / count}
+                    for j in range(count)
+                ],
+                "breakeven_after_tp1": k % 3 != 1,
+                "confidence": 50,
+                "model_id": "m",
+                "generated_at": at.isoformat(),
+            }
+        )
         rows.append(store_signal(session, alice if k % 2 else bob, signal))
     session.commit()
     return rows
@@ -171,12 +193,23 @@ def test_sweep_stores_what_evaluate_row_stores(session: Session, real_datadir: P
     rows = _store_mix(session, real_datadir)
     carol = _user(session, "carol")
     missing = [
-        store_signal(session, carol, parse_signal({
-            "symbol": "NOPE/BTC", "direction": direction, "timeframe": "1h", "entry": 1.0,
-            "stop_loss": 0.9 if direction == "long" else 1.1,
-            "take_profits": [{"price": 1.1 if direction == "long" else 0.9, "allocation": 1.0}],
-            "confidence": 50, "model_id": "m", "generated_at": AS_OF.isoformat(),
-        }))
+        store_signal(
+            session,
+            carol,
+            parse_signal(
+                {
+                    "symbol": "NOPE/BTC",
+                    "direction": direction,
+                    "timeframe": "1h",
+                    "entry": 1.0,
+                    "stop_loss": 0.9 if direction == "long" else 1.1,
+                    "take_profits": [{"price": 1.1 if direction == "long" else 0.9, "allocation": 1.0}],
+                    "confidence": 50,
+                    "model_id": "m",
+                    "generated_at": AS_OF.isoformat(),
+                }
+            ),
+        )
         for direction in ("long", "short")
     ]
     not_due = store_signal(session, carol, signal_of(rows[0]).model_copy(update={"generated_at": SWEEP_AT}))
@@ -185,11 +218,22 @@ def test_sweep_stores_what_evaluate_row_stores(session: Session, real_datadir: P
     session.commit()
     # A long far below the market when the candles end (2018-01-30 04:55; ETH/BTC is near .104 there):
     # evaluated on demand it is pending, and the sweep must look at it again like an active one.
-    waiting = store_signal(session, carol, parse_signal({
-        "symbol": "ETH/BTC", "timeframe": "1h", "entry": 0.05, "stop_loss": 0.04,
-        "take_profits": [{"price": 0.06, "allocation": 1.0}], "confidence": 50, "model_id": "m",
-        "generated_at": "2018-01-30T02:00:00+00:00",
-    }))
+    waiting = store_signal(
+        session,
+        carol,
+        parse_signal(
+            {
+                "symbol": "ETH/BTC",
+                "timeframe": "1h",
+                "entry": 0.05,
+                "stop_loss": 0.04,
+                "take_profits": [{"price": 0.06, "allocation": 1.0}],
+                "confidence": 50,
+                "model_id": "m",
+                "generated_at": "2018-01-30T02:00:00+00:00",
+            }
+        ),
+    )
     session.commit()
     for row in (rows[-1], waiting):  # on demand, before the data reached their expiry
         evaluate_row(session, row, datadir=real_datadir)
@@ -250,8 +294,21 @@ def test_cli_generate_list_and_stats_on_the_embedded_db(
     try:
         missing = runner.invoke(root, ["signal", "list", "--user", "nobody@example.com"])
         assert missing.exit_code == 1 and "no user" in missing.output
-        made = runner.invoke(root, ["signal", "generate", "ETH/BTC", "--timeframe", "1h", "--user",
-                                    "cli@example.com", "--datadir", str(real_datadir), "--json"])
+        made = runner.invoke(
+            root,
+            [
+                "signal",
+                "generate",
+                "ETH/BTC",
+                "--timeframe",
+                "1h",
+                "--user",
+                "cli@example.com",
+                "--datadir",
+                str(real_datadir),
+                "--json",
+            ],
+        )
         assert made.exit_code == 0, made.output
         stored = json.loads(made.stdout)
         assert stored["status"] == "active" and stored["signal"]["symbol"] == "ETH/BTC"

@@ -29,7 +29,7 @@ from gentrade.api.strategy_saving import SavedStrategy, save_agent_spec
 from gentrade.db.models import TradeSignal as SignalModel
 from gentrade.db.repositories.scope import record
 from gentrade.errors import GenTradeError
-from gentrade.signals import service
+from gentrade.services import signals as service
 from gentrade.signals.export import write_csv
 from gentrade.signals.stats import SignalStats, signal_stats
 from gentrade.signals.to_spec import default_name, to_spec
