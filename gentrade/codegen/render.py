@@ -14,6 +14,7 @@ from gentrade.codegen.expressions import (
     signal_block,
     startup_candles,
 )
+from gentrade.codegen.risk import risk_block
 from gentrade.codegen.search import (
     PARAMETER_IMPORTS,
     PLAN_KEY_EXTRA,
@@ -76,6 +77,7 @@ def render(spec: StrategySpec) -> str:
             + signal_block("enter_short", spec.entry_short, constants)
         ),
         exit_lines=_block(_exit_code(spec, ranged, constants)),
+        risk_block=risk_block(spec.risk),
     )
 
 
