@@ -62,8 +62,15 @@ def synthetic_1m(count: int = 14_400, seed: int = 7) -> Candles:
     open_ = np.concatenate(([0.003], close[:-1]))
     wick = np.abs(rng.normal(0, 0.000004, (2, count)))
     start = to_ns(from_ns(0) + timedelta(days=17_500))
-    return Candles("UNITTEST/BTC", "1m", start + np.arange(count, dtype=np.int64) * 60_000_000_000, open_,
-                   np.maximum(open_, close) + wick[0], np.minimum(open_, close) - wick[1], close)
+    return Candles(
+        "UNITTEST/BTC",
+        "1m",
+        start + np.arange(count, dtype=np.int64) * 60_000_000_000,
+        open_,
+        np.maximum(open_, close) + wick[0],
+        np.minimum(open_, close) - wick[1],
+        close,
+    )
 
 
 def make_signals(candles: Candles, count: int, scale: float, seed: int = 11) -> list[TradeSignal]:
@@ -75,15 +82,26 @@ def make_signals(candles: Candles, count: int, scale: float, seed: int = 11) -> 
         s = 1 if i % 2 == 0 else -1
         entry = float(candles.open[start])
         steps = np.cumsum(rng.uniform(0.003, 0.02, 3)) * scale
-        signals.append(parse_signal({
-            "symbol": candles.pair, "direction": "long" if s == 1 else "short", "timeframe": "4h",
-            "valid_for_candles": 6, "entry": entry,
-            "stop_loss": entry * (1 - s * scale * rng.uniform(0.005, 0.03)),
-            "take_profits": [{"price": entry * (1 + s * k), "allocation": a}
-                             for k, a in zip(steps, (0.5, 0.3, 0.2), strict=True)],
-            "breakeven_after_tp1": bool(i % 3), "confidence": 50, "model_id": "bench",
-            "generated_at": from_ns(int(candles.time[start])),
-        }))
+        signals.append(
+            parse_signal(
+                {
+                    "symbol": candles.pair,
+                    "direction": "long" if s == 1 else "short",
+                    "timeframe": "4h",
+                    "valid_for_candles": 6,
+                    "entry": entry,
+                    "stop_loss": entry * (1 - s * scale * rng.uniform(0.005, 0.03)),
+                    "take_profits": [
+                        {"price": entry * (1 + s * k), "allocation": a}
+                        for k, a in zip(steps, (0.5, 0.3, 0.2), strict=True)
+                    ],
+                    "breakeven_after_tp1": bool(i % 3),
+                    "confidence": 50,
+                    "model_id": "bench",
+                    "generated_at": from_ns(int(candles.time[start])),
+                }
+            )
+        )
     return signals
 
 
@@ -97,8 +115,12 @@ class Reference:
 
     def __init__(self, candles: Candles) -> None:
         self.time, self.open, self.high, self.low, self.close = (
-            candles.time.tolist(), candles.open.tolist(), candles.high.tolist(), candles.low.tolist(),
-            candles.close.tolist())
+            candles.time.tolist(),
+            candles.open.tolist(),
+            candles.high.tolist(),
+            candles.low.tolist(),
+            candles.close.tolist(),
+        )
         self.step = candles.step
 
     def evaluate(self, signal: TradeSignal) -> tuple[Fills, float]:
@@ -107,22 +129,54 @@ class Reference:
         start, expires = to_ns(signal.generated_at), to_ns(signal.expires_at())  # type: ignore[arg-type]
         total = sum(t.allocation for t in signal.take_profits)
         targets = [(t.price, t.allocation / total) for t in signal.take_profits]
-        return self.walk(start, expires, signal.direction == "long", signal.entry, signal.stop_loss,
-                         signal.breakeven_after_tp1, targets)
+        return self.walk(
+            start,
+            expires,
+            signal.direction == "long",
+            signal.entry,
+            signal.stop_loss,
+            signal.breakeven_after_tp1,
+            targets,
+        )
 
     def evaluate_arrays(self, arrays: SignalArrays) -> list[tuple[Fills, float]]:
         """Every signal, read from the engine's input: each column becomes a Python list, then one walk each
         (the targets cut to the signal's ladder, as the model path has them)."""
-        columns = zip(arrays.start.tolist(), arrays.expires.tolist(), arrays.long.tolist(),
-                      arrays.entry.tolist(), arrays.stop.tolist(), arrays.breakeven.tolist(),
-                      arrays.prices.tolist(), arrays.fractions.tolist(), arrays.n_targets.tolist(),
-                      strict=True)
-        return [self.walk(start, expires, long, entry, stop, breakeven,
-                          list(zip(prices[:n], fractions[:n], strict=True)))
-                for start, expires, long, entry, stop, breakeven, prices, fractions, n in columns]
+        columns = zip(
+            arrays.start.tolist(),
+            arrays.expires.tolist(),
+            arrays.long.tolist(),
+            arrays.entry.tolist(),
+            arrays.stop.tolist(),
+            arrays.breakeven.tolist(),
+            arrays.prices.tolist(),
+            arrays.fractions.tolist(),
+            arrays.n_targets.tolist(),
+            strict=True,
+        )
+        return [
+            self.walk(
+                start,
+                expires,
+                long,
+                entry,
+                stop,
+                breakeven,
+                list(zip(prices[:n], fractions[:n], strict=True)),
+            )
+            for start, expires, long, entry, stop, breakeven, prices, fractions, n in columns
+        ]
 
-    def walk(self, start: int, expires: int, long: bool, entry: float, stop_loss: float,
-             breakeven_after_tp1: bool, targets: list[tuple[float, float]]) -> tuple[Fills, float]:
+    def walk(
+        self,
+        start: int,
+        expires: int,
+        long: bool,
+        entry: float,
+        stop_loss: float,
+        breakeven_after_tp1: bool,
+        targets: list[tuple[float, float]],
+    ) -> tuple[Fills, float]:
         """The per-candle loop over ``[start, min(expires, data end))``, then the fills' net P/L."""
         end = min(expires, self.time[-1] + self.step)
         lo, hi = bisect.bisect_left(self.time, start), bisect.bisect_left(self.time, end)
@@ -173,11 +227,28 @@ def read_fields(signals: list[TradeSignal]) -> list[list[object]]:
     """Only reading what an evaluation needs from the models: each field once, by C-level ``map`` (the
     fastest reading found), and ``generated_at`` as a number; no arrays, no evaluation. Any TradeSignal →
     numbers path pays at least this, so ``loop / read`` bounds ``batch / loop`` whatever the engine does."""
-    rows = list(map(itemgetter("direction", "timeframe", "valid_for_candles", "entry", "stop_loss",
-                               "breakeven_after_tp1", "generated_at", "take_profits"), map(vars, signals)))
+    rows = list(
+        map(
+            itemgetter(
+                "direction",
+                "timeframe",
+                "valid_for_candles",
+                "entry",
+                "stop_loss",
+                "breakeven_after_tp1",
+                "generated_at",
+                "take_profits",
+            ),
+            map(vars, signals),
+        )
+    )
     targets = list(chain.from_iterable(map(itemgetter(7), rows)))
-    return [rows, list(map(attrgetter("price"), targets)), list(map(attrgetter("allocation"), targets)),
-            list(map(datetime.timestamp, map(itemgetter(6), rows)))]
+    return [
+        rows,
+        list(map(attrgetter("price"), targets)),
+        list(map(attrgetter("allocation"), targets)),
+        list(map(datetime.timestamp, map(itemgetter(6), rows))),
+    ]
 
 
 def best(run: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -190,16 +261,33 @@ def best(run: Callable[[], object], repeat: int) -> tuple[float, object]:
     return min(times), result
 
 
-def check(batch: BatchOutcomes, outcomes: list, expected: list, signals: list[TradeSignal], candles: Candles,
-          sample: int) -> None:
+def check(
+    batch: BatchOutcomes,
+    outcomes: list,
+    expected: list,
+    signals: list[TradeSignal],
+    candles: Candles,
+    sample: int,
+) -> None:
     for i, (outcome, (fills, net)) in enumerate(zip(outcomes, expected, strict=True)):
         mine = [(kind, t, price, fraction) for kind, _, t, price, fraction, _, _ in batch.raw_fills(i)]
         assert mine == fills and abs(batch.net_pnl[i] - net) <= 1e-9 * SIZE, f"batch vs loop, signal {i}"
         assert [(f.kind, to_ns(f.time), f.price, f.fraction) for f in outcome.fills] == fills, f"single {i}"
-        assert (batch.net_pnl[i], batch.gross_pnl[i], batch.fees[i], STATUSES[batch.status[i]],
-                batch.coverage[i], batch.score[i]) == (
-            outcome.net_pnl, outcome.gross_pnl, outcome.fees, outcome.status, outcome.data_quality.coverage,
-            outcome.data_quality.score), f"batch vs single, signal {i}"
+        assert (
+            batch.net_pnl[i],
+            batch.gross_pnl[i],
+            batch.fees[i],
+            STATUSES[batch.status[i]],
+            batch.coverage[i],
+            batch.score[i],
+        ) == (
+            outcome.net_pnl,
+            outcome.gross_pnl,
+            outcome.fees,
+            outcome.status,
+            outcome.data_quality.coverage,
+            outcome.data_quality.score,
+        ), f"batch vs single, signal {i}"
     for i in np.random.default_rng(5).choice(len(signals), min(sample, len(signals)), replace=False):
         assert batch.outcome(int(i)) == outcomes[i], f"outcome({i}) differs from evaluate()"
 
@@ -218,24 +306,42 @@ def run(candles: Candles, count: int, scale: float, repeat: int, sample: int) ->
     assert from_arrays == expected, "the loop reads the same signals from the models and from the arrays"
     check(batch, outcomes, expected, signals, candles, sample)
 
-    walked = np.mean([(to_ns(o.closed_at or o.evaluated_until) - to_ns(o.generated_at)) / candles.step
-                      for o in outcomes if o.evaluated_until is not None])
-    print(f"levels x{scale:g}: {count} signals, the loop walks {walked:.0f} candles a signal on average; "
-          f"{int(batch.pessimistic.sum())} candles touched a target and the stop (pessimistic)")
-    for name, seconds in (("batch (TradeSignal -> arrays)", batch_s), ("batch engine (arrays -> arrays)",
-                                                                        engine_s),
-                          ("single-signal evaluate", single_s), ("per-candle Python loop (models)", loop_s),
-                          ("per-candle Python loop (arrays)", array_loop_s),
-                          ("reading the models alone", read_s)):
+    walked = np.mean(
+        [
+            (to_ns(o.closed_at or o.evaluated_until) - to_ns(o.generated_at)) / candles.step
+            for o in outcomes
+            if o.evaluated_until is not None
+        ]
+    )
+    print(
+        f"levels x{scale:g}: {count} signals, the loop walks {walked:.0f} candles a signal on average; "
+        f"{int(batch.pessimistic.sum())} candles touched a target and the stop (pessimistic)"
+    )
+    for name, seconds in (
+        ("batch (TradeSignal -> arrays)", batch_s),
+        ("batch engine (arrays -> arrays)", engine_s),
+        ("single-signal evaluate", single_s),
+        ("per-candle Python loop (models)", loop_s),
+        ("per-candle Python loop (arrays)", array_loop_s),
+        ("reading the models alone", read_s),
+    ):
         print(f"  {name:32s} {count / seconds:10.0f} signals/s  ({seconds * 1e3:8.1f} ms)")
-    print(f"  batch / loop (both from models) {loop_s / batch_s:6.1f}x   "
-          f"engine / loop (both from arrays) {array_loop_s / engine_s:6.1f}x   (target: >= 50x the loop)")
-    print(f"  batch / single {single_s / batch_s:6.1f}x   mixed inputs, not like for like: "
-          f"engine / models loop {loop_s / engine_s:6.1f}x")
-    print(f"  ceiling from reading the models: batch / loop (both from models) <= loop / read = "
-          f"{loop_s / read_s:.1f}x")
-    print(f"  agreement: fills and net P/L identical for all {count} (batch, both loops); outcome(i) == "
-          f"evaluate() on {min(sample, count)}")
+    print(
+        f"  batch / loop (both from models) {loop_s / batch_s:6.1f}x   "
+        f"engine / loop (both from arrays) {array_loop_s / engine_s:6.1f}x   (target: >= 50x the loop)"
+    )
+    print(
+        f"  batch / single {single_s / batch_s:6.1f}x   mixed inputs, not like for like: "
+        f"engine / models loop {loop_s / engine_s:6.1f}x"
+    )
+    print(
+        f"  ceiling from reading the models: batch / loop (both from models) <= loop / read = "
+        f"{loop_s / read_s:.1f}x"
+    )
+    print(
+        f"  agreement: fills and net P/L identical for all {count} (batch, both loops); outcome(i) == "
+        f"evaluate() on {min(sample, count)}"
+    )
 
 
 def main() -> None:
@@ -247,9 +353,11 @@ def main() -> None:
     real = (DATA / "UNITTEST_BTC-1m.feather").is_file()
     candles = load_candles(DATA, "UNITTEST/BTC", "1m") if real else synthetic_1m()
     load = os.getloadavg()
-    print(f"{'UNITTEST/BTC 1m (real)' if real else 'synthetic 1m'}: {len(candles.time)} candles; "
-          f"4h signals valid 6 candles (1,440 one-minute candles); {os.cpu_count()} cores, load average "
-          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+    print(
+        f"{'UNITTEST/BTC 1m (real)' if real else 'synthetic 1m'}: {len(candles.time)} candles; "
+        f"4h signals valid 6 candles (1,440 one-minute candles); {os.cpu_count()} cores, load average "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+    )
     for scale in (1.0, 10.0):
         run(candles, args.signals, scale, args.repeat, args.sample)
 

@@ -108,11 +108,15 @@ def test_offline_run_reports_both_ranges_with_bounded_revisions(
     assert (side["in_sample"]["timerange"], side["held_back"]["timerange"]) == (IN_SAMPLE, HELD_BACK)
     last = outcome.rounds[-1].in_sample
     assert {r["metric"]: (r["in_sample"], r["held_back"]) for r in side["rows"]}["trades"] == (
-        last.trades, held.trades)
+        last.trades,
+        held.trades,
+    )
     assert side["confidence"] == outcome.signal.confidence
     assert side["evidence"][0] == outcome.signal.reasoning and "Score long" in side["evidence"][0]
-    assert side["evidence"][1:] == [f"in-sample {IN_SAMPLE}: {last.line()}",
-                                    f"held-back {HELD_BACK}: {held.line()}"]
+    assert side["evidence"][1:] == [
+        f"in-sample {IN_SAMPLE}: {last.line()}",
+        f"held-back {HELD_BACK}: {held.line()}",
+    ]
     # The news never reached the spec or the strategy file, and the run says it was ignored.
     assert outcome.notes == ["news ignored: the offline analyst reads candles only"]
     assert outcome.strategy_file is not None and outcome.spec is not None
@@ -202,8 +206,9 @@ def test_a_spec_that_does_not_match_its_signal_gets_a_repair_prompt(
 def test_no_short_is_proposed_on_a_spot_pair(stub: StubLLM, shared_data_dir: Path, tmp_path: Path) -> None:
     # Offline: the candles up to 2018-01-24 favour a short (confidence 85); ETH/BTC is spot, so nothing is
     # proposed, the evidence is in the message, and nothing is built or backtested.
-    request = AnalystRequest(pair="ETH/BTC", timeframe="1h", in_sample="20180110-20180124",
-                             held_back="20180124-20180130")
+    request = AnalystRequest(
+        pair="ETH/BTC", timeframe="1h", in_sample="20180110-20180124", held_back="20180124-20180130"
+    )
     outcome = run_analyst(request, AnalystDeps(datadir=shared_data_dir, workdir=tmp_path / "offline"))
     assert outcome.error is not None and outcome.verdict == "error"
     assert (outcome.error["code"], outcome.error["node"]) == ("untradable_direction", "analyze")
@@ -214,21 +219,29 @@ def test_no_short_is_proposed_on_a_spot_pair(stub: StubLLM, shared_data_dir: Pat
     assert offline.signal.direction == "long"
     signal = json.loads(offline.signal.model_dump_json())
     entry = signal["entry"]
-    short_signal = {**signal, "direction": "short", "stop_loss": entry * 1.02, "model_id": "stub-model",
-                    "take_profits": [{"price": entry * (1 - 0.01 * k), "allocation": a}
-                                     for k, a in ((1, 0.4), (2, 0.3), (3, 0.3))]}
+    short_signal = {
+        **signal,
+        "direction": "short",
+        "stop_loss": entry * 1.02,
+        "model_id": "stub-model",
+        "take_profits": [
+            {"price": entry * (1 - 0.01 * k), "allocation": a} for k, a in ((1, 0.4), (2, 0.3), (3, 0.3))
+        ],
+    }
     spec = json.loads(spec_json(offline.spec))
     spec["direction"] = "short"
     spec["entry_short"], spec["exit_short"] = spec.pop("entry_long"), spec.pop("exit_long")
     stub.script("main", completion(json.dumps({"signal": short_signal, "spec": spec})))
-    outcome = run_analyst(_request(), AnalystDeps(datadir=shared_data_dir, workdir=tmp_path / "llm",
-                                                  llm=_llm(stub)))
+    outcome = run_analyst(
+        _request(), AnalystDeps(datadir=shared_data_dir, workdir=tmp_path / "llm", llm=_llm(stub))
+    )
     assert outcome.error is not None and outcome.error["code"] == "untradable_direction", outcome.error
     assert not (tmp_path / "llm" / "strategies").exists()
 
 
-def test_the_lookahead_node_checks_the_final_strategy_on_both_ranges(shared_data_dir: Path,
-                                                                     tmp_path: Path) -> None:
+def test_the_lookahead_node_checks_the_final_strategy_on_both_ranges(
+    shared_data_dir: Path, tmp_path: Path
+) -> None:
     """The node the graph runs once both ranges passed, on the offline analyst's real strategy file: 1h
     candles over 20 days give freqtrade too few trades to judge, so the analyst cannot call it ready."""
     from agents.analyst.graph import _Nodes
@@ -238,14 +251,19 @@ def test_the_lookahead_node_checks_the_final_strategy_on_both_ranges(shared_data
     nodes = _Nodes(AnalystDeps(datadir=shared_data_dir, workdir=tmp_path))
     request = _request()
     state = nodes.load({"request": request.model_dump(mode="json")})
-    found = nodes.lookahead_check({"request": request.model_dump(mode="json"),
-                                   "strategy_file": str(built.path),
-                                   "backtest_datadir": state["backtest_datadir"]})["lookahead"]
+    found = nodes.lookahead_check(
+        {
+            "request": request.model_dump(mode="json"),
+            "strategy_file": str(built.path),
+            "backtest_datadir": state["backtest_datadir"],
+        }
+    )["lookahead"]
     assert found["settings"]["timerange"] == "20180110-20180130" and found["settings"]["pairs"] == ["ETH/BTC"]
     assert found["verdict"] == "inconclusive" and "trades re-checked" in found["reason"]
     passed = Round(spec_name="S", changes=[], in_sample=_summary(), findings=[])
-    outcome = AnalystOutcome(request=request, rounds=[passed],
-                             held_back=HeldBack(summary=_summary(), findings=[]), lookahead=found)
+    outcome = AnalystOutcome(
+        request=request, rounds=[passed], held_back=HeldBack(summary=_summary(), findings=[]), lookahead=found
+    )
     assert outcome.verdict == "unverified"
 
 
@@ -337,8 +355,9 @@ def test_verdict_names_which_range_failed() -> None:
     # Both ranges passing is not enough to be called ready: the look-ahead check must say clean.
     assert AnalystOutcome(request=request, rounds=[passed], held_back=good).verdict == "unverified"
     for verdict, expected in (("clean", "passed"), ("biased", "unverified"), ("inconclusive", "unverified")):
-        outcome = AnalystOutcome(request=request, rounds=[passed], held_back=good,
-                                 lookahead={"verdict": verdict})
+        outcome = AnalystOutcome(
+            request=request, rounds=[passed], held_back=good, lookahead={"verdict": verdict}
+        )
         assert outcome.verdict == expected
     assert AnalystOutcome(request=request, rounds=[passed], held_back=bad).verdict == "failed_held_back"
     assert AnalystOutcome(request=request, rounds=[failed], held_back=good).verdict == "failed_in_sample"

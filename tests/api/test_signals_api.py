@@ -20,7 +20,10 @@ DECIDED = {"completed_success", "completed_failure", "expired"}
 def _unlimited(api: Api) -> None:
     """These tests generate more than one signal per user; the limit itself is tested on its own."""
     api.client.app.state.signal_limiter = RateLimiter(  # type: ignore[attr-defined]
-        "signal generation", 6000, 1000, api.client.app.state.services.engine  # type: ignore[attr-defined]
+        "signal generation",
+        6000,
+        1000,
+        api.client.app.state.services.engine,  # type: ignore[attr-defined]
     )
 
 
@@ -62,8 +65,20 @@ def test_generate_stores_snapshots_and_is_limited_to_one_a_minute(api: Api) -> N
     assert body["generated_at"].startswith("2018-01-25T00:00:00")  # the close of the last candle read
     assert body["model_id"] == "gentrade-offline-analyst-1" and body["outcome"] is None
     indicators, market = body["snapshots"]["indicators"], body["snapshots"]["market"]
-    for key in ("rsi", "macd", "macd_signal", "macd_hist", "ema20", "ema50", "ema200", "bb_upper",
-                "bb_middle", "bb_lower", "atr", "volume_24h"):
+    for key in (
+        "rsi",
+        "macd",
+        "macd_signal",
+        "macd_hist",
+        "ema20",
+        "ema50",
+        "ema200",
+        "bb_upper",
+        "bb_middle",
+        "bb_lower",
+        "atr",
+        "volume_24h",
+    ):
         assert isinstance(indicators[key], float), key
     assert market["price"] == body["entry"] and isinstance(market["change_24h_pct"], float)
     assert market["fear_greed_index"] is None and market["news_sentiment"] is None
@@ -105,8 +120,9 @@ def test_filters_and_pages(api: Api) -> None:
     made = [
         _signal(),
         _signal(generated_at="2018-01-21T00:00:00Z"),
-        _signal(symbol="LTC/BTC", entry=0.017, stop_loss=0.016,
-                take_profits=[{"price": 0.018, "allocation": 1.0}]),
+        _signal(
+            symbol="LTC/BTC", entry=0.017, stop_loss=0.016, take_profits=[{"price": 0.018, "allocation": 1.0}]
+        ),
         _signal(timeframe="4h", generated_at="2018-01-22T00:00:00Z"),
     ]
     ids = []
@@ -137,8 +153,10 @@ def test_filters_and_pages(api: Api) -> None:
     [
         ({"stop_loss": 0.091}, "signal.stop_loss"),
         ({"take_profits": [{"price": 0.089, "allocation": 1.0}]}, "signal.take_profits[0].price"),
-        ({"take_profits": [{"price": 0.092, "allocation": 0.5}, {"price": 0.094, "allocation": 0.4}]},
-         "signal.take_profits"),
+        (
+            {"take_profits": [{"price": 0.092, "allocation": 0.5}, {"price": 0.094, "allocation": 0.4}]},
+            "signal.take_profits",
+        ),
         ({"confidence": 150}, "signal.confidence"),
         ({"direction": "short"}, "signal.stop_loss"),
     ],

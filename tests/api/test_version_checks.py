@@ -42,8 +42,9 @@ def test_stored_versions_get_their_verdict(api: Api, tmp_path: Path) -> None:
     assert updated.status_code == 200, updated.text
     empty = tmp_path / "empty"
     empty.mkdir()
-    other = api.client.post("/api/v1/strategies", json={"spec": {**spec, "name": "OtherFollower"}},
-                            headers=headers)
+    other = api.client.post(
+        "/api/v1/strategies", json={"spec": {**spec, "name": "OtherFollower"}}, headers=headers
+    )
     assert other.status_code == 201, other.text
     # The beat's task takes one version a tick, the oldest first: the new version, then the other strategy.
     first_tick = check_unchecked_versions(api.sessions, empty, tmp_path / "checks", limit=1)

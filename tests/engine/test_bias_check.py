@@ -24,7 +24,7 @@ from gentrade.errors import AuditFailedError
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance"
 SPAN = "20180111-20180114"
 
-STRATEGY = '''from pandas import DataFrame
+STRATEGY = """from pandas import DataFrame
 from freqtrade.strategy import IStrategy
 
 
@@ -47,25 +47,36 @@ class {name}(IStrategy):
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe.loc[dataframe["fast"] < dataframe["slow"], "exit_long"] = 1
         return dataframe
-'''
+"""
 HONEST_ENTRY = 'dataframe["fast"] > dataframe["slow"] * 1.002'
-INFORMATIVE = '''
+INFORMATIVE = """
     def informative_pairs(self):
         return [("LTC/BTC", "1h")]
-'''
+"""
 BIASED = {
-    "next_close": ('        dataframe["peek"] = dataframe["close"].shift(-1)',
-                   'dataframe["peek"] > dataframe["close"] * 1.003', ""),
-    "centred_window": ('        dataframe["peek"] = dataframe["close"].rolling(9, center=True).mean()',
-                       'dataframe["close"] < dataframe["peek"] * 0.997', ""),
-    "column_max": ('        dataframe["peek"] = dataframe["close"].max()',
-                   'dataframe["close"] > dataframe["peek"] * 0.93', ""),
+    "next_close": (
+        '        dataframe["peek"] = dataframe["close"].shift(-1)',
+        'dataframe["peek"] > dataframe["close"] * 1.003',
+        "",
+    ),
+    "centred_window": (
+        '        dataframe["peek"] = dataframe["close"].rolling(9, center=True).mean()',
+        'dataframe["close"] < dataframe["peek"] * 0.997',
+        "",
+    ),
+    "column_max": (
+        '        dataframe["peek"] = dataframe["close"].max()',
+        'dataframe["close"] > dataframe["peek"] * 0.93',
+        "",
+    ),
     "unshifted_informative": (
         '        informative = self.dp.get_pair_dataframe("LTC/BTC", "1h")[["date", "close"]]\n'
         '        informative = informative.rename(columns={"close": "peek"})\n'
         '        dataframe = dataframe.merge(informative, on="date", how="left")\n'
         '        dataframe["peek"] = dataframe["peek"].ffill()',
-        'dataframe["peek"] > dataframe["peek"].shift(12) * 1.002', INFORMATIVE),
+        'dataframe["peek"] > dataframe["peek"].shift(12) * 1.002',
+        INFORMATIVE,
+    ),
 }
 
 
@@ -81,8 +92,12 @@ def datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("data")
     shutil.copyfile(REAL / "ETH_BTC-5m.feather", folder / "ETH_BTC-5m.feather")
     ltc = pd.read_feather(REAL / "LTC_BTC-5m.feather").set_index("date")
-    hourly = ltc.resample("1h").agg({"open": "first", "high": "max", "low": "min", "close": "last",
-                                     "volume": "sum"}).dropna().reset_index()
+    hourly = (
+        ltc.resample("1h")
+        .agg({"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
+        .dropna()
+        .reset_index()
+    )
     hourly.to_feather(folder / "LTC_BTC-1h.feather")
     return folder
 
@@ -91,8 +106,15 @@ def datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_peek_at_the_future_is_biased(kind: str, datadir: Path, tmp_path: Path) -> None:
     indicators, entry, extra = BIASED[kind]
     strategy = write(tmp_path, "Peek", indicators, entry, extra)
-    report = check_strategy(strategy, datadir, work_dir=tmp_path / "runs", pairs=["ETH/BTC"], timerange=SPAN,
-                            minimum_trade_amount=5, targeted_trade_amount=8)
+    report = check_strategy(
+        strategy,
+        datadir,
+        work_dir=tmp_path / "runs",
+        pairs=["ETH/BTC"],
+        timerange=SPAN,
+        minimum_trade_amount=5,
+        targeted_trade_amount=8,
+    )
     assert report.verdict == "biased", report
     columns = {*report.lookahead["biased_indicators"], *report.recursive["lookahead_indicators"]}
     assert "peek" in columns
@@ -100,9 +122,17 @@ def test_a_peek_at_the_future_is_biased(kind: str, datadir: Path, tmp_path: Path
 
 
 def test_the_same_strategy_without_the_peek_is_clean_and_says_how_it_was_judged(
-        datadir: Path, tmp_path: Path) -> None:
-    report = check_strategy(write(tmp_path, "Honest"), datadir, work_dir=tmp_path / "runs", pairs=["ETH/BTC"],
-                            timerange=SPAN, minimum_trade_amount=8, targeted_trade_amount=10)
+    datadir: Path, tmp_path: Path
+) -> None:
+    report = check_strategy(
+        write(tmp_path, "Honest"),
+        datadir,
+        work_dir=tmp_path / "runs",
+        pairs=["ETH/BTC"],
+        timerange=SPAN,
+        minimum_trade_amount=8,
+        targeted_trade_amount=10,
+    )
     assert report.verdict == "clean", report
     assert report.lookahead["total_signals"] == 10 and report.lookahead["biased_trades"] == []
     assert report.lookahead["order_types"]["entry"] == "market"
@@ -114,8 +144,15 @@ def test_the_same_strategy_without_the_peek_is_clean_and_says_how_it_was_judged(
 
 def test_too_few_trades_is_inconclusive_with_the_count(datadir: Path, tmp_path: Path) -> None:
     rare = write(tmp_path, "Rare", entry='dataframe["fast"] > dataframe["slow"] * 1.02')
-    report = check_strategy(rare, datadir, work_dir=tmp_path / "runs", pairs=["ETH/BTC"], timerange=SPAN,
-                            minimum_trade_amount=5, targeted_trade_amount=8)
+    report = check_strategy(
+        rare,
+        datadir,
+        work_dir=tmp_path / "runs",
+        pairs=["ETH/BTC"],
+        timerange=SPAN,
+        minimum_trade_amount=5,
+        targeted_trade_amount=8,
+    )
     assert report.verdict == "inconclusive", report
     count = report.lookahead["total_signals"]
     assert count < 5 and f"only {count} trades" in report.reason
@@ -128,8 +165,18 @@ def test_cli_json_and_exit_codes(datadir: Path, tmp_path: Path, monkeypatch: pyt
     get_settings.cache_clear()
     runner = CliRunner()
     peek = write(tmp_path, "Peek", *BIASED["next_close"])
-    args = ["--datadir", str(datadir), "--timerange", SPAN, "--pairs", "ETH/BTC", "--minimum-trades", "5",
-            "--targeted-trades", "8"]
+    args = [
+        "--datadir",
+        str(datadir),
+        "--timerange",
+        SPAN,
+        "--pairs",
+        "ETH/BTC",
+        "--minimum-trades",
+        "5",
+        "--targeted-trades",
+        "8",
+    ]
     biased = runner.invoke(app, ["check", str(peek), *args, "--json"])
     assert biased.exit_code == 3, biased.output
     body = json.loads(biased.stdout)
@@ -157,7 +204,14 @@ def test_every_bundled_example_is_clean_on_the_raw_shared_candles(example: str, 
     from gentrade.pipeline import build_strategy
 
     built = build_strategy(load_example(example), tmp_path)
-    report = check_strategy(built.path, REAL, work_dir=tmp_path / "runs", pairs=["ETH/BTC", "LTC/BTC"],
-                            timerange="20180111-20180120", minimum_trade_amount=10, targeted_trade_amount=10)
+    report = check_strategy(
+        built.path,
+        REAL,
+        work_dir=tmp_path / "runs",
+        pairs=["ETH/BTC", "LTC/BTC"],
+        timerange="20180111-20180120",
+        minimum_trade_amount=10,
+        targeted_trade_amount=10,
+    )
     assert report.verdict == "clean", report
     assert report.lookahead["total_signals"] == 10

@@ -21,13 +21,25 @@ def real_datadir() -> Path:
     return REAL_DATA
 
 
-def build_signal(symbol: str, generated_at: str, entry: float, stop: float,
-                 targets: list[tuple[float, float]], **extra: Any) -> TradeSignal:
+def build_signal(
+    symbol: str,
+    generated_at: str,
+    entry: float,
+    stop: float,
+    targets: list[tuple[float, float]],
+    **extra: Any,
+) -> TradeSignal:
     """A 1h signal valid for 6 candles unless ``extra`` says otherwise; targets are (price, allocation)."""
     data: dict[str, Any] = {
-        "symbol": symbol, "timeframe": "1h", "valid_for_candles": 6, "entry": entry, "stop_loss": stop,
-        "take_profits": [{"price": p, "allocation": a} for p, a in targets], "confidence": 60,
-        "model_id": "test-model", "generated_at": generated_at,
+        "symbol": symbol,
+        "timeframe": "1h",
+        "valid_for_candles": 6,
+        "entry": entry,
+        "stop_loss": stop,
+        "take_profits": [{"price": p, "allocation": a} for p, a in targets],
+        "confidence": 60,
+        "model_id": "test-model",
+        "generated_at": generated_at,
     }
     data.update(extra)
     return parse_signal(data)

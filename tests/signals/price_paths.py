@@ -18,17 +18,30 @@ def random_path(seed: int, count: int, minutes: int, volatility: float) -> Candl
     open_ = np.concatenate(([100.0], close[:-1]))
     wick = np.abs(rng.normal(0, volatility * 100, (2, count)))
     time = to_ns(T0) + np.arange(count, dtype=np.int64) * minutes * MINUTE
-    return Candles("ABC/USDT", f"{minutes}m", time, open_, np.maximum(open_, close) + wick[0],
-                   np.maximum(np.minimum(open_, close) - wick[1], 1e-6), close)
+    return Candles(
+        "ABC/USDT",
+        f"{minutes}m",
+        time,
+        open_,
+        np.maximum(open_, close) + wick[0],
+        np.maximum(np.minimum(open_, close) - wick[1], 1e-6),
+        close,
+    )
 
 
 def aggregate(fine: Candles, factor: int, timeframe: str) -> Candles:
     """Coarse candles made of ``factor`` fine ones, so both resolutions describe one price path."""
     n = len(fine.time) // factor * factor
     shape = (n // factor, factor)
-    return Candles(fine.pair, timeframe, fine.time[:n:factor].copy(), fine.open[:n:factor].copy(),
-                   fine.high[:n].reshape(shape).max(axis=1), fine.low[:n].reshape(shape).min(axis=1),
-                   fine.close[factor - 1:n:factor].copy())
+    return Candles(
+        fine.pair,
+        timeframe,
+        fine.time[:n:factor].copy(),
+        fine.open[:n:factor].copy(),
+        fine.high[:n].reshape(shape).max(axis=1),
+        fine.low[:n].reshape(shape).min(axis=1),
+        fine.close[factor - 1 : n : factor].copy(),
+    )
 
 
 def jumpy_path(seed: int, count: int, minutes: int, volatility: float) -> Candles:
@@ -38,8 +51,15 @@ def jumpy_path(seed: int, count: int, minutes: int, volatility: float) -> Candle
     open_ = np.concatenate(([100.0], close[:-1])) * np.exp(rng.normal(0, volatility, count))
     wick = np.abs(rng.normal(0, volatility * 50, (2, count)))
     time = to_ns(T0) + np.arange(count, dtype=np.int64) * minutes * MINUTE
-    return Candles("ABC/USDT", f"{minutes}m", time, open_, np.maximum(open_, close) + wick[0],
-                   np.maximum(np.minimum(open_, close) - wick[1], 1e-6), close)
+    return Candles(
+        "ABC/USDT",
+        f"{minutes}m",
+        time,
+        open_,
+        np.maximum(open_, close) + wick[0],
+        np.maximum(np.minimum(open_, close) - wick[1], 1e-6),
+        close,
+    )
 
 
 def crafted(rows: list[tuple[float, float, float, float]], minutes: int = 60) -> Candles:

@@ -19,8 +19,16 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def flat(minutes: list[int], timeframe: str = "5m", pair: str = "ABC/USDT") -> Candles:
-    frame = pd.DataFrame({"date": [pd.Timestamp(T0) + pd.Timedelta(minutes=m) for m in minutes],
-                          "open": 100.0, "high": 100.5, "low": 99.5, "close": 100.0, "volume": 1.0})
+    frame = pd.DataFrame(
+        {
+            "date": [pd.Timestamp(T0) + pd.Timedelta(minutes=m) for m in minutes],
+            "open": 100.0,
+            "high": 100.5,
+            "low": 99.5,
+            "close": 100.0,
+            "volume": 1.0,
+        }
+    )
     return candles_from_frame(frame, pair, timeframe)
 
 
@@ -29,7 +37,10 @@ def test_gaps_coverage_and_score() -> None:
     quality = assess(candles, to_ns(T0), to_ns(T0) + 50 * 60_000_000_000)
     assert (quality.expected_candles, quality.present_candles) == (10, 5)
     assert [(g.start.minute, g.end.minute, g.missing_candles) for g in quality.gaps] == [
-        (10, 15, 2), (30, 35, 2), (45, 45, 1)]
+        (10, 15, 2),
+        (30, 35, 2),
+        (45, 45, 1),
+    ]
     assert quality.score == pytest.approx(0.5 * (1 - 2 / 10))
 
 
@@ -64,13 +75,16 @@ def test_missing_file_names_pair_and_timeframe(tmp_path: Path) -> None:
 def test_evaluate_many_matches_evaluate(make_signal: Callable[..., TradeSignal]) -> None:
     candles = flat(list(range(0, 480, 5)))  # 8 hours
     candles.high[10] = 102.0  # TP at 00:50
-    signals = [make_signal("ABC/USDT", f"2024-01-01T00:{m:02d}:00+00:00", 100, 99, [(101, 1.0)])
-               for m in (0, 55)]
+    signals = [
+        make_signal("ABC/USDT", f"2024-01-01T00:{m:02d}:00+00:00", 100, 99, [(101, 1.0)]) for m in (0, 55)
+    ]
     outcomes = evaluate_many(signals, {("ABC/USDT", "5m"): candles}, candle_timeframe="5m")
     assert outcomes == [evaluate(s, candles) for s in signals]
     assert [o.status for o in outcomes] == ["completed_success", "expired"]
-    assert evaluate(make_signal("ABC/USDT", "2024-01-01T02:05:00+00:00", 100, 99, [(101, 1.0)]),
-                    candles).status == "active"  # window ends 08:05, data at 08:00
+    assert (
+        evaluate(make_signal("ABC/USDT", "2024-01-01T02:05:00+00:00", 100, 99, [(101, 1.0)]), candles).status
+        == "active"
+    )  # window ends 08:05, data at 08:00
     with pytest.raises(DataMissingError, match="no 1h candles for ABC/USDT"):
         evaluate_many(signals, {("ABC/USDT", "5m"): candles})
     assert np.isclose(outcomes[0].fills[0].price, 101)

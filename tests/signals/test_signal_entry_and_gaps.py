@@ -20,14 +20,30 @@ from gentrade.spec.signal import TradeSignal
 FREE = EvaluationSettings(fee=0, slippage=0)
 
 
-def signal(entry: float, stop: float, targets: list[tuple[float, float]], *, direction: str = "long",
-           candles: int = 6, breakeven: bool = False) -> TradeSignal:
-    return parse_signal({
-        "symbol": "ABC/USDT", "direction": direction, "timeframe": "1h", "entry": entry, "stop_loss": stop,
-        "take_profits": [{"price": p, "allocation": a} for p, a in targets], "confidence": 50,
-        "model_id": "paths", "generated_at": T0.isoformat(), "valid_for_candles": candles,
-        "breakeven_after_tp1": breakeven,
-    })
+def signal(
+    entry: float,
+    stop: float,
+    targets: list[tuple[float, float]],
+    *,
+    direction: str = "long",
+    candles: int = 6,
+    breakeven: bool = False,
+) -> TradeSignal:
+    return parse_signal(
+        {
+            "symbol": "ABC/USDT",
+            "direction": direction,
+            "timeframe": "1h",
+            "entry": entry,
+            "stop_loss": stop,
+            "take_profits": [{"price": p, "allocation": a} for p, a in targets],
+            "confidence": 50,
+            "model_id": "paths",
+            "generated_at": T0.isoformat(),
+            "valid_for_candles": candles,
+            "breakeven_after_tp1": breakeven,
+        }
+    )
 
 
 def both(s: TradeSignal, candles: Candles, settings: EvaluationSettings = FREE) -> SignalOutcome:
@@ -44,8 +60,16 @@ def hour(k: int) -> datetime:
 def test_targets_before_the_entry_do_not_count() -> None:
     # A long at 100 while the market trades at 105: TP1 110 is touched at 01:00, before the price ever comes
     # down to the entry (02:00, low 99.5); only the touch after the entry (03:00) fills it.
-    path = crafted([(105, 106, 104, 105), (105, 112, 104.5, 111), (111, 111, 99.5, 100),
-                    (100, 111, 99.8, 110.5), (110.5, 111, 110, 110.5), (110.5, 111, 110, 110.5)])
+    path = crafted(
+        [
+            (105, 106, 104, 105),
+            (105, 112, 104.5, 111),
+            (111, 111, 99.5, 100),
+            (100, 111, 99.8, 110.5),
+            (110.5, 111, 110, 110.5),
+            (110.5, 111, 110, 110.5),
+        ]
+    )
     outcome = both(signal(100, 95, [(110, 1.0)]), path)
     assert outcome.entered_at == hour(2)
     assert [(f.kind, f.time, f.price) for f in outcome.fills] == [("target", hour(3), 110.0)]
@@ -119,18 +143,31 @@ def test_break_even_is_the_shared_definition() -> None:
     # 101, so it fills at the break-even price and that half of the trade nets (almost) nothing.
     costs = EvaluationSettings()
     level = breakeven_price(100.0, "long", costs.fee, costs.slippage)
-    path = crafted([(100.5, 101, 99.9, 100.5), (100.5, 106, 101, 105), (101, 101.5, 100.3, 100.5),
-                    (100.5, 101, 100.3, 100.5)])
+    path = crafted(
+        [
+            (100.5, 101, 99.9, 100.5),
+            (100.5, 106, 101, 105),
+            (101, 101.5, 100.3, 100.5),
+            (100.5, 101, 100.3, 100.5),
+        ]
+    )
     outcome = both(signal(100, 95, [(105, 0.5), (120, 0.5)], candles=4, breakeven=True), path, costs)
     assert outcome.breakeven_price == level == pytest.approx(100.4008016)
     assert [(f.kind, f.time, f.price) for f in outcome.fills] == [
-        ("target", hour(1), 105.0), ("breakeven_stop", hour(2), level)]
+        ("target", hour(1), 105.0),
+        ("breakeven_stop", hour(2), level),
+    ]
     qty = 1000 / (100 * 1.001)
     tp1_half = 0.5 * qty * (105 * 0.999 - 100 * 1.001) - 0.5 - 0.001 * 0.5 * qty * 105 * 0.999
     assert outcome.net_pnl == pytest.approx(tp1_half, abs=1e-5)
     # A short mirrors it: break-even 100 × 0.998 / 1.002 below the entry.
-    short = parse_signal({**signal(100, 105, [(95, 0.5), (80, 0.5)], direction="short",
-                                   breakeven=True).model_dump(mode="json")})
+    short = parse_signal(
+        {
+            **signal(100, 105, [(95, 0.5), (80, 0.5)], direction="short", breakeven=True).model_dump(
+                mode="json"
+            )
+        }
+    )
     mirror = crafted([(99.5, 100.1, 99, 99.5), (99.5, 99.5, 94, 95), (99, 99.7, 98.5, 99.5)])
     outcome = both(short, mirror, costs)
     assert outcome.fills[-1].kind == "breakeven_stop"
@@ -147,13 +184,23 @@ def test_random_paths_that_gap_at_every_candle_fill_stops_at_the_open_only_when_
         direction = "long" if k % 2 == 0 else "short"
         side = 1 if direction == "long" else -1
         entry = float(candles.open[k * 16]) * (1 - side * rng.uniform(0, 0.02))
-        signals.append(parse_signal({
-            "symbol": "ABC/USDT", "direction": direction, "timeframe": "1h", "entry": entry,
-            "stop_loss": entry * (1 - side * 0.01), "take_profits": [{"price": entry * (1 + side * 0.02),
-                                                                       "allocation": 1.0}],
-            "confidence": 50, "model_id": "paths", "generated_at": (T0 + timedelta(hours=4 * k)).isoformat(),
-            "valid_for_candles": 24, "breakeven_after_tp1": False,
-        }))
+        signals.append(
+            parse_signal(
+                {
+                    "symbol": "ABC/USDT",
+                    "direction": direction,
+                    "timeframe": "1h",
+                    "entry": entry,
+                    "stop_loss": entry * (1 - side * 0.01),
+                    "take_profits": [{"price": entry * (1 + side * 0.02), "allocation": 1.0}],
+                    "confidence": 50,
+                    "model_id": "paths",
+                    "generated_at": (T0 + timedelta(hours=4 * k)).isoformat(),
+                    "valid_for_candles": 24,
+                    "breakeven_after_tp1": False,
+                }
+            )
+        )
     batch = evaluate_batch(signals, candles, settings=FREE)
     gapped = 0
     for i, s in enumerate(signals):

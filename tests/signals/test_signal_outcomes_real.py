@@ -34,8 +34,9 @@ def test_long_tp1_then_stop_at_break_even(eth: Candles, make_signal: Callable[..
     # ETH/BTC 5m  05:00 o .09946999 h .09972380 l .09900000 ≤ entry .0995 → entered (TP1 .1, stop .098)
     #             05:05 h .10072981 ≥ .1 → TP1 (50 %); l .09900001 < break-even, which starts next candle
     #             05:10 o .09999 l .09880000 ≤ break-even .0995 × 1.002 / 0.998 = .09989880 → stop there
-    signal = make_signal("ETH/BTC", "2018-01-10T05:00:00+00:00", 0.0995, 0.098,
-                         [(0.1, 0.5), (0.101, 0.3), (0.102, 0.2)])
+    signal = make_signal(
+        "ETH/BTC", "2018-01-10T05:00:00+00:00", 0.0995, 0.098, [(0.1, 0.5), (0.101, 0.3), (0.102, 0.2)]
+    )
     outcome = evaluate(signal, eth)
 
     qty = 1000 / (0.0995 * 1.001)  # 10040.2110 ETH
@@ -66,8 +67,9 @@ def test_long_below_the_market_never_reached_is_not_triggered(
 ) -> None:
     # ETH/BTC 5m 12:00-18:00: every target is reached (TP1 .0885 at 12:30, TP2 .09 at 12:50, TP3 .0915 at
     # 13:35), but the lowest low is .08731003 > entry .0873: the buy order never fills, so no trade.
-    signal = make_signal("ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0873, 0.086,
-                         [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)])
+    signal = make_signal(
+        "ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0873, 0.086, [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)]
+    )
     outcome = evaluate(signal, eth)
     assert outcome.status == "not_triggered"
     assert outcome.fills == [] and outcome.targets_hit == 0 and outcome.stop_hit_at is None
@@ -80,13 +82,17 @@ def test_long_all_three_targets(eth: Candles, make_signal: Callable[..., TradeSi
     # Entry .0874 reached at once (12:00 l .08731003); from 12:05: TP1 .0885 first reached 12:30
     # (h .08929248), TP2 .0900 at 12:50 (h .090812), TP3 .0915 at 13:35 (h .09162365); lows after TP1 stay
     # ≥ .08860001 > break-even .0874 × 1.002 / .998 = .08775030, and the stop .086 is never near.
-    signal = make_signal("ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0874, 0.086,
-                         [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)])
+    signal = make_signal(
+        "ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0874, 0.086, [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)]
+    )
     outcome = evaluate(signal, eth)
 
     qty = 1000 / (0.0874 * 1.001)
-    legs = (0.4 * qty * (0.0885 * 0.999 - 0.0874 * 1.001) + 0.3 * qty * (0.0900 * 0.999 - 0.0874 * 1.001)
-            + 0.3 * qty * (0.0915 * 0.999 - 0.0874 * 1.001))  # 25.978027
+    legs = (
+        0.4 * qty * (0.0885 * 0.999 - 0.0874 * 1.001)
+        + 0.3 * qty * (0.0900 * 0.999 - 0.0874 * 1.001)
+        + 0.3 * qty * (0.0915 * 0.999 - 0.0874 * 1.001)
+    )  # 25.978027
     fees = 1 + 0.001 * qty * 0.999 * (0.4 * 0.0885 + 0.3 * 0.0900 + 0.3 * 0.0915)  # 2.025978
     assert outcome.net_pnl == pytest.approx(legs - fees, abs=1e-9)
     assert outcome.net_pnl_rounded == 23.95
@@ -122,8 +128,14 @@ def test_short_tp1_then_break_even_and_without_break_even(
     #   20:35 … 21:00 highs ≤ .090161 < break-even .0907 × 0.998 / 1.002 = .09033792;
     #   21:05 o .09014151 h .0910 ≥ .09033792 → break-even stop
     #   without break-even the stop stays at .0925 (window high .09142874) and 21:35 l .0879587 ≤ .088 → TP2
-    signal = make_signal("ETH/BTC", "2018-01-10T20:00:00+00:00", 0.0907, 0.0925,
-                         [(0.0898, 0.5), (0.088, 0.5)], direction="short")
+    signal = make_signal(
+        "ETH/BTC",
+        "2018-01-10T20:00:00+00:00",
+        0.0907,
+        0.0925,
+        [(0.0898, 0.5), (0.088, 0.5)],
+        direction="short",
+    )
     outcome = evaluate(signal, eth)
 
     qty = 1000 / (0.0907 * 0.999)  # sold 0.1 % lower
@@ -148,14 +160,23 @@ def test_short_tp1_then_break_even_and_without_break_even(
 def test_short_all_targets(eth: Candles, make_signal: Callable[..., TradeSignal]) -> None:
     # Short .0985 (stop .0995, window high .09869996): TP1 .097 at 07:00 (l .096841), TP2 .096 at 10:30
     # (l .096), TP3 .0945 at 11:55 (l .09421); highs after 07:00 stay ≤ .09784568 < break-even .0985.
-    signal = make_signal("ETH/BTC", "2018-01-15T06:00:00+00:00", 0.0985, 0.0995,
-                         [(0.097, 0.5), (0.096, 0.3), (0.0945, 0.2)], direction="short")
+    signal = make_signal(
+        "ETH/BTC",
+        "2018-01-15T06:00:00+00:00",
+        0.0985,
+        0.0995,
+        [(0.097, 0.5), (0.096, 0.3), (0.0945, 0.2)],
+        direction="short",
+    )
     outcome = evaluate(signal, eth)
 
     qty = 1000 / (0.0985 * 0.999)
     legs = [(0.5, 0.097), (0.3, 0.096), (0.2, 0.0945)]
-    net = (sum(f * qty * (0.0985 * 0.999 - p * 1.001) for f, p in legs)
-           - 1 - sum(0.001 * f * qty * p * 1.001 for f, p in legs))
+    net = (
+        sum(f * qty * (0.0985 * 0.999 - p * 1.001) for f, p in legs)
+        - 1
+        - sum(0.001 * f * qty * p * 1.001 for f, p in legs)
+    )
     assert outcome.net_pnl == pytest.approx(net, abs=1e-9)
     assert outcome.net_pnl_rounded == 19.42
     assert outcome.status == "completed_success"
@@ -171,8 +192,11 @@ def unittest_1m(real_datadir: Path) -> Candles:
 def unittest_15m(real_datadir: Path) -> Candles:
     """Real 1m candles aggregated to 15m (the files hold no coarser candles for the 1m period)."""
     frame = pd.read_feather(real_datadir / "UNITTEST_BTC-1m.feather").set_index("date")
-    bars = frame.resample("15min", label="left", closed="left").agg(
-        {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}).dropna()
+    bars = (
+        frame.resample("15min", label="left", closed="left")
+        .agg({"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
+        .dropna()
+    )
     return candles_from_frame(bars.reset_index(), "UNITTEST/BTC", "15m")
 
 
@@ -185,8 +209,15 @@ def test_candle_touching_target_and_stop(
     # 1m: 12:30 l .00263003 ≤ .002635 → TP1 (h .0026755 < stop); from 12:31 the stop is break-even
     # .00264 × 0.998 / 1.002 = .00262946, but 12:31 *opens* at .00266057, already past it: a stop order
     # fills at that open, not at its own price.
-    signal = make_signal("UNITTEST/BTC", "2017-11-11T12:15:00+00:00", 0.00264, 0.00272,
-                         [(0.002635, 0.5), (0.00255, 0.5)], direction="short", valid_for_candles=1)
+    signal = make_signal(
+        "UNITTEST/BTC",
+        "2017-11-11T12:15:00+00:00",
+        0.00264,
+        0.00272,
+        [(0.002635, 0.5), (0.00255, 0.5)],
+        direction="short",
+        valid_for_candles=1,
+    )
     qty = 1000 / (0.00264 * 0.999)
 
     pessimistic = evaluate(signal, unittest_15m)
@@ -206,7 +237,8 @@ def test_candle_touching_target_and_stop(
     assert resolved.net_pnl_rounded == -6.96
     assert [(f.kind, f.time, f.price, f.resolved_by, f.gapped) for f in resolved.fills] == [
         ("target", at("2017-11-11T12:30"), 0.002635, "detail", False),
-        ("breakeven_stop", at("2017-11-11T12:31"), 0.00266057, "detail", True)]
+        ("breakeven_stop", at("2017-11-11T12:31"), 0.00266057, "detail", True),
+    ]
     assert resolved.detail_timeframe == "1m" and "resolved with 1m candles" in resolved.notes[0]
 
 
@@ -257,16 +289,21 @@ def test_window_beyond_the_data_is_active(eth: Candles, make_signal: Callable[..
 def test_long_gap_is_incomplete_data(real_datadir: Path, make_signal: Callable[..., TradeSignal]) -> None:
     # ADA/BTC misses 40 candles between 10:10 and 14:40 on 2018-01-15: 32 of 72 present in 09:00-15:00.
     ada = load_candles(real_datadir, "ADA/BTC", "5m")
-    signal = make_signal("ADA/BTC", "2018-01-15T09:00:00+00:00", 0.0000606, 0.000058,
-                         [(0.000062, 0.5), (0.000063, 0.5)])
+    signal = make_signal(
+        "ADA/BTC", "2018-01-15T09:00:00+00:00", 0.0000606, 0.000058, [(0.000062, 0.5), (0.000063, 0.5)]
+    )
     outcome = evaluate(signal, ada)
     quality = outcome.data_quality
     assert outcome.status == "incomplete_data"
     assert (quality.expected_candles, quality.present_candles) == (72, 32)
     assert quality.coverage == pytest.approx(32 / 72)
     assert [(g.start, g.missing_candles) for g in quality.gaps] == [
-        (at("2018-01-15T10:10"), 1), (at("2018-01-15T10:30"), 1), (at("2018-01-15T11:10"), 4),
-        (at("2018-01-15T11:45"), 1), (at("2018-01-15T12:00"), 33)]
+        (at("2018-01-15T10:10"), 1),
+        (at("2018-01-15T10:30"), 1),
+        (at("2018-01-15T11:10"), 4),
+        (at("2018-01-15T11:45"), 1),
+        (at("2018-01-15T12:00"), 33),
+    ]
     assert quality.largest_gap_candles == 33
     assert quality.score == pytest.approx(32 / 72 * (1 - 33 / 72))
 
@@ -276,16 +313,18 @@ def test_one_missing_candle_matters_only_before_the_decision(
 ) -> None:
     # TRX/BTC misses the 17:20 candle of 2018-01-22 (71 of 72 present from 15:00: coverage 98.6 %).
     trx = load_candles(real_datadir, "TRX/BTC", "5m")
-    open_through_gap = make_signal("TRX/BTC", "2018-01-22T15:00:00+00:00", 0.0000909, 0.000088,
-                                   [(0.000093, 0.5), (0.000095, 0.5)])
+    open_through_gap = make_signal(
+        "TRX/BTC", "2018-01-22T15:00:00+00:00", 0.0000909, 0.000088, [(0.000093, 0.5), (0.000095, 0.5)]
+    )
     outcome = evaluate(open_through_gap, trx)
     assert outcome.status == "incomplete_data"
     assert outcome.data_quality.coverage == pytest.approx(71 / 72)
     assert [(g.start, g.end) for g in outcome.data_quality.gaps] == [(at("2018-01-22T17:20"),) * 2]
 
     # 16:45: l .00008962 ≤ stop .00008965 (h .00009076 < TP1 .000092): closed 35 minutes before the hole.
-    closed_before_gap = make_signal("TRX/BTC", "2018-01-22T16:45:00+00:00", 0.00009035, 0.00008965,
-                                    [(0.000092, 1.0)])
+    closed_before_gap = make_signal(
+        "TRX/BTC", "2018-01-22T16:45:00+00:00", 0.00009035, 0.00008965, [(0.000092, 1.0)]
+    )
     outcome = evaluate(closed_before_gap, trx)
     qty = 1000 / (0.00009035 * 1.001)
     net = qty * (0.00008965 * 0.999 - 0.00009035 * 1.001) - 1 - 0.001 * qty * 0.00008965 * 0.999

@@ -28,19 +28,29 @@ def signals(draw: st.DrawFn) -> TradeSignal:
     steps = draw(st.lists(st.floats(0.05, 3), min_size=1, max_size=4))
     weights = draw(st.lists(st.integers(1, 10), min_size=len(steps), max_size=len(steps)))
     prices = entry + s * np.cumsum(steps)
-    return parse_signal({
-        "symbol": "ABC/USDT", "direction": direction, "timeframe": "1h", "entry": entry,
-        "stop_loss": entry - s * draw(st.floats(0.05, 4)),
-        "take_profits": [{"price": float(p), "allocation": w / sum(weights)} for p, w in zip(prices, weights,
-                                                                                              strict=True)],
-        "breakeven_after_tp1": draw(st.booleans()), "confidence": 50, "model_id": "prop",
-        "generated_at": T0 + timedelta(minutes=5 * draw(st.integers(0, 5))),
-        "valid_for_candles": draw(st.integers(1, 4)),
-    })
+    return parse_signal(
+        {
+            "symbol": "ABC/USDT",
+            "direction": direction,
+            "timeframe": "1h",
+            "entry": entry,
+            "stop_loss": entry - s * draw(st.floats(0.05, 4)),
+            "take_profits": [
+                {"price": float(p), "allocation": w / sum(weights)}
+                for p, w in zip(prices, weights, strict=True)
+            ],
+            "breakeven_after_tp1": draw(st.booleans()),
+            "confidence": 50,
+            "model_id": "prop",
+            "generated_at": T0 + timedelta(minutes=5 * draw(st.integers(0, 5))),
+            "valid_for_candles": draw(st.integers(1, 4)),
+        }
+    )
 
 
-costs = st.builds(EvaluationSettings, size=st.floats(10, 10_000), fee=st.floats(0, 0.01),
-                  slippage=st.floats(0, 0.01))
+costs = st.builds(
+    EvaluationSettings, size=st.floats(10, 10_000), fee=st.floats(0, 0.01), slippage=st.floats(0, 0.01)
+)
 
 
 def bounds(signal: TradeSignal, cost: EvaluationSettings) -> tuple[float, float]:
@@ -56,16 +66,20 @@ def bounds(signal: TradeSignal, cost: EvaluationSettings) -> tuple[float, float]
     return leg(1.0, signal.stop_loss) - cost.fee * cost.size, best
 
 
-def check_invariants(signal: TradeSignal, cost: EvaluationSettings, outcome: SignalOutcome,
-                     candles: Candles) -> None:
+def check_invariants(
+    signal: TradeSignal, cost: EvaluationSettings, outcome: SignalOutcome, candles: Candles
+) -> None:
     if outcome.entered_at is None:  # never entered: no trade at all, and truly no candle reached the entry
         assert outcome.fills == [] and outcome.entry_fill_price is None
         assert outcome.net_pnl == outcome.gross_pnl == outcome.fees == 0.0
         assert outcome.status in ("pending", "not_triggered", "incomplete_data")
         until = outcome.evaluated_until or outcome.expires_at
         lo, hi = candles.span(to_ns(outcome.generated_at), to_ns(until))
-        reached = candles.low[lo:hi] <= signal.entry if signal.direction == "long" else \
-            candles.high[lo:hi] >= signal.entry
+        reached = (
+            candles.low[lo:hi] <= signal.entry
+            if signal.direction == "long"
+            else candles.high[lo:hi] >= signal.entry
+        )
         assert not reached.any()
         return
     # Nothing fills before the entry candle, and no target inside it.
@@ -87,8 +101,9 @@ def check_invariants(signal: TradeSignal, cost: EvaluationSettings, outcome: Sig
 
 @settings(max_examples=300, deadline=None)
 @given(signals(), costs, st.integers(0, 2**32), st.integers(1, 90), st.floats(0.001, 0.02))
-def test_net_pnl_stays_within_the_levels(signal: TradeSignal, cost: EvaluationSettings, seed: int, count: int,
-                                          volatility: float) -> None:
+def test_net_pnl_stays_within_the_levels(
+    signal: TradeSignal, cost: EvaluationSettings, seed: int, count: int, volatility: float
+) -> None:
     candles = random_path(seed, count, 5, volatility)
     outcome = evaluate(signal, candles, settings=cost)
     check_invariants(signal, cost, outcome, candles)
@@ -97,7 +112,8 @@ def test_net_pnl_stays_within_the_levels(signal: TradeSignal, cost: EvaluationSe
 @settings(max_examples=200, deadline=None)
 @given(signals(), costs, st.integers(0, 2**32), st.floats(0.002, 0.02))
 def test_detail_candles_keep_the_bounds_and_never_do_worse_than_pessimism(
-        signal: TradeSignal, cost: EvaluationSettings, seed: int, volatility: float) -> None:
+    signal: TradeSignal, cost: EvaluationSettings, seed: int, volatility: float
+) -> None:
     fine = random_path(seed, 5 * 60, 1, volatility)
     coarse = aggregate(fine, 5, "5m")
     pessimistic = evaluate(signal, coarse, settings=cost)

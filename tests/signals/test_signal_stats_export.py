@@ -21,26 +21,70 @@ def rows(real_datadir: Path, make_signal: Callable[..., TradeSignal]) -> list[Ev
     eth = load_candles(real_datadir, "ETH/BTC", "5m")
     signals = [
         # net +0.51: TP1 then break-even (completed_success), 10 minutes
-        make_signal("ETH/BTC", "2018-01-10T05:00:00+00:00", 0.0995, 0.098,
-                    [(0.1, 0.5), (0.101, 0.3), (0.102, 0.2)], confidence=10, model_id="a",
-                    market_condition="ranging"),
+        make_signal(
+            "ETH/BTC",
+            "2018-01-10T05:00:00+00:00",
+            0.0995,
+            0.098,
+            [(0.1, 0.5), (0.101, 0.3), (0.102, 0.2)],
+            confidence=10,
+            model_id="a",
+            market_condition="ranging",
+        ),
         # net +23.95: all three targets (completed_success), 95 minutes
-        make_signal("ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0874, 0.086,
-                    [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)], confidence=90, model_id="b",
-                    market_condition="trending_up"),
+        make_signal(
+            "ETH/BTC",
+            "2018-01-12T12:00:00+00:00",
+            0.0874,
+            0.086,
+            [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)],
+            confidence=90,
+            model_id="b",
+            market_condition="trending_up",
+        ),
         # net -25.91: stop first (completed_failure), 5 minutes
-        make_signal("ETH/BTC", "2018-01-10T18:00:00+00:00", 0.091, 0.089, [(0.0925, 0.5), (0.094, 0.5)],
-                    confidence=100, model_id="b", market_condition="trending_up", timeframe="4h",
-                    valid_for_candles=1),
+        make_signal(
+            "ETH/BTC",
+            "2018-01-10T18:00:00+00:00",
+            0.091,
+            0.089,
+            [(0.0925, 0.5), (0.094, 0.5)],
+            confidence=100,
+            model_id="b",
+            market_condition="trending_up",
+            timeframe="4h",
+            valid_for_candles=1,
+        ),
         # net -10.31: nothing hit (expired), 6 hours
-        make_signal("ETH/BTC", "2018-01-25T18:00:00+00:00", 0.0947, 0.093, [(0.096, 0.6), (0.097, 0.4)],
-                    confidence=30, model_id="a"),
+        make_signal(
+            "ETH/BTC",
+            "2018-01-25T18:00:00+00:00",
+            0.0947,
+            0.093,
+            [(0.096, 0.6), (0.097, 0.4)],
+            confidence=30,
+            model_id="a",
+        ),
         # still running at the end of the file (active): counted, never scored
-        make_signal("ETH/BTC", "2018-01-30T02:00:00+00:00", 0.104, 0.102, [(0.106, 0.5), (0.108, 0.5)],
-                    confidence=50, model_id="c"),
+        make_signal(
+            "ETH/BTC",
+            "2018-01-30T02:00:00+00:00",
+            0.104,
+            0.102,
+            [(0.106, 0.5), (0.108, 0.5)],
+            confidence=50,
+            model_id="c",
+        ),
         # the entry .0873 is never reached (not_triggered): counted, never scored, no P/L
-        make_signal("ETH/BTC", "2018-01-12T12:00:00+00:00", 0.0873, 0.086,
-                    [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)], confidence=70, model_id="d"),
+        make_signal(
+            "ETH/BTC",
+            "2018-01-12T12:00:00+00:00",
+            0.0873,
+            0.086,
+            [(0.0885, 0.4), (0.0900, 0.3), (0.0915, 0.3)],
+            confidence=70,
+            model_id="d",
+        ),
     ]
     return [(s, evaluate(s, eth)) for s in signals]
 
@@ -50,8 +94,13 @@ def test_statistics(rows: list[Evaluated]) -> None:
     nets = [o.net_pnl for _, o in rows[:4]]
     assert [round(n, 2) for n in nets] == [0.51, 23.95, -25.91, -10.31]
     assert (stats.total, stats.decided, stats.wins) == (6, 4, 2)
-    assert stats.by_status == {"active": 1, "completed_failure": 1, "completed_success": 2, "expired": 1,
-                               "not_triggered": 1}
+    assert stats.by_status == {
+        "active": 1,
+        "completed_failure": 1,
+        "completed_success": 2,
+        "expired": 1,
+        "not_triggered": 1,
+    }
     assert stats.win_rate == 0.5
     assert stats.total_net_pnl == pytest.approx(sum(nets))
     assert stats.average_net_pnl == pytest.approx(sum(nets) / 4)
@@ -85,8 +134,14 @@ def test_csv_export(rows: list[Evaluated]) -> None:
     reader = csv.DictReader(out)
     assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
     table = list(reader)
-    assert [r["status"] for r in table] == ["completed_success", "completed_success", "completed_failure",
-                                            "expired", "active", "not_triggered"]
+    assert [r["status"] for r in table] == [
+        "completed_success",
+        "completed_success",
+        "completed_failure",
+        "expired",
+        "active",
+        "not_triggered",
+    ]
     assert [r["net_pnl_rounded"] for r in table[:4]] == ["0.51", "23.95", "-25.91", "-10.31"]
     assert table[5]["entry_fill_price"] == table[5]["entered_at"] == "" and table[5]["net_pnl"] == "0.0"
     assert table[0]["entered_at"] == "2018-01-10T05:00:00+00:00"

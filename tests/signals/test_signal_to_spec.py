@@ -22,7 +22,10 @@ def test_long_ladder_stop_and_entry_rule(make_signal: Callable[..., TradeSignal]
     signal = make_signal("ETH/BTC", "2018-01-20T00:00:00Z", 100.0, 95.0, [(102.0, 0.5), (110.0, 0.5)])
     spec = to_spec(signal)
     assert (spec.name, spec.pairs, spec.timeframe, spec.direction) == (
-        "SignalEthBtc1hLong", ["ETH/BTC"], "1h", "long"
+        "SignalEthBtc1hLong",
+        ["ETH/BTC"],
+        "1h",
+        "long",
     )
     assert [(level.target, level.fraction) for level in spec.take_profit] == [
         (Percent(percent=2.0), 0.5),
@@ -36,8 +39,14 @@ def test_long_ladder_stop_and_entry_rule(make_signal: Callable[..., TradeSignal]
 
 def test_short_crosses_below_and_no_breakeven(make_signal: Callable[..., TradeSignal]) -> None:
     signal = make_signal(
-        "LTC/BTC", "2018-01-20T00:00:00Z", 50.0, 55.0, [(45.0, 1.0)],
-        direction="short", breakeven_after_tp1=False, timeframe="4h",
+        "LTC/BTC",
+        "2018-01-20T00:00:00Z",
+        50.0,
+        55.0,
+        [(45.0, 1.0)],
+        direction="short",
+        breakeven_after_tp1=False,
+        timeframe="4h",
     )
     spec = to_spec(signal, name="MyShortSignal")
     assert spec.name == "MyShortSignal" and spec.direction == "short" and spec.timeframe == "4h"
@@ -66,8 +75,11 @@ def test_analyst_signal_renders_audits_and_backtests(real_datadir: Path, tmp_pat
     # freqtrade cannot resample: give it the 1h series the analyst read.
     store.save_candles(tmp_path / "data", "ETH/BTC", "1h", candles)
     built, result = backtest_spec(
-        spec, strategies_dir=tmp_path / "strategies", datadir=tmp_path / "data",
-        timerange="20180112-20180130", results_dir=tmp_path / "runs",
+        spec,
+        strategies_dir=tmp_path / "strategies",
+        datadir=tmp_path / "data",
+        timerange="20180112-20180130",
+        results_dir=tmp_path / "runs",
     )
     assert built.path.name == f"{spec.name}.py"
     assert result.strategy == spec.name and result.pairs == ["ETH/BTC"] and result.timeframe == "1h"
