@@ -173,7 +173,8 @@ def candle_series(
     total = len(frame)
     size = max(1, math.ceil(total / max_candles))
     bars = _bucket(frame, size) if size > 1 else frame
-    times = (bars["date"].astype("int64") // 1_000_000_000).astype(int).tolist()
+    # Feather files store ns (freqtrade's downloads) or us (pandas 3 defaults, our synthetic candles).
+    times = (bars["date"].dt.as_unit("ns").astype("int64") // 1_000_000_000).astype(int).tolist()
     candles = list(
         zip(
             times,

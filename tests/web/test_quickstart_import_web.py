@@ -8,6 +8,7 @@ import shutil
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from gentrade.settings import Settings
 
 pytestmark = pytest.mark.slow
 BUTTON = "Import the quickstart's results"
+PAINTED = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 @pytest.fixture(scope="module")
@@ -93,12 +95,17 @@ def test_import_the_quickstart_and_open_its_backtest(
         page.select_option("#pair-pick", pair)
         expect(page.locator("#candle-chart")).to_have_attribute("data-loaded", pair)
         on_chart: list[dict[str, Any]] = page.evaluate("GT.state.candleMarkers.markers()")
-        served = api.get(f"/api/v1/backtests/{chosen['id']}/candles", params={"pair": pair}).json()["markers"]
+        candles = api.get(f"/api/v1/backtests/{chosen['id']}/candles", params={"pair": pair}).json()
+        drawn_times = page.evaluate("GT.state.candleSeries.data().map(c => c.time)")
+        assert drawn_times == [candle[0] for candle in candles["candles"]], pair
+        assert drawn_times[0] >= datetime.fromisoformat(chosen["result"]["backtest_start"]).timestamp()
+        served = candles["markers"]
         assert len(on_chart) == len(served) > 0, pair
         expected = Counter(m["label"] for m in served if m["kind"] != "entry")
         assert Counter(m["text"] for m in on_chart if m["text"]) == expected, pair
         labels += expected
     assert sum(n for label, n in labels.items() if label.startswith("tp")) == _tp_exits(chosen["result"]) > 0
+    page.evaluate(PAINTED)
     page.screenshot(path=str(screenshots / "quickstart-backtest.png"), full_page=True)
 
     page.goto("/strategies")

@@ -12,6 +12,7 @@ from conftest import PAIRS
 from gentrade.data.store import load_candles
 from gentrade.engine.result import BacktestResult
 from gentrade.engine.series import candle_series, equity_curve, pair_markers, trade_markers
+from gentrade.quickstart import REPORT_JSON, QuickstartReport
 
 pytestmark = pytest.mark.slow
 BREAKEVEN_AFTER, TRAILING_AFTER = 1, 2  # the trend-following example's stop rules
@@ -37,6 +38,17 @@ def test_buckets_are_the_ohlc_of_their_candles(result: BacktestResult, shared_da
         )
     whole = candle_series(shared_data_dir, result, PAIRS[0])
     assert whole.candles_per_bar == 1 and len(whole.candles) == len(frame)
+
+
+def test_candle_times_are_unix_seconds_whatever_unit_the_file_stores(quickstart_dir: Path) -> None:
+    """The quickstart's synthetic candles are stamped in microseconds, freqtrade's downloads in ns."""
+    report = QuickstartReport.model_validate_json((quickstart_dir / REPORT_JSON).read_bytes())
+    result, pair = report.rows[0].result, report.pairs[0]
+    frame = load_candles(report.datadir, pair, result.timeframe)
+    assert frame["date"].dt.unit != "ns"  # else this test would not test the conversion
+    frame = frame[(frame["date"] >= result.backtest_start) & (frame["date"] <= result.backtest_end)]
+    series = candle_series(report.datadir, result, pair)
+    assert [candle[0] for candle in series.candles] == [int(moment.timestamp()) for moment in frame["date"]]
 
 
 def test_markers_sit_on_the_bar_that_holds_each_fill(result: BacktestResult, shared_data_dir: Path) -> None:
