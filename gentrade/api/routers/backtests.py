@@ -81,7 +81,7 @@ def create_backtest(
     return BacktestQueued(id=backtest.id, status="queued")
 
 
-@router.post("/import-quickstart", response_model=QuickstartImport, responses=problems(404, 422))
+@router.post("/import-quickstart", response_model=QuickstartImport, responses=problems(404, 409, 422))
 def import_quickstart(
     user: CurrentUser, session: DbSession, svc: ServicesDep, request_id: RequestId
 ) -> QuickstartImport:

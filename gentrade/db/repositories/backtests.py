@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from gentrade.db.base import utcnow
@@ -77,7 +78,11 @@ def add_finished(
         **{name: metrics.get(name) for name in BACKTEST_METRICS},
     )
     session.add(backtest)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same run stored by a concurrent request since the caller looked
+        session.rollback()
+        raise ConflictError("this run was stored by another request meanwhile; try again") from None
     return backtest
 
 
