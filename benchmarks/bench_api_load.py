@@ -200,6 +200,10 @@ def main() -> None:
             # so the queue drains in minutes on this machine; more are answered 429 (counted apart).
             "GENTRADE_RATE_BACKTESTS_PER_MINUTE": "1",
             "GENTRADE_RATE_BACKTESTS_BURST": "1",
+            # Two API processes x two engines, the worker's processes, and the chat checkpointer pools
+            # must fit PostgreSQL's max_connections (100 here): the default 20 + 20 per engine does not.
+            "GENTRADE_DATABASE_POOL_SIZE": "6",
+            "GENTRADE_DATABASE_MAX_OVERFLOW": "4",
         }
         log = open(Path(tmp) / "serve.log", "wb")  # noqa: SIM115
         serve = subprocess.Popen(
