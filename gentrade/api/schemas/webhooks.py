@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class WebhookIn(BaseModel):
@@ -13,6 +15,19 @@ class WebhookIn(BaseModel):
         description="Receives JSON notifications from every bot you start (entries, exits with their tag, "
         "protections, emergency stops, crashes). Stored encrypted; never shown again in full.",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _parsable(cls, value: str) -> str:
+        """The pattern admits text urllib cannot split (``http://[``); those are a 422, not a 500 later."""
+        try:
+            parts = urlsplit(value)
+            host, _ = parts.hostname, parts.port
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL: {exc}") from None
+        if not host:
+            raise ValueError("the URL names no host")
+        return value
 
 
 class WebhookOut(BaseModel):
