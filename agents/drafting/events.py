@@ -29,6 +29,10 @@ class DraftEvent(_Event):
     type: Literal["draft"] = "draft"
     spec: dict[str, Any]
     changed: bool = Field(description="True when an earlier draft was changed rather than replaced.")
+    version: int = Field(1, ge=1, description="1 for a new draft; each change that alters it adds one.")
+    diff: list[str] = Field(
+        default_factory=list, description="A change's field-by-field diff, e.g. 'stop.initial: 3% -> 2 ATR'."
+    )
     model_id: str
     understood: list[str] = Field(default_factory=list)
     not_understood: list[str] = Field(default_factory=list)

@@ -2,8 +2,8 @@
 
 ```
 START → route ─┬─► answer ───────────────────────────────────────────► END
-               ├─► draft ────────────────────────────────────────────► END
-               ├─► change ───────────────────────────────────────────► END
+               ├─► draft ───(then_backtest)──► propose_backtest ─► …   END
+               ├─► change ──(then_backtest)──► propose_backtest ─► …   END
                ├─► explain ──────────────────────────────────────────► END
                └─► propose_backtest ─► approve ─┬─► backtest_start ─► backtest_run ─► END
                         (no draft) ─► END        └─ (rejected) ─────────────────────► END
@@ -14,7 +14,11 @@ stream as ``{"type": "token", "text": ...}`` (`ChatSession.stream` turns them in
 whole text then ends the node as one ``message`` event. Offline there are no tokens, only the message.
 
 `approve` pauses the run with LangGraph's `interrupt` until a person answers `{"approved": true|false}`;
-nothing is backtested without that answer. Starting and running a backtest are two nodes so the
+nothing is backtested without that answer. "Draft X, then backtest it" goes on from `draft` (or `change`) to
+`propose_backtest` in the same turn, once the draft succeeded.
+
+A change bumps the thread's `draft_version` and its reply lists `spec_diff` (field by field); a change that
+alters nothing says so and keeps the version. Starting and running a backtest are two nodes so the
 `backtest_started` event is checkpointed and streamed before the long part begins.
 """
 
@@ -48,7 +52,8 @@ from agents.drafting.events import (
     as_state,
 )
 from agents.drafting.merge import merge_change
-from agents.drafting.router import Route, route_offline, route_with_llm
+from agents.drafting.router import Route, route_offline, route_with_llm, split_backtest
+from agents.drafting.spec_diff import spec_diff
 from agents.llm import LLMClient
 from agents.offline import DraftResult, draft
 from gentrade.engine.holdout import split_timerange
@@ -86,6 +91,7 @@ class ChatState(TypedDict, total=False):
     messages: Annotated[list[dict[str, str]], operator.add]
     events: Annotated[list[dict[str, Any]], operator.add]
     draft: str | None
+    draft_version: int
     route: dict[str, Any]
     approved: bool
     last_backtest: dict[str, Any] | None
@@ -132,7 +138,9 @@ def build_chat_graph(
         "approve", lambda state: "backtest_start" if state["approved"] else END, ["backtest_start", END]
     )
     graph.add_edge("backtest_start", "backtest_run")
-    for name in ("answer", "draft", "change", "explain", "backtest_run"):
+    for name in ("draft", "change"):
+        graph.add_conditional_edges(name, _after_draft, ["propose_backtest", END])
+    for name in ("answer", "explain", "backtest_run"):
         graph.add_edge(name, END)
     return graph.compile(checkpointer=checkpointer)
 
@@ -149,6 +157,12 @@ _INTENT_NODES = {
 def _after_route(state: ChatState) -> str:
     route = state.get("route")
     return END if route is None else _INTENT_NODES[route["intent"]]
+
+
+def _after_draft(state: ChatState) -> str:
+    """On to the backtest only when asked in the same message and this turn's draft came out."""
+    asked = Route.model_validate(state["route"]).then_backtest
+    return "propose_backtest" if asked and state["events"][-1]["type"] == "draft" else END
 
 
 def thread_folder(thread_id: str) -> str:
@@ -190,28 +204,47 @@ def _user_text(state: ChatState) -> str:
     return next(m["content"] for m in reversed(state["messages"]) if m["role"] == "user")
 
 
+def _idea_text(state: ChatState) -> str:
+    """The user's message without a trailing "then backtest it" the route already took note of."""
+    text = _user_text(state)
+    return split_backtest(text)[0] if Route.model_validate(state["route"]).then_backtest else text
+
+
 def _streamed(llm: LLMClient, messages: list[dict[str, str]]) -> Update:
     """The model's free-text answer, each token sent to the custom stream as it arrives, then kept whole."""
     writer = get_stream_writer()
     return _say(llm.stream_complete(messages, lambda text: writer({"type": "token", "text": text})))
 
 
-def _drafted(result: DraftResult, *, changed: bool) -> Update:
+def _drafted(result: DraftResult, state: ChatState, previous: StrategySpec | None = None) -> Update:
+    """The new draft, with a change's version bump and diff; a change that alters nothing is only said."""
     spec = result.spec
+    version = state.get("draft_version", 1)
+    diff = spec_diff(previous, spec) if previous is not None else []
+    if previous is not None and not diff:
+        return _say(f"That changes nothing: {spec.name} stays as it is (version {version}).")
+    version = version + 1 if previous is not None else 1
     event = DraftEvent(
         spec=json.loads(spec_json(spec)),
-        changed=changed,
+        changed=previous is not None,
+        version=version,
+        diff=diff,
         model_id=result.model_id,
         understood=result.understood,
         not_understood=result.not_understood,
         assumptions=result.assumptions,
     )
-    verb = "Changed" if changed else "Drafted"
-    text = f"{verb} {spec.name}: {spec.timeframe} {', '.join(spec.pairs)} {spec.direction}."
+    verb = "Changed" if previous is not None else "Drafted"
+    text = (
+        f"{verb} {spec.name} (version {version}): {spec.timeframe} {', '.join(spec.pairs)} {spec.direction}."
+    )
+    if diff:
+        text += "\n" + "\n".join(diff)
     if result.not_understood:
         text += f" Not understood: {'; '.join(result.not_understood)}."
     return {
         "draft": spec_json(spec),
+        "draft_version": version,
         "events": as_state(event),
         "messages": [_assistant(text)],
     }
@@ -251,16 +284,16 @@ class _Nodes:
 
     def draft(self, state: ChatState, config: RunnableConfig) -> Update:
         if self.deps.llm is None:
-            return _drafted(draft(_user_text(state)), changed=False)
-        return _drafted(_llm_draft(self.deps.llm, state, None), changed=False)
+            return _drafted(draft(_idea_text(state)), state)
+        return _drafted(_llm_draft(self.deps.llm, state, None), state)
 
     def change(self, state: ChatState, config: RunnableConfig) -> Update:
         if not state.get("draft"):
             return _say("There is no draft to change yet: describe a strategy first.")
         previous = parse_spec(state["draft"])
         if self.deps.llm is None:
-            return _drafted(merge_change(previous, _user_text(state)), changed=True)
-        return _drafted(_llm_draft(self.deps.llm, state, previous), changed=True)
+            return _drafted(merge_change(previous, _idea_text(state)), state, previous)
+        return _drafted(_llm_draft(self.deps.llm, state, previous), state, previous)
 
     def explain(self, state: ChatState, config: RunnableConfig) -> Update:
         if not state.get("last_backtest"):

@@ -1,5 +1,6 @@
 """Which of five things a chat message asks for: a question, a new draft, a change to the draft, a
-backtest of it, or an explanation of the last result.
+backtest of it, or an explanation of the last result. A draft or change may also ask for a backtest
+afterwards ("draft X, then backtest it"): `then_backtest`, so one message does both.
 
 Offline, fixed keywords decide (checked in that order: backtest, explain, change, draft); with a model,
 the model picks one of the same five through a schema, so either way the graph only ever sees one of them.
@@ -24,25 +25,51 @@ TIMERANGE = re.compile(rf"(?<![\d-])({_TIMERANGE})(?![\d-])")
 _BACKTEST = re.compile(r"\b(back-?test|test (?:it|this|the draft)|run (?:it|the backtest)|simulate)\b", re.I)
 _EXPLAIN = re.compile(r"\b(explain|why|what happened|how did it (?:do|go)|results?)\b", re.I)
 _CHANGE = re.compile(
-    r"\b(change|instead|make it|switch|replace|tighten|widen|modify|update|adjust|rather|set the|use an?)\b",
+    r"\b(change|instead|make it|switch|replace|tighten|widen|loosen|modify|update|adjust|rather|set the|use|"
+    r"add|also|require|remove|drop|delete|get rid of|as a filter)\b",
     re.I,
+)
+
+_THEN_BACKTEST = re.compile(
+    r"^(?P<rest>.*?\S)[\s,;.]*"
+    r"(?:\b(?:and\s+)?then\s+(?:back-?test|test|run|simulate)|(?:,|\band)\s+back-?test)\b",
+    re.I | re.S,
 )
 
 ROUTER_SYSTEM = (
     "Classify the user's last message in a trading-strategy chat. intent is one of: question (asks about "
     "trading or this tool), draft (describes a new strategy idea), change (modifies the current draft), "
     "backtest (asks to test the current draft), explain (asks about the last backtest result). timerange is "
-    "a freqtrade timerange like 20180110-20180120 if the user named dates, else null. Reply with JSON only."
+    "a freqtrade timerange like 20180110-20180120 if the user named dates, else null. then_backtest is true "
+    "when a draft or change message also asks to backtest the result afterwards. Reply with JSON only."
 )
 
 
 class Route(BaseModel):
     intent: Intent
     timerange: str | None = Field(default=None, pattern=rf"^({_TIMERANGE})$")
+    then_backtest: bool = Field(
+        default=False, description="A draft or change that also asks for a backtest of its result."
+    )
+
+
+def split_backtest(text: str) -> tuple[str, bool]:
+    """("draft X", True) for "draft X, then backtest it": the part to draft, and whether a test follows."""
+    match = _THEN_BACKTEST.match(text)
+    return (match.group("rest"), True) if match else (text, False)
 
 
 def route_offline(text: str, *, has_draft: bool, has_result: bool) -> Route:
     timerange = match.group(1) if (match := TIMERANGE.search(text)) else None
+    rest, then_backtest = split_backtest(text)
+    if then_backtest:
+        first = _route_one(rest, has_draft=has_draft, has_result=has_result, timerange=timerange)
+        if first.intent in ("draft", "change"):
+            return Route(intent=first.intent, timerange=timerange, then_backtest=True)
+    return _route_one(text, has_draft=has_draft, has_result=has_result, timerange=timerange)
+
+
+def _route_one(text: str, *, has_draft: bool, has_result: bool, timerange: str | None) -> Route:
     if _BACKTEST.search(text):
         return Route(intent="backtest", timerange=timerange)
     if has_result and _EXPLAIN.search(text):

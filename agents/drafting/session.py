@@ -54,6 +54,7 @@ class ChatView(BaseModel):
 
     thread_id: str
     draft: StrategySpec | None
+    draft_version: int | None = None
     last_backtest: BacktestSummary | None
     pending_approval: ApprovalNeededEvent | None
     events: list[ChatEvent]
@@ -107,6 +108,7 @@ class ChatSession:
         return ChatView(
             thread_id=thread_id,
             draft=parse_spec(values["draft"]) if values.get("draft") else None,
+            draft_version=values.get("draft_version", 1) if values.get("draft") else None,
             last_backtest=values.get("last_backtest"),
             pending_approval=self._pending(thread_id),
             events=EVENTS.validate_python(values.get("events", [])),

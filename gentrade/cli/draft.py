@@ -98,27 +98,39 @@ def draft_command(
 ) -> None:
     """Draft a strategy spec from text with the offline drafter, and say what it could not understand."""
     from agents.drafting.merge import merge_change
+    from agents.drafting.spec_diff import spec_diff
     from agents.offline import draft
     from agents.offline.drafter import DEFAULT_PAIRS
     from gentrade.settings import get_settings
     from gentrade.spec import load_spec
 
+    diff: list[str] = []
     if from_spec is not None:
-        result = merge_change(load_spec(from_spec), text)
+        previous = load_spec(from_spec)
+        result = merge_change(previous, text)
+        diff = spec_diff(previous, result.spec)
     else:
         result = draft(text, default_pairs=split_pairs(pair) or DEFAULT_PAIRS)
     if output is not None:
         output.write_text(spec_json(result.spec) + "\n")
     if as_json:
         console.print_json(
-            json.dumps({**json.loads(result.model_dump_json()), "spec": json.loads(spec_json(result.spec))})
+            json.dumps(
+                {
+                    **json.loads(result.model_dump_json()),
+                    "spec": json.loads(spec_json(result.spec)),
+                    **({"diff": diff} if from_spec is not None else {}),
+                }
+            )
         )
     else:
         console.print(
             f"[bold]{result.spec.name}[/bold]  drafted by {result.model_id} (offline, deterministic)"
         )
         console.print(spec_json(result.spec))
+        sections = [("changed", diff)] if from_spec is not None else []
         for title, lines in (
+            *sections,
             ("understood", result.understood),
             ("assumed", result.assumptions),
             ("NOT understood", result.not_understood),

@@ -113,8 +113,10 @@ def test_offline_draft_change_approve_backtest_explain(sessions: Factory, tmp_pa
 
     (explained,) = restarted.send(ALICE, "explain the result")
     assert explained.type == "message" and f"{summary.trades} trades" in explained.text
-    assert explained.text.endswith("It is not ready to trade: no look-ahead check has called it clean yet "
-                                   "(gentrade check, or the verdict on its stored version).")
+    assert explained.text.endswith(
+        "It is not ready to trade: no look-ahead check has called it clean yet "
+        "(gentrade check, or the verdict on its stored version)."
+    )
 
 
 def test_rejected_backtest_never_runs(sessions: Factory, tmp_path: Path) -> None:
@@ -171,6 +173,51 @@ def test_errors_are_events_and_keep_the_draft(sessions: Factory) -> None:
     assert kept is not None and kept.take_profit == draft(IDEA).spec.take_profit
 
 
+EMA_IDEA = "buy ETH/BTC when EMA 20 crosses above EMA 50, 3% stop"
+AMEND = "change the stop to 2 ATR and add RSI below 40 as a filter"
+AMEND_DIFF = ["entry_long: + rsi < 40", "stop.initial: 3% -> 2 ATR"]
+
+
+def test_offline_change_amends_the_draft_bumps_the_version_and_shows_the_diff(sessions: Factory) -> None:
+    chat = sessions()
+    (drafted,) = chat.send(ALICE, EMA_IDEA)
+    assert drafted.type == "draft" and (drafted.version, drafted.diff) == (1, [])
+    (changed,) = chat.send(ALICE, AMEND)
+    assert changed.type == "draft" and changed.changed and changed.version == 2
+    assert changed.diff == AMEND_DIFF
+    assert changed.spec["entry_long"]["all"][0] == drafted.spec["entry_long"]  # the EMA entry stays
+    assert changed.spec["stop"]["initial"] == {"atr": 2.0}
+    reply = chat.state(ALICE).messages[-1]["content"]
+    assert "(version 2)" in reply and all(line in reply for line in AMEND_DIFF)
+
+    (error,) = chat.send(ALICE, "remove the MACD filter and switch to 1h")
+    assert error.type == "error" and "remove macd" in error.message
+    (same,) = chat.send(ALICE, "use a 2 ATR stop")
+    assert same.type == "message" and "changes nothing" in same.text
+    view = chat.state(ALICE)
+    assert view.draft_version == 2 and view.draft is not None
+    assert view.draft.model_dump(mode="json") == changed.spec and view.draft.timeframe == "5m"
+
+    (removed,) = chat.send(ALICE, "remove the RSI filter")
+    assert removed.type == "draft" and removed.version == 3 and removed.diff == ["entry_long: - rsi < 40"]
+    assert removed.spec["entry_long"] == drafted.spec["entry_long"]
+
+
+def test_offline_draft_then_backtest_in_one_message(sessions: Factory, tmp_path: Path) -> None:
+    chat = sessions()
+    drafted, asked = chat.send(ALICE, f"{IDEA}, then backtest it")
+    assert drafted.type == "draft" and drafted.not_understood == [] and drafted.version == 1
+    assert asked.type == "approval_needed" and asked.strategy == drafted.spec["name"]
+    assert not (tmp_path / "strategies").exists()  # still nothing runs before the approval
+    dropped, changed, asked = chat.send(ALICE, "use a 3% stop and then backtest it on 20180110-20180112")
+    assert dropped.type == "message" and "dropped" in dropped.text
+    assert changed.type == "draft" and changed.diff == ["stop.initial: 2 ATR -> 3%"]
+    assert asked.type == "approval_needed" and asked.timerange == "20180110-20180112"
+    chat.resume(ALICE, approved=False)
+    (error,) = chat.send(ALICE, "make it purple, then backtest it")  # a failed change asks for nothing
+    assert error.type == "error" and chat.state(ALICE).pending_approval is None
+
+
 def test_stream_yields_the_same_events_as_send(sessions: Factory) -> None:
     chat = sessions()
     streamed = list(chat.stream(ALICE, IDEA))
@@ -188,6 +235,11 @@ def test_stream_yields_the_same_events_as_send(sessions: Factory) -> None:
         ("use a 3% stop instead", True, False, "change"),
         ("exit when RSI above 75", True, False, "change"),
         ("use a 3% stop instead", False, False, "question"),
+        ("also require ADX above 25", True, False, "change"),
+        ("remove the RSI filter", True, False, "change"),
+        ("tighten the stop to 1.5 ATR", True, False, "change"),
+        ("use 3 take profits at 1R 2R 4R", True, False, "change"),
+        ("switch to 15m", True, False, "change"),
         ("backtest it", True, False, "backtest"),
         ("explain the result", True, True, "explain"),
         ("explain the result", True, False, "question"),
@@ -200,6 +252,12 @@ def test_offline_router(text: str, has_draft: bool, has_result: bool, intent: st
 def test_router_reads_a_timerange() -> None:
     route = route_offline("please backtest it on 20180110-20180120", has_draft=True, has_result=False)
     assert (route.intent, route.timerange) == ("backtest", "20180110-20180120")
+
+
+def test_router_reads_then_backtest() -> None:
+    route = route_offline(f"{IDEA} then backtest it", has_draft=False, has_result=False)
+    assert (route.intent, route.then_backtest) == ("draft", True)
+    assert route_offline("backtest it", has_draft=True, has_result=False).then_backtest is False
 
 
 # --- scripted model over HTTP ----------------------------------------------------------------------------
@@ -266,6 +324,36 @@ def test_llm_routes_drafts_through_the_tool_and_waits_for_approval(stub: StubLLM
     assert tool_call["tool_choice"] == {"type": "function", "function": {"name": "strategy_draft"}}
     assert spec_json(first) in requests[3]["messages"][0]["content"]  # the change sees the current draft
     assert "LlmRsiEthBtc" in requests[6]["messages"][0]["content"]  # the explanation sees the result
+
+
+def test_llm_change_then_backtest_shows_the_diff(stub: StubLLM, sessions: Factory) -> None:
+    first = draft(EMA_IDEA).spec
+    amended = json.loads(spec_json(first))
+    amended["indicators"].append({"id": "rsi", "kind": "rsi", "period": 14, "source": "close"})
+    rsi_below = {"left": {"indicator": "rsi"}, "op": "<", "right": {"value": 40}}
+    amended["entry_long"] = {"all": [amended["entry_long"], rsi_below]}
+    amended["stop"]["initial"] = {"atr": 2}
+    stub.script(
+        "main",
+        _route("draft"),
+        completion(None, tool=("strategy_draft", spec_json(first))),
+        completion(json.dumps({"intent": "change", "timerange": None, "then_backtest": True})),
+        completion(None, tool=("strategy_draft", json.dumps(amended))),
+        _route("change"),
+        completion(None, tool=("strategy_draft", json.dumps(amended))),
+    )
+    chat = sessions(_llm(stub))
+    chat.send(ALICE, EMA_IDEA)
+    changed, asked = chat.send(ALICE, f"{AMEND}, then backtest it")
+    assert changed.type == "draft" and changed.model_id == "llm" and changed.version == 2
+    assert changed.diff == AMEND_DIFF
+    assert asked.type == "approval_needed" and asked.strategy == first.name
+    dropped, same = chat.send(ALICE, "use a 2 ATR stop")  # the model's answer changes nothing
+    assert dropped.type == "message" and "dropped" in dropped.text
+    assert same.type == "message" and "changes nothing" in same.text
+    assert chat.state(ALICE).draft_version == 2
+    route_schema = stub.requests["main"][2]["response_format"]["json_schema"]["schema"]
+    assert "then_backtest" in route_schema["properties"]
 
 
 def test_llm_code_instead_of_a_spec_is_an_error_event(stub: StubLLM, sessions: Factory) -> None:

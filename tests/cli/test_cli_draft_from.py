@@ -42,3 +42,32 @@ def test_a_text_that_names_no_change_is_one_line_error(tmp_path: Path) -> None:
     )
     assert run.returncode == 1 and run.stderr.startswith("error[")
     assert not (tmp_path / "o").exists()
+
+
+def test_an_added_filter_and_a_new_stop_keep_the_entry_and_print_the_diff(tmp_path: Path) -> None:
+    from agents.offline import draft
+
+    before = draft("buy BTC/USDT when EMA 20 crosses above EMA 50, 3% stop").spec
+    (tmp_path / "in.json").write_text(spec_json(before))
+    text = "change the stop to 2 ATR and add RSI below 40 as a filter"
+    run = gentrade("draft", text, "--from", str(tmp_path / "in.json"), "-o", str(tmp_path / "out.json"))
+    assert run.returncode == 0, run.stderr
+    assert "stop.initial: 3% -> 2 ATR" in run.stdout and "entry_long: + rsi < 40" in run.stdout
+    after = parse_spec(json.loads((tmp_path / "out.json").read_text()))
+    entry = after.model_dump(mode="json")["entry_long"]
+    assert entry["all"][0] == before.model_dump(mode="json")["entry_long"]
+    assert entry["all"][1]["op"] == "<" and entry["all"][1]["right"] == {"value": 40.0}
+
+
+def test_a_partly_understood_change_writes_nothing_and_names_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "in.json").write_text(spec_json(load_example("trend_following")))
+    run = gentrade(
+        "draft",
+        "use a 3% stop and make it purple",
+        "--from",
+        str(tmp_path / "in.json"),
+        "-o",
+        str(tmp_path / "o"),
+    )
+    assert run.returncode == 1 and run.stderr.startswith("error[draft_not_understood]")
+    assert "make it purple" in run.stderr and not (tmp_path / "o").exists()

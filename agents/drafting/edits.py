@@ -1,0 +1,66 @@
+"""The words of a change that a first draft never has: "add", "remove the RSI filter", "tighten the stop to".
+
+They are read here, before the drafter's vocabulary reads the rest, so a phrase means the same in a draft
+and in a change: "tighten the stop to 1.5 ATR" becomes the drafter's own "stop 1.5 ATR", a removal is
+taken out of the text (its indicator name must not be read as half a new rule), and a take-profit count
+("3 take profits at ...") is kept to check against the ladder actually read instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_STOP_TO = re.compile(
+    r"\b(?:(?:change|set|tighten|widen|loosen|move|make|put|adjust|update|use)\s+)?(?:the\s+)?"
+    r"(stop(?:[- ]?loss)?|sl)\s+(?:to|at)\s+(?=\d)",
+    re.I,
+)
+_TP_COUNT = re.compile(r"\b(\d{1,2})\s+(?=(?:take[- ]?profits?|targets|tps|levels)\b)", re.I)
+_REMOVE = re.compile(
+    r"\b(?:remove|drop|delete|get rid of|no longer require|without)\s+(?:the\s+|an?\s+)?"
+    r"(trailing(?:\s+stop)?|time\s+stop|break[- ]?even|[a-z][a-z_]*(?:\s*\(\s*\d+\s*\))?)"
+    r"(?:\s+(?:filter|condition|rule|check|requirement|exit))?",
+    re.I,
+)
+_ADDITIVE = re.compile(
+    r"\b(add|adding|also|require|requires|requiring|filter|as well|too|plus|additionally)\b", re.I
+)
+_FILLER = frozenset(
+    re.findall(
+        r"\S+",
+        "a an the and also add adding as well too plus additionally filter condition rule require requires "
+        "requiring change switch use set make it to then instead rather please now with of on in at i we "
+        "want lets let's can you would like tighten widen loosen move adjust update",
+    )
+)
+
+
+@dataclass
+class Edits:
+    """What the change words asked for, and the text left for the drafter's vocabulary."""
+
+    text: str
+    additive: bool
+    removals: list[str] = field(default_factory=list)
+    take_profit_count: int | None = None
+
+
+def read_edits(raw: str) -> Edits:
+    removals = [match.group(1).lower() for match in _REMOVE.finditer(raw)]
+    text = _REMOVE.sub(" ", raw)
+    count = match_count.group(1) if (match_count := _TP_COUNT.search(text)) else None
+    text = _TP_COUNT.sub(" ", text)
+    text = _STOP_TO.sub(lambda match: f"{match.group(1)} ", text)
+    return Edits(
+        text=text,
+        additive=bool(_ADDITIVE.search(text)),
+        removals=removals,
+        take_profit_count=int(count) if count is not None else None,
+    )
+
+
+def is_filler(fragment: str) -> bool:
+    """A leftover made only of change words ("and add", "as a filter") carries no change of its own."""
+    words = re.findall(r"[a-z']+|\S", fragment.lower())
+    return bool(words) and all(word in _FILLER for word in words)
