@@ -288,3 +288,27 @@ class RateBucket(Base):
     user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     tokens: Mapped[float] = mapped_column(Float)
     updated: Mapped[float] = mapped_column(Float, comment="Seconds since the epoch of the last refill.")
+
+
+class LLMCall(Base):
+    """One HTTP call to a model made for a user: the per-user record behind tokens, latency and fallbacks.
+
+    `outcome` is the client's (ok / retry / failed); a failed call followed by another provider's answer is
+    a fallback used. Written by `gentrade.services.llm_calls`, read by the model performance report.
+    """
+
+    __tablename__ = "llm_calls"
+    __table_args__ = (Index("ix_llm_calls_owner_at", "owner_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(32))
+    tokens_in: Mapped[int]
+    tokens_out: Mapped[int]
+    tokens_estimated: Mapped[bool]
+    latency_s: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("tokens_estimated", sa.Boolean(), nullable=False),
         sa.Column("latency_s", sa.Float(), nullable=False),
         sa.Column("outcome", sa.String(16), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_llm_calls_owner_at", "llm_calls", ["owner_id", "at"])
 
