@@ -76,7 +76,6 @@ _ALWAYS_REFUSED: dict[str, str] = {
     **dict.fromkeys(("gc.get_referrers", "gc.get_referents", "gc.get_objects"), "walks live objects"),
     **dict.fromkeys(("sqlite3.enable_load_extension", "sqlite3.load_extension"), "loads native code"),
     **dict.fromkeys(("syslog.openlog", "syslog.syslog"), "writes to the system log"),
-    "code.__new__": "builds a code object",
 }
 """Refused whatever the arguments and whoever asks (ctypes events are added below)."""
 
@@ -591,6 +590,11 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
             return None
         return "loading marshalled code" if strategy_caused() else None
 
+    def on_code(args: tuple[Any, ...]) -> str | None:
+        """Refused when the strategy builds code; a library's own import-time rewrite is not (``asyncio``'s
+        ``@types.coroutine`` replaces a code object's flags when a bot first imports it)."""
+        return "builds a code object" if strategy_caused() else None
+
     def on_sqlite(args: tuple[Any, ...]) -> str | None:
         database = args[0]
         if isinstance_(database, (str_, bytes_)) and database in (":memory:", b":memory:", "", b""):
@@ -653,6 +657,7 @@ def _make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachab
         "compile": on_compile,
         "marshal.loads": on_marshal,
         "marshal.load": on_marshal,
+        "code.__new__": on_code,
         "object.__setattr__": on_setattr,
         "object.__delattr__": on_setattr,
     }

@@ -142,6 +142,21 @@ def test_writes_inside_the_run_are_allowed(tmp_path: Path) -> None:
     assert (tmp_path / "run" / "b.txt").read_text() == "x"
 
 
+def test_a_library_rewriting_its_own_code_at_import_is_allowed(tmp_path: Path) -> None:
+    """freqtrade imports asyncio after the guard is in, in a bot; asyncio's ``@types.coroutine`` builds a
+    code object at import time (``code.__new__``), which is the library's, not a strategy's doing."""
+    child = (
+        "import sys\n"
+        "from gentrade.safety.guard import GuardPolicy, install_guard\n"
+        "assert 'asyncio' not in sys.modules\n"
+        f"install_guard(GuardPolicy(writable_dirs=({str(tmp_path)!r},), strategy_path=None))\n"
+        "import asyncio\n"
+        "print('done', asyncio.iscoroutinefunction(asyncio.sleep), flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "done True"), done.stderr
+
+
 def test_what_a_strategy_honestly_does_is_allowed(tmp_path: Path) -> None:
     """Allowed imports (with whatever they import at their own import time), logging, numpy, reads."""
     _allowed(
