@@ -78,6 +78,7 @@ class LLMClient:
         self.recorder = recorder or (lambda record: None)
         self.budget = budget or TokenBudget(limit=LLMSettings.model_fields["token_budget"].default)
         self._clients: dict[str, openai.OpenAI] = {}
+        self._fallback_from: str | None = None
 
     @classmethod
     def from_settings(cls, settings: LLMSettings, *, recorder: Recorder | None = None) -> LLMClient:
@@ -108,7 +109,9 @@ class LLMClient:
 
     def _fallback(self, attempt: Callable[[ProviderConfig], Any]) -> Any:
         failures: list[dict[str, str]] = []
-        for provider in self.providers:
+        for index, provider in enumerate(self.providers):
+            # Calls on a later provider are recorded as a fallback from the first one of this request.
+            self._fallback_from = self.providers[0].name if index else None
             try:
                 return attempt(provider)
             except BudgetExceededError:
@@ -149,6 +152,7 @@ class LLMClient:
                 method=method,
                 latency_s=time.perf_counter() - started,
                 outcome=outcome,
+                fallback_from=self._fallback_from,
                 error=_describe(exc),
             )
         )
@@ -174,6 +178,7 @@ class LLMClient:
                 tokens_out=tokens_out,
                 latency_s=time.perf_counter() - started,
                 outcome="ok",
+                fallback_from=self._fallback_from,
             )
         )
         self.budget.charge(tokens_in, tokens_out)
@@ -234,6 +239,7 @@ class LLMClient:
                 tokens_estimated=estimated,
                 latency_s=time.perf_counter() - started,
                 outcome="ok",
+                fallback_from=self._fallback_from,
             )
         )
         self.budget.charge(tokens_in, tokens_out)

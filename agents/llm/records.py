@@ -23,6 +23,8 @@ class CallRecord(BaseModel):
     latency_s: float
     outcome: str
     error: str | None = None
+    fallback_from: str | None = None
+    """The request's first provider when this call is on a later one: that provider failed (a fallback)."""
 
 
 Recorder = Callable[[CallRecord], None]

@@ -35,6 +35,9 @@ def table(records: list[ProducerRecord]) -> Table:
         "signals",
         "decided",
         "win rate",
+        "llm calls",
+        "tokens in/out",
+        "llm fallbacks",
         title="producers' track record",
     )
     for r in records:
@@ -49,6 +52,9 @@ def table(records: list[ProducerRecord]) -> Table:
             str(r.signals),
             str(r.signals_decided),
             _num(r.signal_win_rate, ".1%"),
+            "-" if r.llm is None else str(r.llm.calls),
+            "-" if r.llm is None else f"{r.llm.tokens_in}/{r.llm.tokens_out}",
+            "-" if r.llm is None else str(r.llm.fallbacks),
         )
     return out
 

@@ -293,8 +293,9 @@ class RateBucket(Base):
 class LLMCall(Base):
     """One HTTP call to a model made for a user: the per-user record behind tokens, latency and fallbacks.
 
-    `outcome` is the client's (ok / retry / failed); a failed call followed by another provider's answer is
-    a fallback used. Written by `gentrade.services.llm_calls`, read by the model performance report.
+    `outcome` is the client's (ok / retry / failed); `fallback_from` names the request's first provider
+    when this call went to a later one because it failed. Written by `gentrade.services.llm_calls`, read
+    by the model performance report.
     """
 
     __tablename__ = "llm_calls"
@@ -311,4 +312,5 @@ class LLMCall(Base):
     tokens_estimated: Mapped[bool]
     latency_s: Mapped[float] = mapped_column(Float)
     outcome: Mapped[str] = mapped_column(String(16))
+    fallback_from: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,9 @@ wrote; for signals it is the signal's ``model_id``. Per producer: how many strat
 the succeeded backtests of those versions (mean profit and Sharpe), the held-back results of the versions
 that came out of a walk-forward optimisation (the only backtests judged on data their maker never saw), and
 its signals: how many, how many are decided, win rate, per-level hit rates and calibration (from
-``gentrade.signals.stats``, the same numbers as ``GET /signals/stats``).
+``gentrade.signals.stats``, the same numbers as ``GET /signals/stats``). An LLM producer also shows the
+user's calls to it (``gentrade.services.llm_calls``: tokens in/out, latency, fallbacks), credited to its
+``provider/model``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from gentrade.db.models import Backtest, Strategy, StrategyVersion, User
 from gentrade.db.models import TradeSignal as SignalRow
 from gentrade.services import signals
+from gentrade.services.llm_calls import LLMUsage, usage_by_model
 from gentrade.signals.stats import CalibrationBucket, Evaluated, signal_stats
 
 PERSON = "person"
@@ -44,6 +47,7 @@ class ProducerRecord(BaseModel):
     signal_win_rate: float | None = None
     level_hit_rates: dict[str, float] = Field(default_factory=dict)
     calibration: list[CalibrationBucket] = Field(default_factory=list)
+    llm: LLMUsage | None = Field(None, description="The user's calls to this model, when it is an LLM.")
 
 
 def _mean(values: list[float]) -> float | None:
@@ -103,6 +107,8 @@ def model_performance(session: Session, user: User) -> list[ProducerRecord]:
         record.mean_sharpe = _mean(sharpes[producer])
         record.mean_held_back_pct_per_day = _mean(held_back[producer])
     _signals(session, user, of)
+    for producer, usage in usage_by_model(session, user).items():
+        of(producer).llm = usage
     return [records[name] for name in sorted(records)]
 
 

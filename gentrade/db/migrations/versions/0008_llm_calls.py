@@ -1,5 +1,5 @@
 """LLM calls recorded per user: provider, model, what the call was for, tokens in/out, latency and how it
-ended (ok / retry / failed: a failed call followed by another provider's is a fallback used).
+ended (ok / retry / failed), and the first provider when the call is a fallback to a later one.
 
 Revision ID: 0008
 Revises: 0007
@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("tokens_estimated", sa.Boolean(), nullable=False),
         sa.Column("latency_s", sa.Float(), nullable=False),
         sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("fallback_from", sa.String(100), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_llm_calls_owner_at", "llm_calls", ["owner_id", "at"])
