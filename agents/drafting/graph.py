@@ -63,7 +63,8 @@ from gentrade.spec import StrategySpec, parse_spec, spec_json
 
 Update = dict[str, Any]
 RECENT_MESSAGES = 10
-LLM_MODEL_ID = "llm"
+DRAFT_PROMPT_VERSION = "chat-draft-1"
+"""Part of an LLM draft's producer id; bump it when DRAFT_SYSTEM changes, so track records stay apart."""
 DRAFT_TOOL = "strategy_draft"
 DRAFT_TOOL_DESCRIPTION = "Emit the complete trading strategy spec for the user's idea."
 DRAFT_SYSTEM = (
@@ -261,7 +262,16 @@ def _llm_draft(llm: LLMClient, state: ChatState, previous: StrategySpec | None) 
         name=DRAFT_TOOL,
         description=DRAFT_TOOL_DESCRIPTION,
     )
-    return DraftResult(spec=spec, model_id=LLM_MODEL_ID, understood=[], not_understood=[], assumptions=[])
+    return DraftResult(
+        spec=spec, model_id=llm_producer(llm), understood=[], not_understood=[], assumptions=[]
+    )
+
+
+def llm_producer(llm: LLMClient) -> str:
+    """``provider/model@prompt-version`` of the model that answered: the producer a saved draft records."""
+    provider = llm.answered_by
+    assert provider is not None, "called after a successful answer only"
+    return f"{provider.name}/{provider.model}@{DRAFT_PROMPT_VERSION}"
 
 
 class _Nodes:

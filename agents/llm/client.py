@@ -79,6 +79,8 @@ class LLMClient:
         self.budget = budget or TokenBudget(limit=LLMSettings.model_fields["token_budget"].default)
         self._clients: dict[str, openai.OpenAI] = {}
         self._fallback_from: str | None = None
+        self.answered_by: ProviderConfig | None = None
+        """The provider that gave the last successful answer: what a producer records as its model."""
 
     @classmethod
     def from_settings(cls, settings: LLMSettings, *, recorder: Recorder | None = None) -> LLMClient:
@@ -113,7 +115,9 @@ class LLMClient:
             # Calls on a later provider are recorded as a fallback from the first one of this request.
             self._fallback_from = self.providers[0].name if index else None
             try:
-                return attempt(provider)
+                answer = attempt(provider)
+                self.answered_by = provider
+                return answer
             except BudgetExceededError:
                 raise
             except StructuredOutputError as exc:

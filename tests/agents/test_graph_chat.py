@@ -30,6 +30,7 @@ TIMERANGE = "20180110-20180114"
 ALICE, BOB = "user:1:main", "user:2:main"  # the API's namespacing: user:{id}:{chat}
 
 Factory = Callable[..., ChatSession]
+PRODUCER = "main/main-model@chat-draft-1"  # provider/model@prompt version of the scripted model's drafts
 
 
 @pytest.fixture
@@ -302,7 +303,9 @@ def test_llm_routes_drafts_through_the_tool_and_waits_for_approval(stub: StubLLM
     chat = sessions(_llm(stub))
     (drafted,) = chat.send(ALICE, IDEA)
     assert (
-        drafted.type == "draft" and drafted.model_id == "llm" and drafted.spec == json.loads(spec_json(first))
+        drafted.type == "draft"
+        and drafted.model_id == PRODUCER
+        and drafted.spec == json.loads(spec_json(first))
     )
     (revised,) = chat.send(ALICE, "use a 3% stop")
     assert revised.type == "draft" and revised.changed and revised.spec["name"] == "LlmRsiEthBtc"
@@ -345,7 +348,11 @@ def test_llm_change_then_backtest_shows_the_diff(stub: StubLLM, sessions: Factor
     chat = sessions(_llm(stub))
     chat.send(ALICE, EMA_IDEA)
     changed, asked = chat.send(ALICE, f"{AMEND}, then backtest it")
-    assert changed.type == "draft" and changed.model_id == "llm" and changed.version == 2
+    assert (
+        changed.type == "draft"
+        and changed.model_id == "main/main-model@chat-draft-1"
+        and changed.version == 2
+    )
     assert changed.diff == AMEND_DIFF
     assert asked.type == "approval_needed" and asked.strategy == first.name
     dropped, same = chat.send(ALICE, "use a 2 ATR stop")  # the model's answer changes nothing

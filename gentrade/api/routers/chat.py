@@ -32,7 +32,7 @@ from agents.drafting import ChatSession, NothingToApproveError
 from agents.drafting.events import DraftEvent, ErrorEvent, TokenEvent
 from agents.llm import LLMClient, LLMSettings
 from gentrade.api.chat_store import ChatStore, open_chat_store
-from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
+from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.redact import redact, redact_paths
 from gentrade.api.schemas.chat import ApprovalIn, ChatMessageIn, ThreadId, ThreadOut, ThreadRow
@@ -43,6 +43,7 @@ from gentrade.db.base import utcnow
 from gentrade.db.models import ChatThread, User
 from gentrade.db.repositories.scope import record, scoped
 from gentrade.errors import ConflictError, GenTradeError, NotFoundError
+from gentrade.services.llm_calls import DbRecorder
 from gentrade.settings import Settings
 
 logger = logging.getLogger("gentrade.api")
@@ -87,15 +88,17 @@ Limiter = Annotated[RateLimiter, Depends(_limiter)]
 Streams = Annotated[StreamSlots, Depends(_streams)]
 
 
-def _chat(store: ChatStore, settings: Settings) -> ChatSession:
-    """A session per request: an LLM client carries one request's token budget (offline without providers)."""
+def _chat(store: ChatStore, svc: Services, user: User) -> ChatSession:
+    """A session per request: an LLM client carries one request's token budget (offline without providers)
+    and records each of its calls for `user` (``gentrade.services.llm_calls``)."""
     llm_settings = LLMSettings()
-    llm = LLMClient.from_settings(llm_settings) if llm_settings.providers else None
+    recorder = DbRecorder(svc.sessions, user.id, "chat")
+    llm = LLMClient.from_settings(llm_settings, recorder=recorder) if llm_settings.providers else None
     return ChatSession(
         store.checkpointer,
         llm,
-        datadir=settings.resolved_data_dir,
-        strategies_dir=settings.user_dir / "chat" / "strategies",
+        datadir=svc.settings.resolved_data_dir,
+        strategies_dir=svc.settings.user_dir / "chat" / "strategies",
     )
 
 
@@ -175,7 +178,7 @@ def list_threads(
         .order_by(ChatThread.updated_at.desc(), ChatThread.id.desc())
         .limit(limit)
     )
-    chat = _chat(store, svc.settings)
+    chat = _chat(store, svc, user)
     out = []
     for row in rows:
         view = chat.state(_namespaced(row))
@@ -198,7 +201,7 @@ def get_thread(
 ) -> ThreadOut:
     """The thread after a reconnect or a restart: draft, last backtest, pending approval, every event."""
     row = _thread(session, thread_id, user)
-    view = _chat(store, svc.settings).state(_namespaced(row))
+    view = _chat(store, svc, user).state(_namespaced(row))
     return ThreadOut(
         thread_id=row.thread_key,
         title=row.title,
@@ -236,7 +239,7 @@ def send_message(
         slot.release()
         raise
     session.close()  # no database connection is held while the stream waits on a model or a backtest
-    return _stream(_chat(store, svc.settings).stream(namespaced, body.message), slot)
+    return _stream(_chat(store, svc, user).stream(namespaced, body.message), slot)
 
 
 @router.post(
@@ -255,7 +258,7 @@ def answer_approval(
 ) -> StreamingResponse:
     """Approve or refuse the backtest the thread is waiting on; an approval streams the backtest's events."""
     row = _thread(session, thread_id, user)
-    chat = _chat(store, svc.settings)
+    chat = _chat(store, svc, user)
     namespaced = _namespaced(row)
     if chat.state(namespaced).pending_approval is None:  # a 409 now, not an error event in a 200 stream
         raise NothingToApproveError(f"thread {thread_id} has no backtest waiting for approval")
@@ -284,7 +287,7 @@ def save_draft(
     """Save the thread's draft as a strategy (a new version when one of that name exists), created by the
     agent with the model that drafted it."""
     row = _thread(session, thread_id, user)
-    view = _chat(store, svc.settings).state(_namespaced(row))
+    view = _chat(store, svc, user).state(_namespaced(row))
     if view.draft is None:
         raise ConflictError(f"thread {thread_id} has no draft to save")
     drafts = [event for event in view.events if isinstance(event, DraftEvent)]
