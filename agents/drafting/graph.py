@@ -263,15 +263,12 @@ def _llm_draft(llm: LLMClient, state: ChatState, previous: StrategySpec | None) 
         description=DRAFT_TOOL_DESCRIPTION,
     )
     return DraftResult(
-        spec=spec, model_id=llm_producer(llm), understood=[], not_understood=[], assumptions=[]
+        spec=spec,
+        model_id=llm.producer(DRAFT_PROMPT_VERSION),
+        understood=[],
+        not_understood=[],
+        assumptions=[],
     )
-
-
-def llm_producer(llm: LLMClient) -> str:
-    """``provider/model@prompt-version`` of the model that answered: the producer a saved draft records."""
-    provider = llm.answered_by
-    assert provider is not None, "called after a successful answer only"
-    return f"{provider.name}/{provider.model}@{DRAFT_PROMPT_VERSION}"
 
 
 class _Nodes:

@@ -86,6 +86,13 @@ class LLMClient:
     def from_settings(cls, settings: LLMSettings, *, recorder: Recorder | None = None) -> LLMClient:
         return cls(settings.providers, recorder=recorder, budget=TokenBudget(limit=settings.token_budget))
 
+    def producer(self, prompt_version: str) -> str:
+        """``provider/model@prompt-version`` of the last answer: what a spec or signal records as its maker,
+        so the model report tells models, and prompts of one model, apart."""
+        if self.answered_by is None:
+            raise LLMError("no model has answered yet, so there is no producer to name")
+        return f"{self.answered_by.name}/{self.answered_by.model}@{prompt_version}"
+
     def structured(self, messages: list[Message], schema: type[M]) -> M:
         """`schema` filled in by the first provider that manages it."""
         return self._fallback(lambda provider: self._structured_on(provider, messages, schema))

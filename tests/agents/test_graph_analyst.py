@@ -145,6 +145,8 @@ def test_llm_run_validates_every_answer_and_reports_a_held_back_failure(
         AnalystDeps(datadir=shared_data_dir, workdir=tmp_path, llm=_llm(stub), rules=rules),
     )
     assert outcome.error is None and outcome.source == "llm"
+    # The producer is who answered (provider/model@prompt version), not the "stub-model" the reply claimed.
+    assert outcome.signal is not None and outcome.signal.model_id == "main/main-model@analyst-1"
     assert [r.spec_name for r in outcome.rounds] == ["LlmEthBtc1h", "LlmEthBtc1hR1"]
     assert outcome.spec is not None and outcome.spec.name == "LlmEthBtc1hR1"
     assert outcome.held_back is not None and outcome.held_back.findings

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, statu
 from pydantic import AwareDatetime
 
 from agents.llm import LLMClient, LLMSettings
-from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
+from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
 from gentrade.api.schemas.signals import (
@@ -27,9 +27,11 @@ from gentrade.api.schemas.signals import (
 )
 from gentrade.api.strategy_saving import SavedStrategy, save_agent_spec
 from gentrade.db.models import TradeSignal as SignalModel
+from gentrade.db.models import User
 from gentrade.db.repositories.scope import record
 from gentrade.errors import GenTradeError
 from gentrade.services import signals as service
+from gentrade.services.llm_calls import DbRecorder
 from gentrade.signals.export import write_csv
 from gentrade.signals.stats import SignalStats, signal_stats
 from gentrade.signals.to_spec import default_name, to_spec
@@ -69,10 +71,13 @@ def _filters(
 Filters = Annotated[service.SignalFilter, Depends(_filters)]
 
 
-def _analyst_llm() -> LLMClient | None:
-    """The LLM analyst when providers are configured (GENTRADE_LLM__PROVIDERS); offline otherwise."""
+def _analyst_llm(svc: Services, user: User) -> LLMClient | None:
+    """The LLM analyst when providers are configured (GENTRADE_LLM__PROVIDERS), its calls recorded for
+    `user`; offline otherwise."""
     llm_settings = LLMSettings()
-    return LLMClient.from_settings(llm_settings) if llm_settings.providers else None
+    if not llm_settings.providers:
+        return None
+    return LLMClient.from_settings(llm_settings, recorder=DbRecorder(svc.sessions, user.id, "signal"))
 
 
 def _out(session: DbSession, row: SignalModel) -> SignalOut:
@@ -104,7 +109,7 @@ def generate_signal(
             body.timeframe,
             datadir=svc.settings.resolved_data_dir,
             as_of=body.as_of,
-            llm=_analyst_llm(),
+            llm=_analyst_llm(svc, user),
         )
     except GenTradeError:  # no candles, or the model upstream failed (502): nothing made, nothing spent
         limiter.give_back(user.id)
