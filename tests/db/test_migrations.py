@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine, inspect
 
 from gentrade.db import ensure_schema, schema_state, upgrade
@@ -72,7 +74,14 @@ def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProc
 
 
 def test_cli_upgrade_and_serve_refusal(empty_url: str, tmp_path: Path) -> None:
-    env = {**os.environ, "GENTRADE_DATABASE_URL": empty_url, "GENTRADE_USER_DIR": str(tmp_path / "ud")}
+    env = {
+        **os.environ,
+        "GENTRADE_DATABASE_URL": empty_url,
+        "GENTRADE_USER_DIR": str(tmp_path / "ud"),
+        # PostgreSQL deployments must bring their own keys (issue 14.5); given, the schema check is next.
+        "GENTRADE_SECRET_KEY": "k" * 32 + uuid.uuid4().hex,
+        "GENTRADE_CREDENTIALS_KEY": Fernet.generate_key().decode(),
+    }
     assert _cli("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
     assert "up to date" in _cli("db", "current", env=env, cwd=tmp_path).stdout
     assert _cli("db", "downgrade", "base", env=env, cwd=tmp_path).returncode == 0
