@@ -10,13 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gentrade.cli.accounts import user_session
 from gentrade.cli.errors import cli_errors
-from gentrade.db.engine import make_engine, make_session_factory
-from gentrade.db.migrate import ensure_schema
-from gentrade.db.repositories import users as users_repo
-from gentrade.errors import InvalidRequestError, NotFoundError
+from gentrade.errors import InvalidRequestError
 from gentrade.services.compare import Comparison, compare
-from gentrade.settings import get_settings
 
 console = Console()
 MAX_COMPARE = 20
@@ -55,17 +52,9 @@ def register(app: typer.Typer) -> None:
         distinct = list(dict.fromkeys(ids))
         if not 2 <= len(distinct) <= MAX_COMPARE:
             raise InvalidRequestError(f"ids must be 2 to {MAX_COMPARE} distinct backtest ids")
-        engine = make_engine(get_settings().resolved_database_url)
-        try:
-            ensure_schema(engine)
-            with make_session_factory(engine)() as session:
-                owner = users_repo.by_email(session, user)
-                if owner is None:
-                    raise NotFoundError(f"no user {user!r} (register through the API first)")
-                backtests, comparison = compare(session, owner, distinct)
-                trades = {b.id: b.trades for b in backtests}
-        finally:
-            engine.dispose()
+        with user_session(user) as (session, owner):
+            backtests, comparison = compare(session, owner, distinct)
+            trades = {b.id: b.trades for b in backtests}
         if as_json:
             typer.echo(comparison.model_dump_json(indent=2))
             return

@@ -8,13 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gentrade.cli.accounts import user_session
 from gentrade.cli.errors import cli_errors
-from gentrade.db.engine import make_engine, make_session_factory
-from gentrade.db.migrate import ensure_schema
-from gentrade.db.repositories import users as users_repo
-from gentrade.errors import NotFoundError
 from gentrade.services.models import ProducerRecord, model_performance
-from gentrade.settings import get_settings
 
 console = Console()
 
@@ -67,16 +63,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
     ) -> None:
         """Per producer (model, offline drafter, optimiser, person): what it made and how it did."""
-        engine = make_engine(get_settings().resolved_database_url)
-        try:
-            ensure_schema(engine)
-            with make_session_factory(engine)() as session:
-                owner = users_repo.by_email(session, user)
-                if owner is None:
-                    raise NotFoundError(f"no user {user!r} (register through the API first)")
-                records = model_performance(session, owner)
-        finally:
-            engine.dispose()
+        with user_session(user) as (session, owner):
+            records = model_performance(session, owner)
         if as_json:
             typer.echo("[" + ",".join(r.model_dump_json() for r in records) + "]")
             return

@@ -4,8 +4,6 @@ summarise the signals kept in the database (``GENTRADE_DATABASE_URL``, default t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,14 +11,9 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
+from gentrade.cli.accounts import user_session
 from gentrade.cli.errors import cli_errors
-from gentrade.db.engine import make_engine, make_session_factory
-from gentrade.db.migrate import ensure_schema
-from gentrade.db.models import User
-from gentrade.db.repositories import users as users_repo
-from gentrade.errors import NotFoundError
 from gentrade.services import signals as service
 from gentrade.settings import get_settings
 from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate, load_candles
@@ -40,20 +33,6 @@ console = Console()
 UserOption = Annotated[str, typer.Option("--user", help="Email of the GenTrade user the signals belong to.")]
 
 
-@contextmanager
-def _user_session(email: str) -> Iterator[tuple[Session, User]]:
-    engine = make_engine(get_settings().resolved_database_url)
-    try:
-        ensure_schema(engine)
-        with make_session_factory(engine)() as session:
-            user = users_repo.by_email(session, email)
-            if user is None:
-                raise NotFoundError(f"no user {email!r} (register through the API first)")
-            yield session, user
-    finally:
-        engine.dispose()
-
-
 @signal_app.command("generate")
 @cli_errors
 def generate_command(
@@ -65,7 +44,7 @@ def generate_command(
 ) -> None:
     """Run the analyst on PAIR's candles and store the signal (active) for USER."""
     request = validate_model(SignalRequest, {"pair": pair, "timeframe": timeframe}, what="signal request")
-    with _user_session(user) as (session, owner):
+    with user_session(user) as (session, owner):
         row = service.generate_signal(
             session,
             owner,
@@ -101,7 +80,7 @@ def list_command(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
     """USER's newest signals."""
-    with _user_session(user) as (session, owner):
+    with user_session(user) as (session, owner):
         where = service.SignalFilter(symbol=symbol, status=status)
         rows, _ = service.page(session, owner, where, limit=limit)
         table = Table(title=f"signals of {owner.email}")
@@ -129,7 +108,7 @@ def stats_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
 ) -> None:
     """Win rate, P/L and hit rates over USER's evaluated signals."""
-    with _user_session(user) as (session, owner):
+    with user_session(user) as (session, owner):
         stats = signal_stats(service.evaluated(session, owner))
     if as_json:
         typer.echo(stats.model_dump_json(indent=2))
