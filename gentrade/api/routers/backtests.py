@@ -59,6 +59,9 @@ def create_backtest(
         body.timerange,
         pairs_field="pairs" if body.pairs else "spec.pairs",
     )
+    # The limiter takes its own pooled connection: end this read transaction first, so a request never
+    # holds two connections (16 concurrent submissions exhausted SQLite's 5 + 10 pool under load).
+    session.commit()
     svc.backtest_limiter.take(user.id)
     parameters = {
         "timerange": body.timerange,
