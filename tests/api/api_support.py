@@ -7,7 +7,10 @@ makes is scoped to its caller, so tests cannot see each other's rows (which the 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +19,14 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from gentrade.api import create_app
 from gentrade.api.executor import LocalExecutor
 from gentrade.api.security import hash_password
+from gentrade.db import upgrade
+from gentrade.db.engine import make_engine, make_session_factory
 from gentrade.db.repositories import users
+from gentrade.db.testing import fresh_database
+from gentrade.exchange.server import start_testnet
 from gentrade.settings import Settings
 
 DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance"
@@ -70,3 +78,23 @@ def make_settings(tmp: Path, url: str, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@contextmanager
+def bots_app(backend: str, tmp: Path, candles: Path) -> Iterator[Api]:
+    """An app whose bots trade on a replay testnet over ``candles``; every bot is stopped afterwards."""
+    with (
+        start_testnet(candles, replay_start=datetime(2024, 1, 10, tzinfo=UTC), speed=5) as testnet,
+        fresh_database(backend, tmp) as url,
+    ):
+        engine = make_engine(url)
+        upgrade(engine)
+        settings = make_settings(tmp, url, bot_exchange_url=testnet.url)
+        executor = LocalExecutor(make_session_factory(engine), settings)
+        app = create_app(settings, engine=engine, executor=executor)
+        with TestClient(app) as client:
+            yield Api(client, settings, app.state.services.sessions, executor, backend, url)
+            managers = app.state.bot_managers
+            for owner in list(managers._managers):
+                managers.of(owner).stop_all(grace_s=10)
+        engine.dispose()

@@ -9,25 +9,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from api_support import BACKENDS, Api, make_settings
-from fastapi.testclient import TestClient
+from api_support import BACKENDS, Api, bots_app
 from freqtrade_client import FtRestClient
 
-from gentrade.api import create_app
-from gentrade.api.executor import LocalExecutor
-from gentrade.db import upgrade
-from gentrade.db.engine import make_engine, make_session_factory
 from gentrade.db.models import AuditLog, Bot, StrategyVersion
-from gentrade.db.testing import fresh_database
 from gentrade.engine.bots.processes import session_members
-from gentrade.exchange.server import start_testnet
 
 PAIR = "BTC/USDT"
 QUICK = {
@@ -49,23 +41,8 @@ def bots_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, synthetic_data_dir: Path
 ) -> Iterator[Api]:
     """An app whose bots trade on a replay testnet over the synthetic candles; every bot is stopped after."""
-    tmp = tmp_path_factory.mktemp(f"bots-{request.param}")
-    start = datetime(2024, 1, 10, tzinfo=UTC)
-    with (
-        start_testnet(synthetic_data_dir, replay_start=start, speed=5) as testnet,
-        fresh_database(request.param, tmp) as url,
-    ):
-        engine = make_engine(url)
-        upgrade(engine)
-        settings = make_settings(tmp, url, bot_exchange_url=testnet.url)
-        executor = LocalExecutor(make_session_factory(engine), settings)
-        app = create_app(settings, engine=engine, executor=executor)
-        with TestClient(app) as client:
-            yield Api(client, settings, app.state.services.sessions, executor, request.param, url)
-            managers = app.state.bot_managers
-            for owner in list(managers._managers):
-                managers.of(owner).stop_all(grace_s=10)
-        engine.dispose()
+    with bots_app(request.param, tmp_path_factory.mktemp(f"bots-{request.param}"), synthetic_data_dir) as api:
+        yield api
 
 
 def _strategy(api: Api, headers: dict[str, str]) -> int:

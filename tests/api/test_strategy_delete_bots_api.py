@@ -5,20 +5,12 @@ PostgreSQL. (The bots' version key is RESTRICT: the delete used to be a 500 that
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from api_support import BACKENDS, Api, make_settings
-from fastapi.testclient import TestClient
+from api_support import BACKENDS, Api, bots_app
 
-from gentrade.api import create_app
-from gentrade.api.executor import LocalExecutor
-from gentrade.db import upgrade
-from gentrade.db.engine import make_engine, make_session_factory
-from gentrade.db.testing import fresh_database
 from gentrade.engine.bots.processes import session_members
-from gentrade.exchange.server import start_testnet
 
 SPEC = {
     "name": "HeldByBots",
@@ -34,23 +26,10 @@ SPEC = {
 def bots_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, synthetic_data_dir: Path
 ) -> Iterator[Api]:
-    tmp = tmp_path_factory.mktemp(f"strategy-delete-{request.param}")
-    start = datetime(2024, 1, 10, tzinfo=UTC)
-    with (
-        start_testnet(synthetic_data_dir, replay_start=start, speed=5) as testnet,
-        fresh_database(request.param, tmp) as url,
-    ):
-        engine = make_engine(url)
-        upgrade(engine)
-        settings = make_settings(tmp, url, bot_exchange_url=testnet.url)
-        executor = LocalExecutor(make_session_factory(engine), settings)
-        app = create_app(settings, engine=engine, executor=executor)
-        with TestClient(app) as client:
-            yield Api(client, settings, app.state.services.sessions, executor, request.param, url)
-            managers = app.state.bot_managers
-            for owner in list(managers._managers):
-                managers.of(owner).stop_all(grace_s=10)
-        engine.dispose()
+    with bots_app(
+        request.param, tmp_path_factory.mktemp(f"strategy-delete-{request.param}"), synthetic_data_dir
+    ) as api:
+        yield api
 
 
 def test_a_strategy_run_by_bots_is_a_409_or_goes_with_them(bots_api: Api) -> None:
