@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -166,6 +167,16 @@ def _drain(url: str, accepted: list[int], timeout_s: float) -> tuple[Counter[str
         engine.dispose()
 
 
+def _server_errors(log: str) -> Counter[str]:
+    """The last line of each traceback in the server's log, counted: the cause behind a 500 or a reset."""
+    found: Counter[str] = Counter()
+    for match in re.finditer(r'"exc_info": "((?:[^"\\]|\\.)*)"', log):
+        lines = [line for line in match.group(1).split("\\n") if line.strip()]
+        if lines:
+            found[lines[-1][:200]] += 1
+    return found
+
+
 def _p(values: list[float], q: int) -> float:
     """The q-th percentile (inclusive method), or nan without data."""
     if len(values) < 2:
@@ -245,6 +256,7 @@ def main() -> None:
                 serve.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 serve.kill()
+            server_errors = _server_errors((Path(tmp) / "serve.log").read_text(errors="replace"))
         errors = sum(tally.failures.values()) + sum(
             n
             for counts in tally.statuses.values()
@@ -257,6 +269,8 @@ def main() -> None:
         print(f"requests {sum(len(v) for v in tally.latency.values())}  errors {errors}  429s {limited}")
         for reason, count in tally.failures.items():
             print(f"  failure {reason}: {count}")
+        for line, count in server_errors.most_common(5):
+            print(f"  server log, {count}x: {line}")
         for op, _ in MIX:
             values = tally.latency[op]
             codes = dict(sorted(tally.statuses[op].items()))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,7 +13,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from gentrade.api.executor import BacktestExecutor
 from gentrade.api.ratelimit import RateLimiter
@@ -51,21 +52,27 @@ async def services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(services)]
 
+_CLOSERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="db-session-close")
+"""Threads that only give connections back. Closing in the request threadpool deadlocked under load: every
+one of its threads waited for a pooled connection, and the connections could only come back through a close
+that waited for one of those threads (each request failed after the pool's 30 s timeout)."""
+
 
 async def db_session(svc: ServicesDep) -> AsyncIterator[Session]:
     """A session per request, yielded to sync code that runs in the threadpool.
 
     Async on purpose: making a ``Session`` does no I/O (it takes a connection on its first query), so it is
     built on the event loop instead of costing a threadpool round trip. Closing one that still holds a
-    connection does I/O (the pool's reset-on-return rollback), so that happens in the threadpool; a session
-    that never touched the database, or that the endpoint already committed or closed, closes inline.
+    connection does I/O (the pool's reset-on-return rollback), so that happens on a thread of ``_CLOSERS``,
+    never behind requests waiting for a connection; a session that never touched the database, or that the
+    endpoint already committed or closed, closes inline.
     """
     session = svc.sessions()
     try:
         yield session
     finally:
         if session.in_transaction():
-            await run_in_threadpool(session.close)
+            await asyncio.get_running_loop().run_in_executor(_CLOSERS, session.close)
         else:
             session.close()
 

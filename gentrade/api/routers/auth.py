@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from gentrade.api.deps import DbSession, RequestId, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.auth import AccessToken, Credentials, UserOut
 from gentrade.api.schemas.common import problems
 from gentrade.api.security import create_access_token, hash_password, verify_password
@@ -12,7 +13,7 @@ from gentrade.db.repositories import users
 from gentrade.db.repositories.scope import record
 from gentrade.errors import AuthError
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(route_class=SessionReleasingRoute, prefix="/auth", tags=["auth"])
 
 
 @router.post(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
 
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.backtests import (
     BacktestComparison,
     BacktestIn,
@@ -27,7 +28,9 @@ from gentrade.errors import InvalidRequestError, NotFoundError, ServiceUnavailab
 from gentrade.services import compare, quickstart_results
 from gentrade.services.quickstart_results import QuickstartImport
 
-router = APIRouter(prefix="/backtests", tags=["backtests"], responses=problems(401))
+router = APIRouter(
+    route_class=SessionReleasingRoute, prefix="/backtests", tags=["backtests"], responses=problems(401)
+)
 
 if TYPE_CHECKING:
     # A Literal built at import time is invisible to type checkers; FastAPI sees (and documents) the real one.

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gentrade.api.bot_removal import remove_bot
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.bots import (
     BotIn,
     BotLogs,
@@ -48,7 +49,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-router = APIRouter(prefix="/bots", tags=["bots"], responses=problems(401), lifespan=_lifespan)
+router = APIRouter(
+    route_class=SessionReleasingRoute,
+    prefix="/bots",
+    tags=["bots"],
+    responses=problems(401),
+    lifespan=_lifespan,
+)
 
 
 def _managers(request: Request) -> Managers:

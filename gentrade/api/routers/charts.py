@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from gentrade.api.deps import CurrentUser, DbSession, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.charts import CandlesOut, EquityOut, EquityPointOut, MarkerOut
 from gentrade.api.schemas.common import ObjectId, problems
 from gentrade.db.models import Backtest, User
@@ -21,7 +22,9 @@ from gentrade.engine.result import BacktestResult
 from gentrade.engine.series import MAX_CANDLES, candle_series, equity_curve
 from gentrade.errors import NotFoundError
 
-router = APIRouter(prefix="/backtests", tags=["backtests"], responses=problems(401, 404))
+router = APIRouter(
+    route_class=SessionReleasingRoute, prefix="/backtests", tags=["backtests"], responses=problems(401, 404)
+)
 
 
 def finished_result(session: Session, backtest_id: int, user: User) -> tuple[Backtest, BacktestResult]:

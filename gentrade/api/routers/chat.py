@@ -35,6 +35,7 @@ from gentrade.api.chat_store import ChatStore, open_chat_store
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.redact import redact, redact_paths
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.chat import ApprovalIn, ChatMessageIn, ThreadId, ThreadOut, ThreadRow
 from gentrade.api.schemas.common import problems
 from gentrade.api.strategy_saving import SavedStrategy, save_agent_spec
@@ -68,7 +69,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.close()
 
 
-router = APIRouter(prefix="/chat", tags=["chat"], responses=problems(401), lifespan=_lifespan)
+router = APIRouter(
+    route_class=SessionReleasingRoute,
+    prefix="/chat",
+    tags=["chat"],
+    responses=problems(401),
+    lifespan=_lifespan,
+)
 
 
 def _store(request: Request) -> ChatStore:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import ObjectId, problems
 from gentrade.api.schemas.credentials import CredentialIn, CredentialOut
 from gentrade.db.repositories import credentials
 from gentrade.db.repositories.scope import record
 
-router = APIRouter(prefix="/credentials", tags=["credentials"], responses=problems(401))
+router = APIRouter(
+    route_class=SessionReleasingRoute, prefix="/credentials", tags=["credentials"], responses=problems(401)
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CredentialOut, responses=problems(422))

@@ -8,13 +8,14 @@ from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 
 from gentrade.api.deps import ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import problems
 from gentrade.api.schemas.health import Health, Ready
 from gentrade.db.migrate import UPGRADE_HINT, schema_state
 from gentrade.errors import SchemaOutdatedError, ServiceUnavailableError
 from gentrade.supervision import children_down
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=SessionReleasingRoute, tags=["health"])
 
 
 @router.get("/health", response_model=Health)

@@ -6,10 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gentrade.api.deps import CurrentUser, DbSession
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import problems
 from gentrade.services.models import ProducerRecord, model_performance
 
-router = APIRouter(prefix="/models", tags=["models"], responses=problems(401))
+router = APIRouter(
+    route_class=SessionReleasingRoute, prefix="/models", tags=["models"], responses=problems(401)
+)
 
 
 @router.get("/performance", response_model=list[ProducerRecord])

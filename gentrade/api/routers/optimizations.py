@@ -19,12 +19,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import ObjectId, problems
 from gentrade.db.models import Optimization, User
 from gentrade.db.repositories.scope import record
 from gentrade.services import optimize
 
-router = APIRouter(tags=["optimizations"], responses=problems(401))
+router = APIRouter(route_class=SessionReleasingRoute, tags=["optimizations"], responses=problems(401))
 TASK_NAME = "gentrade.optimize.run"
 _POLL_S = 0.5
 

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime
 from agents.llm import LLMClient, LLMSettings
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
 from gentrade.api.ratelimit import RateLimiter
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
 from gentrade.api.schemas.signals import (
     OutcomeOut,
@@ -51,7 +52,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-router = APIRouter(prefix="/signals", tags=["signals"], responses=problems(401), lifespan=_lifespan)
+router = APIRouter(
+    route_class=SessionReleasingRoute,
+    prefix="/signals",
+    tags=["signals"],
+    responses=problems(401),
+    lifespan=_lifespan,
+)
 
 
 def _limiter(request: Request) -> RateLimiter:

@@ -22,6 +22,7 @@ from gentrade.api.deps import (
     ServicesDep,
     user_for_bearer,
 )
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
 from gentrade.api.schemas.strategies import (
     AuditOut,
@@ -44,7 +45,9 @@ from gentrade.safety import audit, require_clean
 from gentrade.safety.policy import MAX_SOURCE_BYTES
 from gentrade.spec import StrategySpec
 
-router = APIRouter(prefix="/strategies", tags=["strategies"], responses=problems(401))
+router = APIRouter(
+    route_class=SessionReleasingRoute, prefix="/strategies", tags=["strategies"], responses=problems(401)
+)
 
 
 def _content(spec: StrategySpec, body: StrategyIn) -> repo.NewVersion:

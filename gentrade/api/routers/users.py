@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import delete
 
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.auth import TokenCreate, TokenCreated, TokenOut, UserOut
 from gentrade.api.schemas.common import ObjectId, problems
 from gentrade.api.schemas.webhooks import WebhookIn, WebhookOut
@@ -17,7 +18,9 @@ from gentrade.engine.bots.notify import public_part
 from gentrade.errors import NotFoundError
 from gentrade.tasks.bot_control import owner_webhook
 
-router = APIRouter(prefix="/users/me", tags=["users"], responses=problems(401))
+router = APIRouter(
+    route_class=SessionReleasingRoute, prefix="/users/me", tags=["users"], responses=problems(401)
+)
 
 
 @router.get("", response_model=UserOut)

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from gentrade.api.deps import DbSession, ServicesDep
 from gentrade.api.routers.backtests import _compare_ids
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import ObjectId
 from gentrade.db.models import User
 from gentrade.db.repositories import backtests as repo
@@ -24,7 +25,7 @@ from gentrade.web.render import not_found, page
 from gentrade.web.session import ViewerDep
 from gentrade.web.tables import trade_groups
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionReleasingRoute, include_in_schema=False)
 MAX_COMPARED = 5
 
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agents.llm import LLMSettings
 from gentrade.api.deps import DbSession, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import ObjectId
 from gentrade.db.models import Bot
 from gentrade.db.repositories import strategies as strategies_repo
@@ -22,7 +23,7 @@ from gentrade.tasks.bot_control import Managers, process_name
 from gentrade.web.render import not_found, page
 from gentrade.web.session import ViewerDep
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionReleasingRoute, include_in_schema=False)
 LOG_LINES = 200
 LOG_POLL_S = 1.0
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from gentrade.api.deps import DbSession, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.auth import Credentials
 from gentrade.api.security import create_access_token, hash_password, verify_password
 from gentrade.db.repositories import users
@@ -17,7 +18,7 @@ from gentrade.errors import ConflictError
 from gentrade.web.render import page
 from gentrade.web.session import COOKIE
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionReleasingRoute, include_in_schema=False)
 Field = Annotated[str, Form(max_length=400)]
 
 

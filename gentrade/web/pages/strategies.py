@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from gentrade.api.deps import DbSession, ServicesDep
+from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import MAX_ID, ObjectId
 from gentrade.data.store import load_candles
 from gentrade.db.repositories import backtests as backtests_repo
@@ -20,7 +21,7 @@ from gentrade.services import quickstart_results
 from gentrade.web.render import not_found, page
 from gentrade.web.session import ViewerDep
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=SessionReleasingRoute, include_in_schema=False)
 
 
 @router.get("/strategies", response_class=HTMLResponse)
