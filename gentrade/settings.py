@@ -1,6 +1,8 @@
-"""The one settings object (environment prefix ``GENTRADE_``).
+"""The one settings object (environment prefix ``GENTRADE_``; a nested part's fields after ``__``, as in
+``GENTRADE_LLM__PROVIDERS``).
 
-Every default is the embedded mode: one machine, no servers, files under ``user_data/``.
+Every default is the embedded mode: one machine, no servers, files under ``user_data/``. Read once per
+process and handed down: the agents get their part (``llm``), never the environment.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agents.llm.settings import LLMSettings
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GENTRADE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GENTRADE_", env_nested_delimiter="__", extra="ignore")
 
     user_dir: Path = Field(default=Path("user_data"), description="Freqtrade user directory.")
     data_dir: Path | None = Field(
@@ -98,6 +102,12 @@ class Settings(BaseSettings):
     allow_live_bots: bool = Field(
         default=False,
         description="Let the API start bots with dry_run off (each request must still confirm real money).",
+    )
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings,
+        description="The models the chat and the signal analyst ask (GENTRADE_LLM__PROVIDERS, a JSON list in "
+        "fallback order) and the tokens one request may spend (GENTRADE_LLM__TOKEN_BUDGET); no providers: "
+        "the offline agents.",
     )
 
     @property

@@ -1,5 +1,7 @@
-"""Where the models are: an ordered list of OpenAI-compatible endpoints, read from the environment.
+"""Where the models are: an ordered list of OpenAI-compatible endpoints, and what one request may spend.
 
+The agents are handed this configuration, never read it: it is the ``llm`` part of ``gentrade``'s one
+Settings object, read from the environment with the rest of it, as
 ``GENTRADE_LLM__PROVIDERS='[{"name": "main", "base_url": "https://…/v1", "api_key": "…", "model": "…"}]'`` and
 ``GENTRADE_LLM__TOKEN_BUDGET=20000``; the first provider is preferred, the others are fallbacks in order.
 """
@@ -7,7 +9,6 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ProviderConfig(BaseModel):
@@ -25,8 +26,8 @@ class ProviderConfig(BaseModel):
     )
 
 
-class LLMSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GENTRADE_LLM__", env_nested_delimiter="__", extra="ignore")
+class LLMSettings(BaseModel):
+    """No providers: the offline drafter and analyst answer."""
 
     providers: list[ProviderConfig] = Field(default_factory=list)
     token_budget: int = Field(50_000, gt=0, description="Tokens (in + out) one request may spend in total.")

@@ -124,11 +124,10 @@ def test_tool_call_arguments_become_the_spec(stub: StubLLM) -> None:
     assert "pairs" in stub.requests["main"][1]["messages"][-1]["content"]
 
 
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_set_the_budget_and_never_show_the_key() -> None:
+    """Values shaped as the environment gives them; reading it is gentrade.settings' job, not the agents'."""
     providers = [{"name": "a", "base_url": "http://127.0.0.1:1/v1", "model": "m", "api_key": "sk-secret-123"}]
-    monkeypatch.setenv("GENTRADE_LLM__PROVIDERS", json.dumps(providers))
-    monkeypatch.setenv("GENTRADE_LLM__TOKEN_BUDGET", "1234")
-    settings = LLMSettings()
+    settings = LLMSettings.model_validate({"providers": providers, "token_budget": "1234"})
     assert settings.providers[0].model == "m" and settings.token_budget == 1234
     assert "sk-secret-123" not in repr(settings)
     assert LLMClient.from_settings(settings).budget.limit == 1234

@@ -5,7 +5,6 @@ the worker, two of them as ``internal_error``, each costing a token, with absolu
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from test_chat_api import _llm_stub
 from test_strategies_api import spec
 
+from agents.llm import LLMSettings, ProviderConfig
 from gentrade.db.models import RateBucket
 
 BAD_TIMERANGES = ["20180131-20180101", "-", "00000000-00000000", "99999999-", "20180115-20180115"]
@@ -90,8 +90,8 @@ def test_a_signal_that_fails_upstream_spends_no_token(api: Api, monkeypatch: pyt
     stub_module = _llm_stub()
     with stub_module.serve(stub_module.StubLLM()) as stub:
         stub.script("main", stub_module.error(500), stub_module.error(500))
-        provider = {"name": "main", "base_url": stub.base_url("main"), "model": "m", "max_retries": 0}
-        monkeypatch.setenv("GENTRADE_LLM__PROVIDERS", json.dumps([provider]))
+        provider = ProviderConfig(name="main", base_url=stub.base_url("main"), model="m", max_retries=0)
+        monkeypatch.setattr(api.settings, "llm", LLMSettings(providers=[provider]))
         headers = api.user()
         body = {"pair": "ETH/BTC", "timeframe": "1h"}
         first = api.client.post("/api/v1/signals", json=body, headers=headers)

@@ -18,6 +18,7 @@ import pytest
 from api_support import Api
 from fastapi.testclient import TestClient
 
+from agents.llm import LLMSettings, ProviderConfig
 from gentrade.api import create_app
 from gentrade.api.executor import LocalExecutor
 from gentrade.codegen import render
@@ -216,8 +217,8 @@ def test_with_an_llm_an_answer_streams_token_frames_then_the_message(
     with stub_module.serve(stub_module.StubLLM()) as stub:
         route = json.dumps({"intent": "question", "timerange": None})
         stub.script("main", stub_module.completion(route), stub_module.streamed("I draft ", "strategies."))
-        provider = {"name": "main", "base_url": stub.base_url("main"), "model": "m", "max_retries": 0}
-        monkeypatch.setenv("GENTRADE_LLM__PROVIDERS", json.dumps([provider]))
+        provider = ProviderConfig(name="main", base_url=stub.base_url("main"), model="m", max_retries=0)
+        monkeypatch.setattr(api.settings, "llm", LLMSettings(providers=[provider]))
         headers, thread = api.user(), _thread()
         events = _say(api, thread, "what can you do?", headers)
     assert [(e["event"], e["data"].get("text")) for e in events] == [

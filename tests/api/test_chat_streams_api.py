@@ -21,6 +21,7 @@ from api_support import BACKENDS, PASSWORD, make_settings
 from live_server import live
 from test_chat_api import _llm_stub
 
+from agents.llm import LLMSettings, ProviderConfig
 from gentrade.api import create_app
 from gentrade.db import upgrade
 from gentrade.db.engine import make_engine
@@ -74,8 +75,8 @@ def test_twenty_streams_from_one_user_are_capped_and_hold_no_connection(
     route.hold = gate  # every routing call waits until the test lets it through
     with stub_module.serve(stub_module.StubLLM()) as stub, httpx.Client(base_url=base, timeout=60) as client:
         stub.script("main", *[route] * CAP, *[stub_module.streamed("Ask ", "away.")] * CAP)
-        provider = {"name": "main", "base_url": stub.base_url("main"), "model": "m", "max_retries": 0}
-        monkeypatch.setenv("GENTRADE_LLM__PROVIDERS", json.dumps([provider]))
+        provider = ProviderConfig(name="main", base_url=stub.base_url("main"), model="m", max_retries=0)
+        monkeypatch.setattr(app.state.services.settings, "llm", LLMSettings(providers=[provider]))
         heavy, other = _login(client), _login(client)
         with ThreadPoolExecutor(TURNS) as pool:
             turns = [pool.submit(_turn, base, heavy, "what can you do?") for _ in range(TURNS)]

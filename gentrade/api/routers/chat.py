@@ -30,7 +30,7 @@ from starlette.background import BackgroundTask
 
 from agents.drafting import ChatSession, NothingToApproveError
 from agents.drafting.events import DraftEvent, ErrorEvent, TokenEvent
-from agents.llm import LLMClient, LLMSettings
+from agents.llm import LLMClient
 from gentrade.api.chat_store import ChatStore, open_chat_store
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
 from gentrade.api.ratelimit import RateLimiter
@@ -98,7 +98,7 @@ Streams = Annotated[StreamSlots, Depends(_streams)]
 def _chat(store: ChatStore, svc: Services, user: User) -> ChatSession:
     """A session per request: an LLM client carries one request's token budget (offline without providers)
     and records each of its calls for `user` (``gentrade.services.llm_calls``)."""
-    llm_settings = LLMSettings()
+    llm_settings = svc.settings.llm
     recorder = DbRecorder(svc.sessions, user.id, "chat")
     llm = LLMClient.from_settings(llm_settings, recorder=recorder) if llm_settings.providers else None
     return ChatSession(

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from agents.llm import LLMClient, LLMSettings
+from agents.llm import LLMClient
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, ServicesDep
 from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.routing import SessionReleasingRoute
@@ -79,9 +79,9 @@ Filters = Annotated[service.SignalFilter, Depends(_filters)]
 
 
 def _analyst_llm(svc: Services, user: User) -> LLMClient | None:
-    """The LLM analyst when providers are configured (GENTRADE_LLM__PROVIDERS), its calls recorded for
-    `user`; offline otherwise."""
-    llm_settings = LLMSettings()
+    """The LLM analyst when the settings name providers (``settings.llm``, read once with the rest), its
+    calls recorded for `user`; offline otherwise."""
+    llm_settings = svc.settings.llm
     if not llm_settings.providers:
         return None
     return LLMClient.from_settings(llm_settings, recorder=DbRecorder(svc.sessions, user.id, "signal"))

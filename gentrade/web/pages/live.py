@@ -95,15 +95,15 @@ def _new_lines(before: list[str], now: list[str]) -> list[str]:
 
 
 @router.get("/chat", response_class=HTMLResponse)
-def chat(request: Request, viewer: ViewerDep) -> HTMLResponse:
-    return page(request, "chat.html", viewer, nav="chat", llm=_llm_status())
+def chat(request: Request, viewer: ViewerDep, svc: ServicesDep) -> HTMLResponse:
+    return page(request, "chat.html", viewer, nav="chat", llm=_llm_status(svc.settings.llm))
 
 
 @router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
-    return page(request, "settings.html", viewer, nav="settings", llm=_llm_status())
+def settings_page(request: Request, viewer: ViewerDep, svc: ServicesDep) -> HTMLResponse:
+    return page(request, "settings.html", viewer, nav="settings", llm=_llm_status(svc.settings.llm))
 
 
-def _llm_status() -> list[dict[str, str]]:
+def _llm_status(llm: LLMSettings) -> list[dict[str, str]]:
     """The configured providers by name, model and endpoint (never a key); empty means the offline agents."""
-    return [{"name": p.name, "model": p.model, "base_url": p.base_url} for p in LLMSettings().providers]
+    return [{"name": p.name, "model": p.model, "base_url": p.base_url} for p in llm.providers]
