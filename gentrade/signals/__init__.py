@@ -4,7 +4,8 @@ Pure functions over typed inputs, so the CLI, the API and Celery tasks all call 
 """
 
 from gentrade.signals.arrays import SignalArrays
-from gentrade.signals.batch import BatchOutcomes, evaluate_batch
+from gentrade.signals.batch import evaluate_batch
+from gentrade.signals.batch_outcomes import BatchOutcomes
 from gentrade.signals.candles import Candles, candles_from_frame, load_candles
 from gentrade.signals.evaluate import evaluate, evaluate_many
 from gentrade.signals.outcome import DataQuality, EvaluationSettings, Fill, Gap, SignalOutcome

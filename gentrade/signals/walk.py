@@ -1,6 +1,6 @@
 """The single-signal walk over candles: the entry's first touch, then targets and stop in order.
 
-Shared by `gentrade.signals.evaluate` (every signal) and `gentrade.signals.batch` (the few signals whose
+Shared by `gentrade.signals.evaluate` (every signal) and `gentrade.signals.batch_walk` (the few signals whose
 ambiguous candle detail candles decide), so neither imports the other. The rules are in the module doc of
 `gentrade.signals.evaluate`.
 """

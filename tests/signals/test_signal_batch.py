@@ -28,7 +28,7 @@ from gentrade.signals import (
     evaluate_batch,
     evaluate_many,
 )
-from gentrade.signals.batch import STATUSES
+from gentrade.signals.batch_outcomes import STATUSES
 from gentrade.signals.candles import to_ns
 from gentrade.spec import parse_signal
 from gentrade.spec.signal import TradeSignal
