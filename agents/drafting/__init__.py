@@ -1,5 +1,6 @@
 """The chat graph: route a message, draft or change a spec through a schema, ask before backtesting
-(LangGraph `interrupt`), and keep each thread in a checkpointer the caller hands in."""
+(LangGraph `interrupt`), and keep each thread in a checkpointer the caller hands in; an approved backtest
+goes to the backtester the caller hands in."""
 
 from agents.drafting.events import (
     ApprovalNeededEvent,
@@ -12,7 +13,14 @@ from agents.drafting.events import (
     StreamEvent,
     TokenEvent,
 )
-from agents.drafting.graph import Approval, ChatDeps, ChatState, build_chat_graph
+from agents.drafting.graph import (
+    Approval,
+    ChatBacktester,
+    ChatBacktestRun,
+    ChatDeps,
+    ChatState,
+    build_chat_graph,
+)
 from agents.drafting.merge import merge_change
 from agents.drafting.router import Route, route_offline
 from agents.drafting.session import ChatSession, ChatView, NothingToApproveError
@@ -22,6 +30,8 @@ __all__ = [
     "ApprovalNeededEvent",
     "BacktestDoneEvent",
     "BacktestStartedEvent",
+    "ChatBacktestRun",
+    "ChatBacktester",
     "ChatDeps",
     "ChatEvent",
     "ChatSession",

@@ -57,12 +57,15 @@ class BacktestStartedEvent(_Event):
 
 class BacktestDoneEvent(_Event):
     """``summary`` is the in-sample run; ``held_back`` the same strategy once on the later range after
-    ``split_at`` (``gentrade.engine.holdout``), shown next to it."""
+    ``split_at`` (``gentrade.engine.holdout``), shown next to it. The ids name the stored backtests (the
+    API's chat stores each run like any other backtest); None where the backtester stores nothing."""
 
     type: Literal["backtest_done"] = "backtest_done"
     summary: BacktestSummary
     held_back: BacktestSummary | None = None
     split_at: datetime | None = None
+    backtest_id: int | None = Field(None, description="The in-sample run's stored backtest.")
+    held_back_id: int | None = Field(None, description="The held-back run's stored backtest.")
 
 
 class ErrorEvent(_Event):

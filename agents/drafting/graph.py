@@ -15,7 +15,9 @@ whole text then ends the node as one ``message`` event. Offline there are no tok
 
 `approve` pauses the run with LangGraph's `interrupt` until a person answers `{"approved": true|false}`;
 nothing is backtested without that answer. "Draft X, then backtest it" goes on from `draft` (or `change`) to
-`propose_backtest` in the same turn, once the draft succeeded.
+`propose_backtest` in the same turn, once the draft succeeded. The graph never runs freqtrade itself: it
+splits the range into in-sample and held-back and hands both to the ``ChatBacktester`` its caller gave it
+(the API's stores and queues them and waits; tests hand one that runs the engine directly).
 
 A change bumps the thread's `draft_version` and its reply lists `spec_diff` (field by field); a change that
 alters nothing says so and keeps the version. Starting and running a backtest are two nodes so the
@@ -24,11 +26,10 @@ alters nothing says so and keeps the version. Starting and running a backtest ar
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
-import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol, TypedDict
 
@@ -58,7 +59,6 @@ from agents.llm import LLMClient
 from agents.offline import DraftResult, draft
 from gentrade.engine.holdout import split_timerange
 from gentrade.errors import GenTradeError
-from gentrade.pipeline import backtest_spec
 from gentrade.spec import StrategySpec, parse_spec, spec_json
 
 Update = dict[str, Any]
@@ -111,12 +111,32 @@ class Approval(BaseModel):
 
 
 @dataclass(frozen=True)
+class ChatBacktestRun:
+    """One finished backtest of a chat draft: its summary, and the stored backtest's id when the backtester
+    keeps one (the API's does: ``GET /backtests/{id}`` and the dashboard open it)."""
+
+    summary: BacktestSummary
+    backtest_id: int | None = None
+
+
+class ChatBacktester(Protocol):
+    """Runs the draft once per timerange and returns the runs in the same order, or raises a
+    ``GenTradeError`` (which becomes an error event). One call for all ranges, so a backtester that stores
+    them can store the draft once and run the ranges side by side. ``model_id`` is who drafted the spec."""
+
+    def __call__(
+        self, spec: StrategySpec, timeranges: Sequence[str], *, thread_id: str, model_id: str | None
+    ) -> list[ChatBacktestRun]: ...
+
+
+@dataclass(frozen=True)
 class ChatDeps:
+    """What the graph is handed: the candles to split a range on, the backtester, and an optional model."""
+
     datadir: Path
-    strategies_dir: Path
+    backtester: ChatBacktester
     llm: LLMClient | None = None
     timerange: str | None = None
-    runner_options: dict[str, Any] = field(default_factory=dict)
 
 
 def build_chat_graph(
@@ -164,12 +184,6 @@ def _after_draft(state: ChatState) -> str:
     """On to the backtest only when asked in the same message and this turn's draft came out."""
     asked = Route.model_validate(state["route"]).then_backtest
     return "propose_backtest" if asked and state["events"][-1]["type"] == "draft" else END
-
-
-def thread_folder(thread_id: str) -> str:
-    """A folder name per thread: readable, and unique even when two ids slug the same."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", thread_id)[:80]
-    return f"{slug}-{hashlib.sha256(thread_id.encode()).hexdigest()[:10]}"
 
 
 def _guarded(node: Node, on_error: Update | None = None) -> Node:
@@ -249,6 +263,16 @@ def _drafted(result: DraftResult, state: ChatState, previous: StrategySpec | Non
         "events": as_state(event),
         "messages": [_assistant(text)],
     }
+
+
+def _drafted_by(state: ChatState) -> str | None:
+    """The producer of the thread's current draft (its latest draft event), kept with a stored version."""
+    drafts = [event for event in state.get("events", []) if event["type"] == "draft"]
+    return drafts[-1]["model_id"] if drafts else None
+
+
+def _stored(run: ChatBacktestRun) -> str:
+    return f" (backtest {run.backtest_id})" if run.backtest_id is not None else ""
 
 
 def _llm_draft(llm: LLMClient, state: ChatState, previous: StrategySpec | None) -> DraftResult:
@@ -341,31 +365,31 @@ class _Nodes:
         return {"events": as_state(event)}
 
     def backtest_run(self, state: ChatState, config: RunnableConfig) -> Update:
-        """Builds through the pipeline, so the audit runs on the exact file freqtrade loads."""
-        folder = self.deps.strategies_dir / thread_folder(config["configurable"]["thread_id"])
+        """The in-sample and held-back ranges go to the backtester in one call; the reply names the stored
+        backtests when there are any."""
         spec = parse_spec(state["draft"])
         split = split_timerange(self.deps.datadir, list(spec.pairs), spec.timeframe, self._timerange(state))
-        summaries = []
-        for span in (split.in_sample, split.held_back):
-            _, result = backtest_spec(
-                spec,
-                strategies_dir=folder,
-                datadir=self.deps.datadir,
-                timerange=span,
-                results_dir=folder / "runs",
-                **self.deps.runner_options,
-            )
-            summaries.append(BacktestSummary.of(result))
-        summary, held_back = summaries
+        in_sample, held_back = self.deps.backtester(
+            spec,
+            [split.in_sample, split.held_back],
+            thread_id=config["configurable"]["thread_id"],
+            model_id=_drafted_by(state),
+        )
         text = (
-            f"in-sample {split.in_sample}: {summary.line()}; held-back {split.held_back} (split at "
-            f"{split.split_at:%Y-%m-%d}): {held_back.line()}"
+            f"in-sample {split.in_sample}: {in_sample.summary.line()}{_stored(in_sample)}; held-back "
+            f"{split.held_back} (split at {split.split_at:%Y-%m-%d}): {held_back.summary.line()}"
+            f"{_stored(held_back)}"
+        )
+        event = BacktestDoneEvent(
+            summary=in_sample.summary,
+            held_back=held_back.summary,
+            split_at=split.split_at,
+            backtest_id=in_sample.backtest_id,
+            held_back_id=held_back.backtest_id,
         )
         return {
-            "last_backtest": summary.model_dump(mode="json"),
-            "events": as_state(
-                BacktestDoneEvent(summary=summary, held_back=held_back, split_at=split.split_at)
-            ),
+            "last_backtest": in_sample.summary.model_dump(mode="json"),
+            "events": as_state(event),
             "messages": [_assistant(text)],
         }
 

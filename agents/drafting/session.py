@@ -3,7 +3,8 @@
 Threads are whatever id the caller passes; the caller namespaces them per user. The API will use
 ``user:{user_id}:{chat_id}``, so one user's id can never name another user's thread. The checkpointer is
 handed in (SqliteSaver in embedded mode, PostgresSaver in production; the caller runs its ``setup()``),
-which keeps `agents` free of any database code of its own.
+and so is the backtester an approved draft goes to (``agents.drafting.graph.ChatBacktester``), which keeps
+`agents` free of any database or engine-running code of its own.
 
 For SSE, iterate `stream(...)` / `stream_resume(...)` and send each event's ``model_dump(mode="json")``:
 events arrive as each node finishes, and ``approval_needed`` ends a stream that waits for `resume`. With an
@@ -33,7 +34,7 @@ from agents.drafting.events import (
     TokenEvent,
     as_state,
 )
-from agents.drafting.graph import ChatDeps, build_chat_graph
+from agents.drafting.graph import ChatBacktester, ChatDeps, build_chat_graph
 from agents.llm import LLMClient
 from gentrade.errors import GenTradeError
 from gentrade.spec import StrategySpec, parse_spec
@@ -68,17 +69,11 @@ class ChatSession:
         llm: LLMClient | None = None,
         *,
         datadir: Path,
-        strategies_dir: Path,
+        backtester: ChatBacktester,
         timerange: str | None = None,
-        runner_options: dict[str, Any] | None = None,
     ) -> None:
-        deps = ChatDeps(
-            datadir=Path(datadir),
-            strategies_dir=Path(strategies_dir),
-            llm=llm,
-            timerange=timerange,
-            runner_options=runner_options or {},
-        )
+        """``backtester`` runs an approved draft (the API hands in one that stores and queues it)."""
+        deps = ChatDeps(datadir=Path(datadir), backtester=backtester, llm=llm, timerange=timerange)
         self.graph = build_chat_graph(deps, checkpointer)
 
     def send(self, thread_id: str, text: str) -> list[ChatEvent]:

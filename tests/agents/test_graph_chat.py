@@ -19,7 +19,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from llm_stub import Step, StubLLM, completion, streamed
 from psycopg.rows import DictRow, dict_row
 
-from agents.drafting import ChatSession, NothingToApproveError, route_offline
+from agents.drafting import ChatBacktester, ChatSession, NothingToApproveError, route_offline
 from agents.llm import LLMClient, ProviderConfig
 from agents.offline import draft
 from gentrade.db.testing import fresh_postgres
@@ -34,7 +34,7 @@ PRODUCER = "main/main-model@chat-draft-1"  # provider/model@prompt version of th
 
 
 @pytest.fixture
-def sessions(tmp_path: Path, shared_data_dir: Path) -> Iterator[Factory]:
+def sessions(tmp_path: Path, shared_data_dir: Path, chat_backtester: ChatBacktester) -> Iterator[Factory]:
     """Each call is a fresh "process": a new SqliteSaver on its own connection to the same file."""
     with ExitStack() as stack:
 
@@ -45,7 +45,7 @@ def sessions(tmp_path: Path, shared_data_dir: Path) -> Iterator[Factory]:
                 SqliteSaver(conn),
                 llm,
                 datadir=shared_data_dir,
-                strategies_dir=tmp_path / "strategies",
+                backtester=chat_backtester,
                 timerange=TIMERANGE,
             )
 
@@ -109,8 +109,8 @@ def test_offline_draft_change_approve_backtest_explain(sessions: Factory, tmp_pa
         "backtest_started",
         "backtest_done",
     ]
-    strategy_files = list((tmp_path / "strategies").glob("user_1_main-*/RsiOversoldEthBtc5m.py"))
-    assert len(strategy_files) == 1  # per-thread folder: two users' same-named strategies never collide
+    assert done.backtest_id is None and done.held_back_id is None  # this backtester stores nothing
+    assert "(backtest " not in view.messages[-1]["content"]
 
     (explained,) = restarted.send(ALICE, "explain the result")
     assert explained.type == "message" and f"{summary.trades} trades" in explained.text
@@ -384,7 +384,9 @@ def test_llm_route_outside_the_five_intents_is_an_error_event(stub: StubLLM, ses
 
 
 @pytest.mark.postgres
-def test_threads_persist_in_postgres(tmp_path: Path, shared_data_dir: Path) -> None:
+def test_threads_persist_in_postgres(
+    tmp_path: Path, shared_data_dir: Path, chat_backtester: ChatBacktester
+) -> None:
     with fresh_postgres("gentrade_chat") as url:
         conninfo = url.replace("postgresql+psycopg://", "postgresql://")
 
@@ -394,7 +396,7 @@ def test_threads_persist_in_postgres(tmp_path: Path, shared_data_dir: Path) -> N
         def session(conn: psycopg.Connection[DictRow]) -> ChatSession:
             saver = PostgresSaver(conn)
             saver.setup()
-            return ChatSession(saver, datadir=shared_data_dir, strategies_dir=tmp_path)
+            return ChatSession(saver, datadir=shared_data_dir, backtester=chat_backtester)
 
         with connect() as conn:
             session(conn).send(ALICE, IDEA)

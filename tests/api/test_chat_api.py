@@ -1,30 +1,37 @@
 """Chat over HTTP: SSE events parsed from real streamed responses, a thread that survives a new app on the
-same database (with an approved backtest after the "restart"), 404 for another user's thread on every
-route, saving a draft as a strategy, and a message smuggling code that can only ever produce a valid spec."""
+same database (with an approved backtest after the "restart", stored and queued like any other backtest),
+failing chat backtests as error events (no candles, the queue down, a cancel while the chat waits), 404 for
+another user's thread on every route, saving a draft as a strategy, and a message smuggling code that can
+only ever produce a valid spec."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
 from api_support import Api
 from fastapi.testclient import TestClient
+from live_server import live
 
 from agents.llm import LLMSettings, ProviderConfig
 from gentrade.api import create_app
-from gentrade.api.executor import LocalExecutor
+from gentrade.api.executor import BacktestExecutor, LocalExecutor
 from gentrade.codegen import render
 from gentrade.db.engine import make_engine, make_session_factory
 from gentrade.safety import require_clean
 from gentrade.spec import parse_spec
+from gentrade.tasks.executor import CeleryExecutor
 
 IDEA = "Buy ETH/BTC when RSI(14) under 30, exit when RSI above 70, stop 2 ATR"
 
@@ -33,7 +40,9 @@ def _thread() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 
 
-def sse(client: TestClient, url: str, body: dict[str, Any], headers: dict[str, str]) -> list[dict[str, Any]]:
+def sse(
+    client: TestClient | httpx.Client, url: str, body: dict[str, Any], headers: dict[str, str]
+) -> list[dict[str, Any]]:
     """POST and parse the text/event-stream reply frame by frame: [{"event": ..., "data": {...}}]."""
     events: list[dict[str, Any]] = []
     with client.stream("POST", url, json=body, headers=headers) as reply:
@@ -61,13 +70,19 @@ def _say(api: Api, thread: str, text: str, headers: dict[str, str]) -> list[dict
 
 
 @contextmanager
-def _restarted(api: Api) -> Iterator[TestClient]:
-    """A second app process on the same database: nothing shared with the first but the data."""
+def _restarted(api: Api, executor: BacktestExecutor | None = None) -> Iterator[TestClient]:
+    """A second app process on the same database: nothing shared with the first but the data (and the
+    executor, when one is given)."""
     engine = make_engine(api.db_url)
-    executor = LocalExecutor(make_session_factory(engine), api.settings)
+    executor = executor or LocalExecutor(make_session_factory(engine), api.settings)
     with TestClient(create_app(api.settings, engine=engine, executor=executor)) as client:
         yield client
     engine.dispose()
+
+
+def _backtests(client: httpx.Client, headers: dict[str, str]) -> dict[int, dict[str, Any]]:
+    page = client.get("/api/v1/backtests", headers=headers).json()
+    return {row["id"]: row for row in page["items"]}
 
 
 def test_draft_streams_and_lists(api: Api) -> None:
@@ -84,7 +99,7 @@ def test_draft_streams_and_lists(api: Api) -> None:
 @pytest.mark.slow
 def test_thread_survives_a_restart_and_runs_the_approved_backtest(api: Api) -> None:
     headers, thread = api.user(), _thread()
-    _say(api, thread, IDEA, headers)
+    (drafted,) = _say(api, thread, IDEA, headers)
     (asked,) = _say(api, thread, "backtest it", headers)
     assert asked["event"] == "approval_needed" and asked["data"]["strategy"] == "RsiOversoldEthBtc5m"
 
@@ -104,6 +119,107 @@ def test_thread_survives_a_restart_and_runs_the_approved_backtest(api: Api) -> N
         assert after["last_backtest"] == done["data"]["summary"] and after["pending_approval"] is None
     again = api.client.post(f"/api/v1/chat/{thread}/approval", json={"approved": True}, headers=headers)
     assert again.status_code == 409 and again.json()["code"] == "nothing_to_approve"
+
+    # Both runs are this user's stored backtests, with the parameters and defaults of POST /backtests.
+    rows = _backtests(api.client, headers)
+    in_sample, held = rows[done["data"]["backtest_id"]], rows[done["data"]["held_back_id"]]
+    assert len(rows) == 2 and in_sample["status"] == held["status"] == "succeeded"
+    costs = {"pairs": ["ETH/BTC"], "timeframe": None, "fee": 0.001, "slippage": 0.0005}
+    assert in_sample["parameters"] == {"timerange": done["data"]["summary"]["timerange"], **costs}
+    assert held["parameters"] == {"timerange": held_back["timerange"], **costs}
+    assert in_sample["trades"] == done["data"]["summary"]["trades"] and held["trades"] == held_back["trades"]
+    assert f"(backtest {in_sample['id']})" in after["messages"][-1]["content"]
+    assert f"(backtest {held['id']})" in after["messages"][-1]["content"]
+    # Their version is the draft, stored as the agent's; other users see none of it.
+    assert in_sample["strategy_id"] == held["strategy_id"] and in_sample["version_number"] == 1
+    strategy = api.client.get(f"/api/v1/strategies/{in_sample['strategy_id']}", headers=headers).json()
+    assert strategy["name"] == "RsiOversoldEthBtc5m" and strategy["version"]["created_by_kind"] == "agent"
+    assert strategy["version"]["spec"] == view["draft"]
+    assert strategy["version"]["created_by_model_id"] == drafted["data"]["model_id"]
+    assert _backtests(api.client, api.user()) == {}
+
+
+def test_a_chat_backtest_with_no_candles_is_an_error_event_and_stores_nothing(api: Api) -> None:
+    headers, thread = api.user(), _thread()
+    _say(api, thread, IDEA, headers)
+    (asked,) = _say(api, thread, "backtest it on 20300101-20300110", headers)
+    assert asked["event"] == "approval_needed" and asked["data"]["timerange"] == "20300101-20300110"
+    started, error = sse(api.client, f"/api/v1/chat/{thread}/approval", {"approved": True}, headers)
+    assert started["event"] == "backtest_started" and error["event"] == "error"
+    assert error["data"]["code"] == "data_missing" and "no 5m candles for ETH/BTC" in error["data"]["message"]
+    assert {problem["path"] for problem in error["data"]["details"]} == {"timerange"}
+    assert _backtests(api.client, headers) == {}
+    assert api.client.get("/api/v1/strategies", headers=headers).json()["items"] == []
+    (changed,) = _say(api, thread, "use a 3% stop instead", headers)  # the thread goes on
+    assert changed["event"] == "draft" and changed["data"]["version"] == 2
+
+
+def _approve(base: str, thread: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """The approval's events, streamed on a connection of its own."""
+    with httpx.Client(base_url=base, timeout=120) as client:
+        return sse(client, f"/api/v1/chat/{thread}/approval", {"approved": True}, headers)
+
+
+def _queued(client: httpx.Client, headers: dict[str, str], count: int) -> list[dict[str, Any]]:
+    """The user's backtests once ``count`` of them are queued (the chat stores them while the test waits)."""
+    for _ in range(600):
+        rows = list(_backtests(client, headers).values())
+        if len(rows) == count and all(row["status"] == "queued" for row in rows):
+            return sorted(rows, key=lambda row: row["id"])
+        time.sleep(0.1)
+    raise AssertionError(f"never {count} queued backtests: {rows}")
+
+
+def test_a_chat_backtest_waits_on_the_queue_and_ends_in_an_error_when_it_cannot_run(
+    api: Api, tmp_path: Path
+) -> None:
+    """The approval goes to the executor POST /backtests uses: a broker that is down stores nothing, and
+    a queue with no worker holds the rows until they are cancelled, which ends the chat's wait."""
+    headers, thread = api.user(), _thread()
+    _say(api, thread, IDEA, headers)
+    _say(api, thread, "backtest it on 20180110-20180114", headers)
+    down = CeleryExecutor(
+        api.settings.model_copy(update={"task_backend": "celery", "task_broker_url": "redis://127.0.0.1:1/0"})
+    )
+    with _restarted(api, down) as client:
+        started, error = sse(client, f"/api/v1/chat/{thread}/approval", {"approved": True}, headers)
+    assert started["event"] == "backtest_started"
+    assert error["event"] == "error" and error["data"]["code"] == "broker_unavailable"
+    assert _backtests(api.client, headers) == {}  # the rows went again, none is left "queued"
+
+    _say(api, thread, "backtest it on 20180110-20180114", headers)
+    idle = CeleryExecutor(
+        api.settings.model_copy(
+            update={
+                "task_backend": "celery",
+                "task_broker_url": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
+                "task_queue": f"idle-{uuid.uuid4().hex[:8]}",
+            }
+        )
+    )
+    engine = make_engine(api.db_url)
+    app = create_app(api.settings, engine=engine, executor=idle)
+    # The pool is left last, so a failure here stops the server first and the waiting stream with it.
+    with ThreadPoolExecutor(1) as pool, live(app) as base, httpx.Client(base_url=base, timeout=120) as client:
+        waiting = pool.submit(_approve, base, thread, headers)
+        in_sample, held = _queued(client, headers, 2)  # queued, with no worker to take them
+        for row in (in_sample, held):
+            assert client.post(f"/api/v1/backtests/{row['id']}/cancel", headers=headers).status_code == 200
+        started, error = waiting.result(timeout=300)
+    engine.dispose()
+    assert started["event"] == "backtest_started" and error["event"] == "error"
+    assert error["data"]["code"] == "backtest_cancelled"
+    assert error["data"]["details"] == {"backtest_id": in_sample["id"], "status": "cancelled"}
+    assert [row["parameters"]["timerange"] for row in (in_sample, held)] == [
+        "20180110-20180113",
+        "20180113-20180114",
+    ]
+    # The same draft approved twice is one version, stored when the broker was down the first time.
+    assert in_sample["strategy_id"] == held["strategy_id"] and in_sample["version_number"] == 1
+    strategies = api.client.get("/api/v1/strategies", headers=headers).json()["items"]
+    assert [(s["name"], s["current_version"]) for s in strategies] == [("RsiOversoldEthBtc5m", 1)]
+    (changed,) = _say(api, thread, "use a 3% stop instead", headers)  # the thread goes on
+    assert changed["event"] == "draft"
 
 
 def test_refusal_streams_and_nothing_runs(api: Api) -> None:

@@ -20,13 +20,13 @@ from gentrade.api.schemas.backtests import (
     Status,
 )
 from gentrade.api.schemas.common import MAX_ID, ObjectId, problems
-from gentrade.api.submission import require_candles
 from gentrade.db.repositories import backtests as repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import record
 from gentrade.errors import InvalidRequestError, NotFoundError, ServiceUnavailableError
 from gentrade.services import compare, quickstart_results
 from gentrade.services.quickstart_results import QuickstartImport
+from gentrade.services.submission import require_candles
 
 router = APIRouter(
     route_class=SessionReleasingRoute, prefix="/backtests", tags=["backtests"], responses=problems(401)

@@ -44,6 +44,7 @@ from gentrade.db.base import utcnow
 from gentrade.db.models import ChatThread, User
 from gentrade.db.repositories.scope import record, scoped
 from gentrade.errors import ConflictError, GenTradeError, NotFoundError
+from gentrade.services.chat_backtests import ChatBacktests
 from gentrade.services.llm_calls import DbRecorder
 from gentrade.settings import Settings
 
@@ -95,9 +96,10 @@ Limiter = Annotated[RateLimiter, Depends(_limiter)]
 Streams = Annotated[StreamSlots, Depends(_streams)]
 
 
-def _chat(store: ChatStore, svc: Services, user: User) -> ChatSession:
+def _chat(store: ChatStore, svc: Services, user: User, request_id: str | None = None) -> ChatSession:
     """A session per request: an LLM client carries one request's token budget (offline without providers)
-    and records each of its calls for `user` (``gentrade.services.llm_calls``)."""
+    and records each of its calls for `user` (``gentrade.services.llm_calls``); an approved backtest is
+    stored and queued like ``POST /backtests`` (``gentrade.services.chat_backtests``)."""
     llm_settings = svc.settings.llm
     recorder = DbRecorder(svc.sessions, user.id, "chat")
     llm = LLMClient.from_settings(llm_settings, recorder=recorder) if llm_settings.providers else None
@@ -105,7 +107,15 @@ def _chat(store: ChatStore, svc: Services, user: User) -> ChatSession:
         store.checkpointer,
         llm,
         datadir=svc.settings.resolved_data_dir,
-        strategies_dir=svc.settings.user_dir / "chat" / "strategies",
+        backtester=ChatBacktests(
+            svc.sessions,
+            user,
+            svc.executor,
+            svc.backtest_limiter,
+            svc.settings,
+            public_message=redact_paths,
+            request_id=request_id,
+        ),
     )
 
 
@@ -246,7 +256,7 @@ def send_message(
         slot.release()
         raise
     session.close()  # no database connection is held while the stream waits on a model or a backtest
-    return _stream(_chat(store, svc, user).stream(namespaced, body.message), slot)
+    return _stream(_chat(store, svc, user, request_id).stream(namespaced, body.message), slot)
 
 
 @router.post(
@@ -265,7 +275,7 @@ def answer_approval(
 ) -> StreamingResponse:
     """Approve or refuse the backtest the thread is waiting on; an approval streams the backtest's events."""
     row = _thread(session, thread_id, user)
-    chat = _chat(store, svc, user)
+    chat = _chat(store, svc, user, request_id)
     namespaced = _namespaced(row)
     if chat.state(namespaced).pending_approval is None:  # a 409 now, not an error event in a 200 stream
         raise NothingToApproveError(f"thread {thread_id} has no backtest waiting for approval")

@@ -1,4 +1,5 @@
-"""Checks a backtest request must pass before anything is stored, queued or charged.
+"""Checks a backtest request must pass before anything is stored, queued or charged (``POST /backtests``
+and a chat's approved backtest, ``gentrade.services.chat_backtests``).
 
 The worker checks the same things, but only after the API answered 202, stored a row and took a rate-limit
 token: a reversed timerange or a pair with no candles then failed minutes later (some as
