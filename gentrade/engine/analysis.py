@@ -46,7 +46,7 @@ from gentrade.errors import (
     StrategyLoadError,
 )
 from gentrade.safety import require_clean
-from gentrade.safety.guard import SANDBOX_EXIT_CODE, GuardPolicy, violation_from_report
+from gentrade.safety.guard_policy import SANDBOX_EXIT_CODE, GuardPolicy, violation_from_report
 
 Verdict = Literal["clean", "biased", "inconclusive"]
 VERDICT_EXIT_CODES: dict[str, int] = {"clean": 0, "biased": 3, "inconclusive": 4}

@@ -23,7 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gentrade.safety.guard import GuardPolicy, install_guard
+from gentrade.safety.guard import install_guard
+from gentrade.safety.guard_policy import GuardPolicy
 
 
 class AnalysisJob(BaseModel):

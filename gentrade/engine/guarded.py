@@ -25,7 +25,8 @@ import tempfile
 from collections.abc import Sequence
 
 from gentrade.engine.isolation import apply_os_layers
-from gentrade.safety.guard import GuardPolicy, install_guard
+from gentrade.safety.guard import install_guard
+from gentrade.safety.guard_policy import GuardPolicy
 
 _USAGE = "usage: python -m gentrade.engine.guarded POLICY_JSON -- (-m MODULE | SCRIPT) [ARGS...]"
 

@@ -119,7 +119,8 @@ def main(argv: list[str]) -> int:
     # the machine at import time (urllib3 binds a socket to test IPv6), which is no strategy's doing.
     import freqtrade.optimize.hyperopt.hyperopt  # noqa: F401
 
-    from gentrade.safety.guard import GuardPolicy, install_guard
+    from gentrade.safety.guard import install_guard
+    from gentrade.safety.guard_policy import GuardPolicy
 
     # The strategy file lives outside the run dir, where the guard allows no writes (no __pycache__ there).
     sys.dont_write_bytecode = True

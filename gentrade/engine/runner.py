@@ -234,7 +234,7 @@ def run_backtest(
     job = _write_job(run_dir, strategy_file.name, source, config, snapshot, memory_mb, math.ceil(timeout_s))
     log_file = run_dir / "worker.log"
     launched = (launcher or local_launcher())(run_dir / "job.json", run_dir, log_file, timeout_s, env or {})
-    from gentrade.safety.guard import violation_from_report
+    from gentrade.safety.guard_policy import violation_from_report
 
     if violation := violation_from_report(launched.sandbox_report or _log_text(log_file)):
         violation.details = {**violation.details, "run_dir": str(run_dir)}

@@ -203,7 +203,8 @@ def _write_status(path: Path, status: WorkerStatus) -> None:
 def _guard(job: WorkerJob, report_fd: int | None) -> None:
     """Install the runtime guard before freqtrade imports the strategy: from here on this process may write
     only under its run dir (which holds a private tmp) and reach no network, whatever the strategy does."""
-    from gentrade.safety.guard import GuardPolicy, install_guard
+    from gentrade.safety.guard import install_guard
+    from gentrade.safety.guard_policy import GuardPolicy
 
     run_dir = job.status_file.parent
     private_tmp = run_dir / "tmp"

@@ -16,7 +16,7 @@ from botkit import local_bot_config, wait_for
 from gentrade.engine.bots import BotManager, BotStatus
 from gentrade.exchange.server import TestnetHandle
 from gentrade.safety.bypass import UNAUDITED_FOR_TESTS
-from gentrade.safety.guard import violation_from_report
+from gentrade.safety.guard_policy import violation_from_report
 
 pytestmark = pytest.mark.slow  # a real freqtrade process
 

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from gentrade.errors import SandboxViolation
-from gentrade.safety.guard import SANDBOX_EXIT_CODE, violation_from_report
+from gentrade.safety.guard_policy import SANDBOX_EXIT_CODE, violation_from_report
 
 CHILD = """
 import gc, importlib.util, pty, sqlite3, sys  # loaded before the strategy, as they are in freqtrade's process
 from pathlib import Path
-from gentrade.safety.guard import Endpoint, GuardPolicy, install_guard
+from gentrade.safety.guard import install_guard
+from gentrade.safety.guard_policy import Endpoint, GuardPolicy
 run, strategy, port = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 endpoints = (Endpoint("127.0.0.1", port),) if port else ()
 install_guard(GuardPolicy(writable_dirs=(run,), strategy_path=strategy, allowed_endpoints=endpoints))
@@ -147,7 +148,8 @@ def test_a_library_rewriting_its_own_code_at_import_is_allowed(tmp_path: Path) -
     code object at import time (``code.__new__``), which is the library's, not a strategy's doing."""
     child = (
         "import sys\n"
-        "from gentrade.safety.guard import GuardPolicy, install_guard\n"
+        "from gentrade.safety.guard import install_guard\n"
+        "from gentrade.safety.guard_policy import GuardPolicy\n"
         "assert 'asyncio' not in sys.modules\n"
         f"install_guard(GuardPolicy(writable_dirs=({str(tmp_path)!r},), strategy_path=None))\n"
         "import asyncio\n"
@@ -190,9 +192,9 @@ def test_patching_the_guard_or_the_builtins_it_uses_changes_nothing(tmp_path: Pa
         tmp_path,
         """
         import builtins, os, posixpath, sys
-        guard = sys.modules["gentrade.safety.guard"]
-        guard.SANDBOX_EXIT_CODE = 0
-        guard._WRITE_FLAGS = 0
+        policy, hook = sys.modules["gentrade.safety.guard_policy"], sys.modules["gentrade.safety.guard_hook"]
+        policy.SANDBOX_EXIT_CODE = 0
+        hook._WRITE_FLAGS = 0
         builtins.isinstance = lambda *args: False
         builtins.any = lambda *args: False
         os.fspath = lambda path: str(run / "harmless")
@@ -203,6 +205,30 @@ def test_patching_the_guard_or_the_builtins_it_uses_changes_nothing(tmp_path: Pa
     )
     assert "/tmp/gentrade-guard-probe" in violation.details["detail"]
     assert not Path("/tmp/gentrade-guard-probe").exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "guard.install_guard.__code__ = (lambda policy: None).__code__",
+        "hook.make_hook.__code__ = (lambda *args: None).__code__",
+        "policy.violation_from_report.__code__ = (lambda text: None).__code__",
+    ],
+)
+def test_changing_any_module_of_the_guard_is_refused(tmp_path: Path, change: str) -> None:
+    """The guard is three modules; the hook keeps the code of each one's functions from being swapped."""
+    violation = _refused(
+        tmp_path,
+        f"""
+        import sys
+        guard = sys.modules["gentrade.safety.guard"]
+        hook = sys.modules["gentrade.safety.guard_hook"]
+        policy = sys.modules["gentrade.safety.guard_policy"]
+        {change}
+        """,
+        "object.__setattr__",
+    )
+    assert violation.details["detail"].startswith("changing the guard's ")
 
 
 def test_a_swallowed_refusal_still_ends_the_process(tmp_path: Path) -> None:

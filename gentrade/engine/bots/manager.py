@@ -57,7 +57,7 @@ from gentrade.engine.launch import inherited_environment
 from gentrade.engine.webserver import collect_results
 from gentrade.errors import BotStartFailedError, ConflictError, StrategyLoadError
 from gentrade.safety.bypass import AuditBypass, strategy_class_name
-from gentrade.safety.guard import GuardPolicy
+from gentrade.safety.guard_policy import GuardPolicy
 
 DEFAULT_GRACE_S = 20.0
 WEBHOOK_FILE = "webhook.json"

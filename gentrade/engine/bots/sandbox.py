@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gentrade.safety.guard import Endpoint, GuardPolicy
+from gentrade.safety.guard_policy import Endpoint, GuardPolicy
 
 _DEFAULT_PORTS = {"https": 443, "wss": 443, "http": 80, "ws": 80}
 
