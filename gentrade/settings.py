@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     chat_streams_per_user: int = Field(
         default=3, gt=0, description="Chat streams one user may have open at once in one API process."
     )
+    chat_streams_total: int = Field(
+        default=16,
+        gt=0,
+        description="Chat streams all users together may have open at once in one API process; each holds "
+        "a request thread (40 per process) while it waits on a model or a backtest.",
+    )
     bot_exchange_url: str = Field(
         default="http://127.0.0.1:8765",
         description="Exchange the API's dry-run bots trade on: the local testnet (gentrade exchange serve).",

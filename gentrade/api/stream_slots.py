@@ -1,4 +1,5 @@
-"""A per-user cap on concurrent long-lived streams (chat turns), answered with 429 and Retry-After.
+"""Caps on concurrent long-lived streams (chat turns), per user and per process, answered with 429 and
+Retry-After.
 
 The rate limiter counts turns per minute, not turns in flight: 20 turns started at once all passed it and
 each then waited minutes on a model or a backtest, on a threadpool thread and the checkpointer, so one user
@@ -6,6 +7,10 @@ could starve everyone else. A slot is held from the request until its stream end
 generator's ``finally``, or the response's background task when a client disconnects before the first
 frame); releasing twice is harmless. The count lives in this process, whose threads and connections it
 protects: with ``serve --workers N`` a user may hold N times the cap across the processes.
+
+The per-process cap keeps streams from taking every request thread: a stream's generator runs on the request
+threadpool and may wait minutes on an approved backtest, so enough users each within their own cap could
+otherwise leave no thread for anyone's next request (FastAPI's pool has 40).
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ RETRY_AFTER_S = 5
 
 
 class StreamSlots:
-    """At most ``per_user`` open streams per user; ``take`` raises ``RateLimitedError`` beyond that."""
+    """At most ``per_user`` open streams per user and ``total`` in all; ``take`` raises ``RateLimitedError``
+    beyond either."""
 
-    def __init__(self, per_user: int, what: str = "chat streams") -> None:
+    def __init__(self, per_user: int, total: int, what: str = "chat streams") -> None:
         self.per_user = per_user
+        self.total = total
         self.what = what
         self._held: Counter[int] = Counter()
         self._lock = threading.Lock()
@@ -33,6 +40,11 @@ class StreamSlots:
             if self._held[user_id] >= self.per_user:
                 raise RateLimitedError(
                     f"{self.per_user} {self.what} already open; try again in {RETRY_AFTER_S} s",
+                    details={"retry_after_s": RETRY_AFTER_S},
+                )
+            if self._held.total() >= self.total:
+                raise RateLimitedError(
+                    f"the server has {self.total} {self.what} open; try again in {RETRY_AFTER_S} s",
                     details={"retry_after_s": RETRY_AFTER_S},
                 )
             self._held[user_id] += 1

@@ -29,16 +29,22 @@ from gentrade.db.testing import fresh_database
 
 TURNS = 20
 CAP = 2
+TOTAL = 3
 
 
 @pytest.fixture(params=BACKENDS)
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Any]]:
-    """The base URL of an app with a cap of CAP streams per user, and that app."""
+    """The base URL of an app with a cap of CAP streams per user and TOTAL in all, and that app."""
     with fresh_database(request.param, tmp_path) as url:
         engine = make_engine(url)
         upgrade(engine)
         settings = make_settings(
-            tmp_path, url, chat_streams_per_user=CAP, rate_chat_per_minute=600, rate_chat_burst=100
+            tmp_path,
+            url,
+            chat_streams_per_user=CAP,
+            chat_streams_total=TOTAL,
+            rate_chat_per_minute=600,
+            rate_chat_burst=100,
         )
         app = create_app(settings, engine=engine)
         with live(app) as base:
@@ -104,3 +110,36 @@ def test_twenty_streams_from_one_user_are_capped_and_hold_no_connection(
         stub.script("main", stub_module.streamed("Ask ", "away."))
         status, _, events = _turn(base, heavy, "and now?")
         assert (status, events) == (200, ["token", "token", "message"])
+
+
+def test_streams_of_all_users_together_are_capped_per_process(
+    served: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each user within their own cap, together over TOTAL: the turn beyond it is a 429 at once, and once
+    the streams end a new one runs."""
+    base, app = served
+    stub_module = _llm_stub()
+    gate = threading.Event()
+    route = stub_module.completion(json.dumps({"intent": "question", "timerange": None}))
+    route.hold = gate
+    with stub_module.serve(stub_module.StubLLM()) as stub, httpx.Client(base_url=base, timeout=60) as client:
+        stub.script("main", *[route] * TOTAL, *[stub_module.streamed("Ask ", "away.")] * TOTAL)
+        provider = ProviderConfig(name="main", base_url=stub.base_url("main"), model="m", max_retries=0)
+        monkeypatch.setattr(app.state.services.settings, "llm", LLMSettings(providers=[provider]))
+        users = [_login(client) for _ in range(TOTAL)]
+        with ThreadPoolExecutor(TOTAL) as pool:
+            turns = [pool.submit(_turn, base, headers, "what can you do?") for headers in users]
+            try:
+                deadline = time.monotonic() + 120
+                while len(stub.requests["main"]) < TOTAL:
+                    assert time.monotonic() < deadline, len(stub.requests["main"])
+                    time.sleep(0.05)
+                status, headers, _ = _turn(base, _login(client), "what can you do?")
+                assert (status, headers["retry-after"]) == (429, "5")
+                assert not any(t.done() for t in turns)
+            finally:
+                gate.set()
+            assert [t.result()[0] for t in turns] == [200] * TOTAL
+        stub.script("main", stub_module.completion(route.body["choices"][0]["message"]["content"]))
+        stub.script("main", stub_module.streamed("Ask ", "away."))
+        assert _turn(base, users[0], "and now?")[0] == 200

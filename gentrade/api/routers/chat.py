@@ -63,7 +63,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.chat_limiter = RateLimiter(
         "chat", settings.rate_chat_per_minute, settings.rate_chat_burst, app.state.services.engine
     )
-    app.state.chat_streams = StreamSlots(settings.chat_streams_per_user)
+    app.state.chat_streams = StreamSlots(settings.chat_streams_per_user, settings.chat_streams_total)
     try:
         yield
     finally:
