@@ -283,10 +283,12 @@ def test_chat_and_settings_pages(alice: Person, screenshots: Path) -> None:
     expect(page.locator("#approval-text")).to_contain_text(f"on ETH/BTC (5m, {TIMERANGE})", timeout=60_000)
     page.get_by_role("button", name="Approve backtest").click()
     expect(page.locator("#chat-result")).to_contain_text("Trades", timeout=BACKTEST_WAIT_MS)
+    expect(page.locator("#chat-held-back")).to_contain_text("Trades")  # the held-back run beside it
+    expect(page.locator("#chat-held-back-link")).to_be_visible()
+    report = page.locator("#chat-backtest-link")  # the chat's run is a stored backtest, linked to its page
+    expect(report).to_be_visible()
     page.get_by_role("button", name="Save as strategy").click()
     expect(page.locator("#saved-strategy-link")).to_be_visible()
-    report = page.locator("#chat-backtest-link")  # the result, stored as a backtest, linked to its page
-    expect(report).to_be_visible(timeout=BACKTEST_WAIT_MS)
     shoot(page, screenshots, "chat")
     report.click()
     page.wait_for_url("**/backtests/*")

@@ -25,27 +25,26 @@
     if (pending) document.getElementById("approval-text").textContent = `Backtest ${pending.strategy} on ${pending.pairs.join(", ")} (${pending.timeframe}, ${pending.timerange || "all candles"})?`;
   }
 
-  /* The drafter's own backtest (run by the agent, not stored as a backtest row): its summary, and the way
-     to a full report: save the draft, then backtest it from the strategy page. */
-  let lastSummary = null;
-
-  /* The saved strategy backtested again as a stored backtest with the drafter's pairs and timerange, so
-     the chat's result gets a report page (charts, trades, zip) like any other backtest. */
-  async function fullReport(strategy, s) {
-    const box = document.getElementById("chat-progress");
-    const queued = await GT.api("POST", "/api/v1/backtests", { strategy_id: strategy.id, version: strategy.current_version, timerange: s.timerange, pairs: s.pairs });
-    const done = await GT.followBacktest(queued.id, box);
-    if (done.status === "succeeded") box.querySelector(".progress-text").innerHTML += ` <a id="chat-backtest-link" href="/backtests/${queued.id}">Backtest #${queued.id} report →</a>`;
-  }
-
-  function showResult(s) {
-    lastSummary = s;
-    document.getElementById("result-link").innerHTML = `<h3>Backtest result</h3><dl class="kv" id="chat-result">
-      <dt>Strategy</dt><dd>${GT.esc(s.strategy)}</dd><dt>Range</dt><dd>${GT.when(s.start)} → ${GT.when(s.end)}</dd>
+  /* The chat's backtest: the in-sample run and the held-back run after it, each a stored backtest (the API's
+     chat queues them like any other), linked to their report pages (charts, trades, zip). */
+  function summaryRows(s) {
+    return `<dt>Range</dt><dd>${GT.when(s.start)} → ${GT.when(s.end)}</dd>
       <dt>Trades</dt><dd>${s.trades} (${s.wins} W / ${s.losses} L, ${(s.win_rate * 100).toFixed(1)} %)</dd>
       ${s.profit_total_pct !== undefined ? `<dt>Profit</dt><dd class="${GT.sign(s.profit_total_pct)}">${GT.pct(s.profit_total_pct)}</dd>` : ""}
-      ${s.max_drawdown_pct !== undefined ? `<dt>Max drawdown</dt><dd>${GT.num(s.max_drawdown_pct)} %</dd>` : ""}</dl>
-      <p class="muted small">Saving the draft also runs it as a stored backtest with the same pairs and timerange, for its full report.</p>`;
+      ${s.max_drawdown_pct !== undefined ? `<dt>Max drawdown</dt><dd>${GT.num(s.max_drawdown_pct)} %</dd>` : ""}`;
+  }
+
+  function reportLink(id, linkId, label) {
+    return id ? `<p><a id="${linkId}" href="/backtests/${id}">${label} #${id} report →</a></p>` : "";
+  }
+
+  function showResult(done) {
+    const s = done.summary, held = done.held_back;
+    document.getElementById("result-link").innerHTML = `<h3>Backtest result</h3><dl class="kv" id="chat-result">
+      <dt>Strategy</dt><dd>${GT.esc(s.strategy)}</dd>${summaryRows(s)}</dl>
+      ${reportLink(done.backtest_id, "chat-backtest-link", "In-sample backtest")}
+      ${held ? `<h3>Held back${done.split_at ? ` (after ${GT.when(done.split_at)})` : ""}</h3><dl class="kv" id="chat-held-back">${summaryRows(held)}</dl>` : ""}
+      ${reportLink(done.held_back_id, "chat-held-back-link", "Held-back backtest")}`;
   }
 
   /* What the drafter took from the words, and what it could not use (it never guesses silently). */
@@ -65,7 +64,7 @@
     if (type === "draft") { showDraft(data.spec); bubble("assistant", draftNote(data)); return; }
     if (type === "approval_needed") { showApproval(data); return; }
     if (type === "backtest_started") { bubble("event", "Backtest started…"); showApproval(null); return; }
-    if (type === "backtest_done") { bubble("event", "Backtest finished."); showResult(data.summary); return; }
+    if (type === "backtest_done") { bubble("event", "Backtest finished."); showResult(data); return; }
     if (type === "error") { bubble("event", "Error: " + (data.message || JSON.stringify(data))); }
   }
 
@@ -106,7 +105,8 @@
     for (const m of t.messages) bubble(m.role === "user" ? "user" : "assistant", m.content ?? m.text ?? "");
     showDraft(t.draft);
     showApproval(t.pending_approval);
-    if (t.last_backtest) showResult(t.last_backtest);
+    const done = t.events.filter((e) => e.type === "backtest_done").pop();
+    if (done) showResult(done);
   }
 
   document.getElementById("chat-form").addEventListener("submit", async (event) => {
@@ -127,7 +127,6 @@
     try {
       const saved = await GT.api("POST", `/api/v1/chat/${encodeURIComponent(thread)}/save`);
       status.innerHTML = `Saved: <a id="saved-strategy-link" href="/strategies/${saved.strategy.id}">open ${GT.esc(saved.strategy.name)} v${saved.strategy.current_version} →</a>`;
-      if (lastSummary) await fullReport(saved.strategy, lastSummary);
     } catch (err) { status.className = "form-status neg"; status.textContent = err.message; }
   });
   threads().then(open);
