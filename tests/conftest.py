@@ -61,3 +61,10 @@ def quickstart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = run_quickstart(user_dir, days=5)
     assert all(row.result.trades > 0 for row in report.rows)
     return user_dir
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Name the random order at the end: ``-q`` (the README's command) hides the header where
+    pytest-randomly prints its seed, and a failure that depends on the order is repeated only with it."""
+    if config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"Using --randomly-seed={config.getoption('randomly_seed')}")
