@@ -9,6 +9,7 @@ import pandas as pd
 
 from gentrade.data import store
 from gentrade.errors import DataMissingError
+from gentrade.spec.common import timeframe_seconds
 
 _AGG = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
 
@@ -16,11 +17,11 @@ _AGG = {"open": "first", "high": "max", "low": "min", "close": "last", "volume":
 def load_candles(datadir: Path, pair: str, timeframe: str) -> pd.DataFrame:
     if timeframe in store.list_timeframes(datadir, pair):
         return store.load_candles(datadir, pair, timeframe)
-    want = store.timeframe_seconds(timeframe)
+    want = timeframe_seconds(timeframe)
     finer = [
         tf
         for tf in store.list_timeframes(datadir, pair)
-        if store.timeframe_seconds(tf) < want and want % store.timeframe_seconds(tf) == 0
+        if timeframe_seconds(tf) < want and want % timeframe_seconds(tf) == 0
     ]
     if not finer:
         raise DataMissingError(
@@ -28,7 +29,7 @@ def load_candles(datadir: Path, pair: str, timeframe: str) -> pd.DataFrame:
             details={"pair": pair, "timeframe": timeframe},
         )
     source = finer[-1]
-    per_bucket = want // store.timeframe_seconds(source)
+    per_bucket = want // timeframe_seconds(source)
     fine = store.load_candles(datadir, pair, source).set_index("date")
     buckets = fine.resample(f"{want}s", label="left", closed="left")
     coarse = buckets.agg(_AGG)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.offline.text import NUMBER, Text, number, plain
-from gentrade.spec import TIMEFRAME_MINUTES
+from gentrade.spec import TIMEFRAME_SECONDS
 
 _QUOTES = "btc|usdt|usdc|busd|fdusd|tusd|dai|eth|bnb|usd|eur"
 _PAIR_SLASH = re.compile(rf"\b([a-z][a-z0-9]{{1,9}})\s*[/_-]\s*({_QUOTES})\b")
@@ -101,7 +101,7 @@ _TIME_STOP = re.compile(
     r"(?:after\s+)?(\d+)\s*(candles?|bars?|minutes?|mins?|hours?|hrs?|days?)\b(?:\s+in\s+(?:the\s+|a\s+)?trade)?"
 )
 
-_UNIT_MINUTES = {"minute": 1, "min": 1, "hour": 60, "hr": 60, "day": 1440}
+_UNIT_SECONDS = {"minute": 60, "min": 60, "hour": 3600, "hr": 3600, "day": 86400}
 
 
 @dataclass
@@ -166,7 +166,7 @@ def _timeframe(text: Text, frame: Frame) -> None:
             (match.start(), {"hourly": "1h", "daily": "1d", "weekly": "1w"}[match.group(1)], match.group(0))
         )
     for _, timeframe, phrase in sorted(candidates):
-        if timeframe not in TIMEFRAME_MINUTES:
+        if timeframe not in TIMEFRAME_SECONDS:
             frame.not_understood.append(
                 f"{phrase.strip()} (timeframe {timeframe} is not one freqtrade's specs allow)"
             )
@@ -283,5 +283,5 @@ def time_stop_candles(frame: Frame, timeframe: str) -> int | None:
     count, unit = frame.time_stop
     if unit in {"candle", "bar"}:
         return count
-    minutes = count * _UNIT_MINUTES[unit]
-    return max(1, -(-minutes // TIMEFRAME_MINUTES[timeframe]))
+    seconds = count * _UNIT_SECONDS[unit]
+    return max(1, -(-seconds // TIMEFRAME_SECONDS[timeframe]))

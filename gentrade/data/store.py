@@ -15,23 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 from gentrade.errors import ConfigError, DataMissingError
+from gentrade.spec.common import TIMEFRAME_SECONDS, timeframe_seconds
 
 CANDLE_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close", "volume")
 
 # Spot files only: futures/mark/funding files carry a suffix after the timeframe and are not ours.
 _SPOT_FILE = re.compile(r"^(?P<base>[^_]+)_(?P<quote>[^_]+)-(?P<tf>\d+[smhdwM])\.feather$")
-_TIMEFRAME = re.compile(r"^(\d+)([smhdwM])$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000}
 _TIMERANGE_POINT = re.compile(r"^(\d{8}|\d{10})$")
 _EDGE_TOLERANCE = timedelta(days=1)
-
-
-def timeframe_seconds(timeframe: str) -> int:
-    """Seconds per candle, with ccxt's units (``M`` is 30 days), without importing ccxt."""
-    match = _TIMEFRAME.match(timeframe)
-    if match is None:
-        raise ConfigError(f"invalid timeframe {timeframe!r} (expected e.g. 5m, 1h, 1d)")
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def pair_filename(pair: str) -> str:
@@ -48,13 +39,14 @@ def candles_path(datadir: Path, pair: str, timeframe: str) -> Path:
 
 
 def available(datadir: Path) -> list[tuple[str, str]]:
-    """Every ``(pair, timeframe)`` with a spot candle file in ``datadir``, sorted."""
+    """Every ``(pair, timeframe)`` with a spot candle file in ``datadir``, sorted; files of timeframes outside
+    the spec's table (``1s``, ``1M``) are not ours to read."""
     found: list[tuple[str, str]] = []
     if not Path(datadir).is_dir():
         return found
     for path in Path(datadir).iterdir():
         match = _SPOT_FILE.match(path.name)
-        if match:
+        if match and match["tf"] in TIMEFRAME_SECONDS:
             found.append((f"{match['base']}/{match['quote']}", match["tf"]))
     return sorted(found, key=lambda item: (item[0], timeframe_seconds(item[1])))
 

@@ -20,6 +20,7 @@ from gentrade.data import store
 from gentrade.data.grid import on_grid
 from gentrade.data.markets import amount_step, price_tick
 from gentrade.errors import ConfigError
+from gentrade.spec.common import timeframe_seconds
 
 DEFAULT_PAIRS: tuple[str, ...] = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -123,7 +124,7 @@ def synthesize(
         raise ConfigError(f"days must be positive, got {days}")
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
-    step_s = store.timeframe_seconds(timeframe)
+    step_s = timeframe_seconds(timeframe)
     n = int(timedelta(days=days).total_seconds() // step_s)
     if n < 1:
         raise ConfigError(f"{days} days hold no {timeframe} candle")

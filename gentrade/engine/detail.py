@@ -13,6 +13,7 @@ from typing import Final
 
 from gentrade.data import store
 from gentrade.errors import ConfigError
+from gentrade.spec.common import timeframe_seconds
 
 AUTO: Final = "auto"
 DEFAULT_DETAIL: Final = "1m"
@@ -26,7 +27,7 @@ def choose_detail(
     if asked is None:
         return None
     if asked == AUTO:
-        if store.timeframe_seconds(DEFAULT_DETAIL) >= store.timeframe_seconds(timeframe):
+        if timeframe_seconds(DEFAULT_DETAIL) >= timeframe_seconds(timeframe):
             return None
         covered = all(
             store.check_coverage(datadir, pair, DEFAULT_DETAIL, timerange).complete
@@ -34,7 +35,7 @@ def choose_detail(
             for pair in pairs
         )
         return DEFAULT_DETAIL if covered else None
-    if store.timeframe_seconds(asked) >= store.timeframe_seconds(timeframe):
+    if timeframe_seconds(asked) >= timeframe_seconds(timeframe):
         raise ConfigError(
             f"timeframe_detail {asked} must be shorter than the strategy's timeframe {timeframe}"
         )

@@ -1,9 +1,11 @@
-"""Binance kline intervals and freqtrade file timeframes, in milliseconds.
+"""Binance kline intervals and freqtrade file timeframes, in milliseconds (derived from the spec's table).
 
 Kept free of freqtrade imports on purpose: importing freqtrade costs seconds and the server does not need it.
 """
 
 from __future__ import annotations
+
+from gentrade.spec.common import TIMEFRAME_SECONDS
 
 SECOND = 1_000
 MINUTE = 60 * SECOND
@@ -11,23 +13,12 @@ HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 WEEK = 7 * DAY
 
-#: Binance kline intervals the server can build (``1M`` is left out: months have no fixed length).
+#: Binance kline intervals the server can build: every timeframe of the spec's table, and Binance's one-second
+#: klines, which only the testnet serves (a replay cut from coarser files); ``1M`` is left out: months have no
+#: fixed length.
 INTERVALS: dict[str, int] = {
     "1s": SECOND,
-    "1m": MINUTE,
-    "3m": 3 * MINUTE,
-    "5m": 5 * MINUTE,
-    "15m": 15 * MINUTE,
-    "30m": 30 * MINUTE,
-    "1h": HOUR,
-    "2h": 2 * HOUR,
-    "4h": 4 * HOUR,
-    "6h": 6 * HOUR,
-    "8h": 8 * HOUR,
-    "12h": 12 * HOUR,
-    "1d": DAY,
-    "3d": 3 * DAY,
-    "1w": WEEK,
+    **{name: seconds * SECOND for name, seconds in TIMEFRAME_SECONDS.items()},
 }
 
 #: Weekly candles open on Monday; the Unix epoch was a Thursday, so weeks start four days after it.

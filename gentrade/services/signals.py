@@ -37,7 +37,7 @@ from gentrade.signals import EvaluationSettings, SignalArrays, SignalOutcome, ev
 from gentrade.signals import load_candles as load_signal_candles
 from gentrade.signals.outcome import DEFAULT_SETTINGS
 from gentrade.signals.stats import Evaluated
-from gentrade.spec import TIMEFRAME_MINUTES, TradeSignal, parse_signal
+from gentrade.spec import TIMEFRAME_SECONDS, TradeSignal, parse_signal, timeframe_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def market_snapshot(candles: pd.DataFrame, closed_at: datetime) -> dict[str, Any
 def _closed_candles(candles: pd.DataFrame, timeframe: str, as_of: datetime | None) -> pd.DataFrame:
     if as_of is None:
         return candles
-    length = pd.Timedelta(minutes=TIMEFRAME_MINUTES[timeframe])
+    length = pd.Timedelta(seconds=TIMEFRAME_SECONDS[timeframe])
     return candles[candles["date"] + length <= as_of].reset_index(drop=True)
 
 
@@ -104,7 +104,7 @@ def generate_signal(
     candles = _closed_candles(load_candles(datadir, pair, timeframe), timeframe, as_of)
     if candles.empty:
         raise DataMissingError(f"no {timeframe} candles for {pair} closed by {as_of}")
-    length = pd.Timedelta(minutes=TIMEFRAME_MINUTES[timeframe])
+    length = pd.Timedelta(seconds=TIMEFRAME_SECONDS[timeframe])
     closed_at = (candles["date"].iloc[-1] + length).to_pydatetime()
     if llm is None:
         analysis = analyze(candles, pair, timeframe)
@@ -152,7 +152,7 @@ def _valid_for_candles(row: SignalRow) -> int:
     """The signal's validity, recovered from ``expires_at`` (the row does not store it)."""
     if row.expires_at is None:
         return 6
-    return round((row.expires_at - row.generated_at) / timedelta(minutes=TIMEFRAME_MINUTES[row.timeframe]))
+    return round((row.expires_at - row.generated_at) / timedelta(seconds=TIMEFRAME_SECONDS[row.timeframe]))
 
 
 def signal_of(row: SignalRow) -> TradeSignal:
@@ -263,11 +263,11 @@ def stored_outcome(row: OutcomeRow) -> SignalOutcome:
 
 def candle_timeframe(datadir: Path, pair: str, signal_timeframe: str) -> str:
     """The finest stored timeframe that divides the signal's: finer candles see more of the price path."""
-    want = store.timeframe_seconds(signal_timeframe)
+    want = timeframe_seconds(signal_timeframe)
     usable = [
         tf
         for tf in store.list_timeframes(datadir, pair)
-        if store.timeframe_seconds(tf) <= want and want % store.timeframe_seconds(tf) == 0
+        if timeframe_seconds(tf) <= want and want % timeframe_seconds(tf) == 0
     ]
     if not usable:
         raise DataMissingError(

@@ -19,10 +19,10 @@ from numpy.typing import NDArray
 
 from gentrade.errors import SpecValidationError
 from gentrade.signals.candles import to_ns
-from gentrade.spec.common import TIMEFRAME_MINUTES
+from gentrade.spec.common import TIMEFRAME_SECONDS
 from gentrade.spec.signal import TradeSignal
 
-_NS_PER_MINUTE = 60_000_000_000
+_NS_PER_SECOND = 1_000_000_000
 _EXACT_SECONDS = 2**31  # |timestamp()| below this: float seconds → µs round-trips exactly
 
 I64 = NDArray[np.int64]
@@ -123,7 +123,7 @@ class SignalArrays:
             )
         generated = cast(tuple[datetime, ...], tuple(generated_at))
         start = _start_ns(generated)
-        per_candle = np.fromiter(map(TIMEFRAME_MINUTES.__getitem__, timeframes), dtype=np.int64, count=n)
+        per_candle = np.fromiter(map(TIMEFRAME_SECONDS.__getitem__, timeframes), dtype=np.int64, count=n)
         ladder = np.fromiter(n_targets, dtype=np.int64, count=n)
         width = int(ladder.max()) if n else 1
         count = int(ladder.sum())
@@ -141,7 +141,7 @@ class SignalArrays:
             long=np.array(directions, dtype=object) == "long",
             start=start,
             expires=start
-            + per_candle * np.fromiter(valid_for_candles, dtype=np.int64, count=n) * _NS_PER_MINUTE,
+            + per_candle * np.fromiter(valid_for_candles, dtype=np.int64, count=n) * _NS_PER_SECOND,
             entry=np.fromiter(entry, dtype=np.float64, count=n),
             stop=np.fromiter(stop, dtype=np.float64, count=n),
             prices=prices,

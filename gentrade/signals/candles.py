@@ -14,18 +14,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from gentrade.errors import ConfigError, DataMissingError
+from gentrade.errors import DataMissingError
 from gentrade.signals.outcome import DataQuality
-from gentrade.spec.common import TIMEFRAME_MINUTES
+from gentrade.spec.common import timeframe_seconds
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NS_PER_MINUTE = 60_000_000_000
+_NS_PER_SECOND = 1_000_000_000
 
 
 def timeframe_ns(timeframe: str) -> int:
-    if timeframe not in TIMEFRAME_MINUTES:
-        raise ConfigError(f"unknown timeframe {timeframe!r} (expected one of {', '.join(TIMEFRAME_MINUTES)})")
-    return TIMEFRAME_MINUTES[timeframe] * _NS_PER_MINUTE
+    return timeframe_seconds(timeframe) * _NS_PER_SECOND
 
 
 def to_ns(moment: datetime) -> int:

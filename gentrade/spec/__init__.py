@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gentrade.spec.common import TIMEFRAME_MINUTES, Direction, Timeframe
+from gentrade.spec.common import TIMEFRAME_SECONDS, Direction, Timeframe, timeframe_seconds
 from gentrade.spec.costs import breakeven_price
 from gentrade.spec.indicators import INDICATOR_KINDS, Indicator
 from gentrade.spec.risk import AtrMultiple, Percent, RMultiple, StopSpec, TakeProfitLevel, Trailing
@@ -39,7 +39,7 @@ def spec_json(spec: StrategySpec) -> str:
 
 __all__ = [
     "INDICATOR_KINDS",
-    "TIMEFRAME_MINUTES",
+    "TIMEFRAME_SECONDS",
     "AllOf",
     "AnyOf",
     "AtrMultiple",
@@ -66,5 +66,6 @@ __all__ = [
     "parse_signal",
     "parse_spec",
     "spec_json",
+    "timeframe_seconds",
     "validate_model",
 ]

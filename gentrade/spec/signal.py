@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from gentrade.spec.common import TIMEFRAME_MINUTES, Pair, Strict
+from gentrade.spec.common import TIMEFRAME_SECONDS, Pair, Strict
 
 SignalTimeframe = Literal["1h", "4h", "1d", "1w"]
 MarketCondition = Literal["trending_up", "trending_down", "ranging", "volatile", "unknown"]
@@ -63,5 +63,5 @@ class TradeSignal(Strict):
         if self.generated_at is None:
             return None
         return self.generated_at + timedelta(
-            minutes=TIMEFRAME_MINUTES[self.timeframe] * self.valid_for_candles
+            seconds=TIMEFRAME_SECONDS[self.timeframe] * self.valid_for_candles
         )

@@ -9,7 +9,7 @@ from typing import Any, Final, Literal
 
 from pydantic import Field, ModelWrapValidatorHandler, field_validator, model_validator
 
-from gentrade.spec.common import TIMEFRAME_MINUTES, Direction, Pair, Strict, Timeframe
+from gentrade.spec.common import TIMEFRAME_SECONDS, Direction, Pair, Strict, Timeframe
 from gentrade.spec.indicators import PATH_DEPENDENT_KINDS, Indicator
 from gentrade.spec.problems import run_all, with_model_problems
 from gentrade.spec.risk import AtrMultiple, StopSpec, TakeProfitLevel, default_ladder
@@ -220,7 +220,7 @@ class StrategySpec(Strict):
 
     @property
     def timeframe_minutes(self) -> int:
-        return TIMEFRAME_MINUTES[self.timeframe]
+        return TIMEFRAME_SECONDS[self.timeframe] // 60
 
 
 def _magnitude(target: object) -> float:

@@ -26,6 +26,14 @@ def test_lists_pairs_and_timeframes_of_the_shared_data(shared_data_dir: Path) ->
     assert store.list_pairs(shared_data_dir, "30m") == ["UNITTEST/BTC"]
 
 
+def test_files_of_timeframes_outside_the_table_are_not_listed(tmp_path: Path) -> None:
+    for name in ("ETH_BTC-5m.feather", "ETH_BTC-1s.feather", "ETH_BTC-1M.feather", "ETH_BTC-7m.feather"):
+        (tmp_path / name).touch()
+    assert store.available(tmp_path) == [("ETH/BTC", "5m")]
+    with pytest.raises(ConfigError, match="unknown timeframe '7m'"):
+        store.candles_path(tmp_path, "ETH/BTC", "7m")
+
+
 def test_loads_sorted_utc_candles(shared_data_dir: Path) -> None:
     candles = store.load_candles(shared_data_dir, "ETH/BTC", "5m")
     assert list(candles.columns) == ["date", "open", "high", "low", "close", "volume"]
