@@ -23,9 +23,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from agents.drafting import ChatSession, NothingToApproveError
@@ -42,8 +39,9 @@ from gentrade.api.strategy_saving import SavedStrategy, save_agent_spec
 from gentrade.api.stream_slots import Slot, StreamSlots
 from gentrade.db.base import utcnow
 from gentrade.db.models import ChatThread, User
-from gentrade.db.repositories.scope import record, scoped
-from gentrade.errors import ConflictError, GenTradeError, NotFoundError
+from gentrade.db.repositories import chat_threads
+from gentrade.db.repositories.scope import record
+from gentrade.errors import ConflictError, GenTradeError
 from gentrade.services.chat_backtests import ChatBacktests
 from gentrade.services.llm_calls import DbRecorder
 from gentrade.settings import Settings
@@ -123,31 +121,6 @@ def _namespaced(thread: ChatThread) -> str:
     return f"user:{thread.owner_id}:{thread.thread_key}"
 
 
-def _thread(session: Session, thread_id: str, user: User) -> ChatThread:
-    """The caller's thread row, or 404 — missing and foreign look the same."""
-    row = session.scalar(select(ChatThread).where(ChatThread.thread_key == thread_id))
-    if row is None or (row.owner_id != user.id and not user.is_admin):
-        raise NotFoundError(f"thread {thread_id} not found")
-    return row
-
-
-def _thread_or_new(session: Session, thread_id: str, user: User, first_message: str) -> ChatThread:
-    """The first message creates the row; the key is unique across users, so a taken key stays a 404."""
-    try:
-        return _thread(session, thread_id, user)
-    except NotFoundError:
-        if session.scalar(select(ChatThread.id).where(ChatThread.thread_key == thread_id)) is not None:
-            raise
-    row = ChatThread(owner_id=user.id, thread_key=thread_id, title=first_message[:TITLE_CHARS])
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:  # someone created the same key between the check and the insert
-        session.rollback()
-        return _thread(session, thread_id, user)
-    return row
-
-
 def _sse(events: Iterator[Any], slot: Slot) -> Iterator[str]:
     """Chat events as SSE frames; a failure mid-stream becomes a final ``error`` event (the status line is
     long gone by then). The user's stream slot is given back when the stream ends, however it ends."""
@@ -190,11 +163,7 @@ def list_threads(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[ThreadRow]:
     """The caller's threads, most recently used first, each with its current draft."""
-    rows = session.scalars(
-        scoped(select(ChatThread), ChatThread, user)
-        .order_by(ChatThread.updated_at.desc(), ChatThread.id.desc())
-        .limit(limit)
-    )
+    rows = chat_threads.listing(session, user, limit)
     chat = _chat(store, svc, user)
     out = []
     for row in rows:
@@ -217,7 +186,7 @@ def get_thread(
     thread_id: ThreadId, user: CurrentUser, session: DbSession, svc: ServicesDep, store: Store
 ) -> ThreadOut:
     """The thread after a reconnect or a restart: draft, last backtest, pending approval, every event."""
-    row = _thread(session, thread_id, user)
+    row = chat_threads.get(session, thread_id, user)
     view = _chat(store, svc, user).state(_namespaced(row))
     return ThreadOut(
         thread_id=row.thread_key,
@@ -247,7 +216,7 @@ def send_message(
     slot = streams.take(user.id)
     try:
         limiter.take(user.id)
-        row = _thread_or_new(session, thread_id, user, body.message)
+        row = chat_threads.get_or_create(session, thread_id, user, body.message[:TITLE_CHARS])
         row.updated_at = utcnow()
         record(session, user, "message", "chat_thread", row.id, request_id)
         namespaced = _namespaced(row)
@@ -274,7 +243,7 @@ def answer_approval(
     request_id: RequestId,
 ) -> StreamingResponse:
     """Approve or refuse the backtest the thread is waiting on; an approval streams the backtest's events."""
-    row = _thread(session, thread_id, user)
+    row = chat_threads.get(session, thread_id, user)
     chat = _chat(store, svc, user, request_id)
     namespaced = _namespaced(row)
     if chat.state(namespaced).pending_approval is None:  # a 409 now, not an error event in a 200 stream
@@ -303,7 +272,7 @@ def save_draft(
 ) -> SavedStrategy:
     """Save the thread's draft as a strategy (a new version when one of that name exists), created by the
     agent with the model that drafted it."""
-    row = _thread(session, thread_id, user)
+    row = chat_threads.get(session, thread_id, user)
     view = _chat(store, svc, user).state(_namespaced(row))
     if view.draft is None:
         raise ConflictError(f"thread {thread_id} has no draft to save")
