@@ -29,7 +29,7 @@ from gentrade.engine.bots import BotManager
 from gentrade.exchange.accounts import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from gentrade.exchange.server import start_testnet
 from gentrade.freqtrade_config import ConfigRequest, Target, build_config, local_ccxt_config
-from gentrade.pipeline import build_strategy
+from gentrade.services.strategy_saving import build_strategy
 from gentrade.spec import parse_spec
 
 PAIR = "BTC/USDT"

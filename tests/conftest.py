@@ -55,10 +55,11 @@ def synthetic_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def quickstart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A user_dir after a real `gentrade quickstart` (5 days of candles keeps it to three short backtests),
     shared by the tests that import its results; treat it as read-only (copy it to damage it)."""
-    from gentrade.quickstart import run_quickstart
+    from gentrade.services.quickstart import run_quickstart
+    from gentrade.settings import Settings
 
     user_dir = tmp_path_factory.mktemp("quickstart") / "user_data"
-    report = run_quickstart(user_dir, days=5)
+    report = run_quickstart(user_dir, Settings(user_dir=user_dir), days=5)
     assert all(row.result.trades > 0 for row in report.rows)
     return user_dir
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import operator
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol, TypedDict
 
@@ -36,10 +36,8 @@ from agents.errors import UntradableDirectionError
 from agents.llm import LLMClient
 from agents.offline import Snapshot, analyze, load_candles, take_snapshot
 from gentrade.data import store
-from gentrade.engine import run_backtest
 from gentrade.engine.analysis import check_strategy
 from gentrade.errors import GenTradeError
-from gentrade.pipeline import build_strategy
 from gentrade.spec import StrategySpec, TradeSignal, parse_signal, parse_spec, spec_json
 from gentrade.spec.common import Pair
 from gentrade.spec.signal import SignalTimeframe
@@ -170,15 +168,37 @@ class AnalystState(TypedDict, total=False):
     error: dict[str, Any]
 
 
+BuildStrategy = Callable[[StrategySpec, Path], Path]
+"""Render and audit a spec, write its strategy file into the folder, and return the file's path."""
+
+
+class RunBacktest(Protocol):
+    """Backtest a strategy file on one pair; where it runs and under which limits is the caller's choice."""
+
+    def __call__(
+        self,
+        strategy_file: Path,
+        *,
+        datadir: Path,
+        timerange: str,
+        pair: str,
+        timeframe: str,
+        results_dir: Path,
+    ) -> BacktestSummary: ...
+
+
 @dataclass(frozen=True)
 class AnalystDeps:
-    """What the graph is handed: where candles are, a work folder of its own, and optionally a model."""
+    """What the graph is handed: where candles are, a work folder of its own, how a spec becomes a strategy
+    file and how a file is backtested (the services layer's, so the analyst's backtests take the settings'
+    launcher and limits like every other), and optionally a model."""
 
     datadir: Path
     workdir: Path
+    build: BuildStrategy
+    backtest: RunBacktest
     llm: LLMClient | None = None
     rules: CritiqueRules = CritiqueRules()
-    runner_options: dict[str, Any] = field(default_factory=dict)
 
 
 def build_analyst_graph(
@@ -321,21 +341,19 @@ class _Nodes:
         }
 
     def build(self, state: AnalystState) -> dict[str, Any]:
-        built = build_strategy(parse_spec(state["spec"]), self.deps.workdir / "strategies")
-        return {"strategy_file": str(built.path)}
+        path = self.deps.build(parse_spec(state["spec"]), self.deps.workdir / "strategies")
+        return {"strategy_file": str(path)}
 
     def _backtest(self, state: AnalystState, timerange: str) -> BacktestSummary:
         request = AnalystRequest.model_validate(state["request"])
-        result = run_backtest(
+        return self.deps.backtest(
             Path(state["strategy_file"]),
-            Path(state["backtest_datadir"]),
-            timerange,
-            [request.pair],
-            request.timeframe,
+            datadir=Path(state["backtest_datadir"]),
+            timerange=timerange,
+            pair=request.pair,
+            timeframe=request.timeframe,
             results_dir=self.deps.workdir / "runs",
-            **self.deps.runner_options,
         )
-        return BacktestSummary.of(result)
 
     def backtest_in_sample(self, state: AnalystState) -> dict[str, Any]:
         timerange = AnalystRequest.model_validate(state["request"]).in_sample

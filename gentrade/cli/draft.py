@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,15 +19,21 @@ from gentrade.cli.tables import fitted_table
 from gentrade.cli.wallet import FALLBACK_WALLET, default_wallet
 from gentrade.spec import StrategySpec, spec_json
 
+if TYPE_CHECKING:
+    from gentrade.settings import Settings
+
 console = Console(highlight=False, soft_wrap=True)
 
 
-def _backtest_table(spec: StrategySpec, datadir: Path, timerange: str | None, quiet: bool) -> Table:
+def _backtest_table(
+    settings: Settings, spec: StrategySpec, datadir: Path, timerange: str | None, quiet: bool
+) -> Table:
     """The drafted strategy backtested on the in-sample range and, once, on the held-back range after it
-    (``gentrade.engine.holdout``): one row each, with the split dates."""
-    from gentrade.codegen import render, strategy_filename
+    (``gentrade.engine.holdout``): one row each, with the split dates. The file is rendered and audited, and
+    both runs take the settings' launcher and limits, like every other backtest (``services.backtests``)."""
     from gentrade.engine.holdout import split_timerange
-    from gentrade.engine.runner import run_backtest
+    from gentrade.services.backtests import run_with_settings
+    from gentrade.services.strategy_saving import build_strategy
 
     fitted = default_wallet(spec.pairs, datadir)
     wallet = fitted[0] if fitted else FALLBACK_WALLET
@@ -37,15 +43,16 @@ def _backtest_table(spec: StrategySpec, datadir: Path, timerange: str | None, qu
         tempfile.TemporaryDirectory(prefix="gentrade-draft-") as folder,
         progress(f"backtesting {spec.name}", quiet=quiet),
     ):
-        strategy = Path(folder) / strategy_filename(spec)
-        strategy.write_text(render(spec))
+        built = build_strategy(spec, Path(folder))
         for label, span in (("in-sample", split.in_sample), ("held-back", split.held_back)):
-            result = run_backtest(
-                strategy,
-                datadir,
-                span,
-                pairs=spec.pairs,
+            result = run_with_settings(
+                settings,
+                built.path,
                 results_dir=Path(folder) / "runs",
+                timerange=span,
+                pairs=spec.pairs,
+                timeframe=spec.timeframe,
+                datadir=datadir,
                 dry_run_wallet=wallet,
             )
             rows.append(
@@ -139,8 +146,9 @@ def draft_command(
             for line in lines:
                 console.print(f"  - {line}")
     if backtest:
-        folder = datadir or get_settings().resolved_data_dir
-        console.print(_backtest_table(result.spec, folder, timerange, quiet=as_json))
+        settings = get_settings()
+        folder = datadir or settings.resolved_data_dir
+        console.print(_backtest_table(settings, result.spec, folder, timerange, quiet=as_json))
 
 
 @cli_errors

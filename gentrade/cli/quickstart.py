@@ -10,7 +10,6 @@ from rich.console import Console
 from gentrade.cli.errors import cli_errors
 from gentrade.cli.progress import progress
 from gentrade.cli.tables import fitted_table
-from gentrade.quickstart import REPORT_JSON, REPORT_MARKDOWN, headline, run_quickstart
 from gentrade.settings import get_settings
 
 console = Console()
@@ -23,9 +22,12 @@ def quickstart(
     seed: int = typer.Option(42, help="Seed of the synthetic candles (same seed, same bytes)."),
 ) -> None:
     """Render the example strategies, audit them and backtest them with freqtrade, offline."""
-    root = user_dir or get_settings().user_dir
+    from gentrade.services.quickstart import REPORT_JSON, REPORT_MARKDOWN, headline, run_quickstart
+
+    settings = get_settings()
+    root = user_dir or settings.user_dir
     with progress("starting") as step:
-        report = run_quickstart(root, days=days, seed=seed, progress=step)
+        report = run_quickstart(root, settings, days=days, seed=seed, progress=step)
     rows = [(row.strategy, headline(row.result)) for row in report.rows]
     table = fitted_table(
         ["strategy", *rows[0][1]],

@@ -12,7 +12,6 @@ from gentrade.cli.errors import cli_errors
 from gentrade.codegen import embedded_spec
 from gentrade.errors import AuditFailedError, SpecValidationError
 from gentrade.examples import example_names, load_example
-from gentrade.pipeline import build_strategy
 from gentrade.safety import audit
 from gentrade.settings import get_settings
 from gentrade.spec import load_spec
@@ -35,6 +34,8 @@ def render_command(
     out_dir: Path | None = typer.Option(None, "-o", "--out-dir", help="Default: <user_dir>/strategies."),
 ) -> None:
     """Render SPEC into <Name>.py (written only if the audit passes)."""
+    from gentrade.services.strategy_saving import build_strategy
+
     built = build_strategy(load_spec(spec_file), out_dir or get_settings().user_dir / "strategies")
     console.print(f"wrote {built.path} (audit passed)", highlight=False)
 

@@ -1,6 +1,7 @@
 """Backtests from every door (CLI, API task, chat, analyst, quickstart) run with the settings' launcher and
 limits: the choice between the local contained child and a container, and the time and memory caps, is
-made here once from the ``Settings`` handed in, never inside the engine."""
+made here once from the ``Settings`` handed in, never inside the engine. A spec reaches the engine only as
+the file ``services.strategy_saving`` rendered and audited."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from gentrade.engine import BacktestResult, run_backtest
 from gentrade.engine.docker_runner import DockerBacktestRunner
 from gentrade.engine.launch import ChildLauncher
 from gentrade.engine.local_runner import local_launcher
+from gentrade.services.strategy_saving import BuiltStrategy, build_strategy
 from gentrade.settings import Settings
+from gentrade.spec import StrategySpec
 
 
 def launcher_for(settings: Settings) -> ChildLauncher:
@@ -49,3 +52,30 @@ def run_with_settings(
         results_dir=results_dir,
         **options,
     )
+
+
+def backtest_spec(
+    settings: Settings,
+    spec: StrategySpec,
+    *,
+    strategies_dir: Path,
+    results_dir: Path,
+    timerange: str | None,
+    datadir: Path | None = None,
+    pairs: Sequence[str] | None = None,
+    **options: Any,
+) -> tuple[BuiltStrategy, BacktestResult]:
+    """Render, audit and write the strategy for ``spec``, then backtest it on the spec's timeframe through
+    ``run_with_settings``; ``pairs`` default to the spec's own."""
+    built = build_strategy(spec, strategies_dir)
+    result = run_with_settings(
+        settings,
+        built.path,
+        results_dir=results_dir,
+        timerange=timerange,
+        pairs=pairs or spec.pairs,
+        timeframe=spec.timeframe,
+        datadir=datadir,
+        **options,
+    )
+    return built, result

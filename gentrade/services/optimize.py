@@ -20,14 +20,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from gentrade.codegen import render, strategy_filename
 from gentrade.db.base import utcnow
 from gentrade.db.models import Optimization, Strategy, StrategyVersion, User
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import get_owned
 from gentrade.engine.walkforward import Progress, WalkForwardReport, WalkForwardRequest, walk_forward
 from gentrade.errors import GenTradeError, OptimizeFailedError
-from gentrade.safety import require_clean
+from gentrade.services.strategy_saving import audited_content
 from gentrade.spec import StrategySpec, parse_spec
 
 Loss = Literal["sharpe", "sortino", "calmar", "profit", "max-drawdown-relative"]
@@ -173,20 +172,10 @@ def _finish(
             strategy = session.get(Strategy, row.strategy_id)
             if strategy is None:
                 raise OptimizeFailedError(f"optimization {optimization_id} lost its strategy")
-            source = render(report.spec)
-            audit = require_clean(source, filename=strategy_filename(report.spec))
-            version = strategies_repo.add_version(
-                session,
-                strategy,
-                report.spec.name,
-                strategies_repo.NewVersion(
-                    spec=report.spec.model_dump(mode="json"),
-                    source=source,
-                    audit=audit.to_dict(),
-                    created_by_kind="agent",
-                    created_by_model_id=PRODUCER_PREFIX + report.loss_class,
-                ),
+            content = audited_content(
+                report.spec, created_by_kind="agent", model_id=PRODUCER_PREFIX + report.loss_class
             )
+            version = strategies_repo.add_version(session, strategy, report.spec.name, content)
             version.optimization = record(report, optimization_id, from_version)
             session.flush()
             row.status = "succeeded"

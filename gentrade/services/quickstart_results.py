@@ -31,7 +31,7 @@ from gentrade.db.repositories.scope import record
 from gentrade.db.repositories.strategies import NewVersion
 from gentrade.engine.result import BacktestResult
 from gentrade.errors import GenTradeError, NotFoundError, QuickstartReportError
-from gentrade.quickstart import REPORT_JSON, QuickstartReport, QuickstartRow
+from gentrade.services.quickstart import REPORT_JSON, QuickstartReport, QuickstartRow
 from gentrade.services.recorded_results import stored_result
 from gentrade.services.strategy_saving import audited_content, owned_by_name, save_content
 

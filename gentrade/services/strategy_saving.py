@@ -1,10 +1,15 @@
-"""Store a spec as the owner's strategy: render, audit, then create it or add a version to its namesake.
+"""A spec becomes a strategy one way: render, audit, then a strategy file on disk or a stored version (a new
+strategy, or a new version of its namesake).
 
-One path for every way a spec becomes a stored version (a chat draft, a signal, the quickstart import), so
-none of them can store a source that was not rendered from its spec and audited clean.
+Every road goes through here (the CLI, quickstart, the analyst, a chat draft, a signal, the quickstart
+import, an optimization, ``POST /strategies``), so none of them can write or store a source that was not
+rendered from its spec and audited clean.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,16 +17,42 @@ from sqlalchemy.orm import Session
 from gentrade.codegen import render, strategy_filename
 from gentrade.db.models import Strategy, StrategyVersion, User
 from gentrade.db.repositories import strategies as repo
-from gentrade.safety import require_clean
+from gentrade.files import write_atomically
+from gentrade.safety import AuditReport, require_clean
 from gentrade.spec import StrategySpec
+
+
+@dataclass(frozen=True)
+class BuiltStrategy:
+    """A strategy file written from its spec, with the source and the audit report that let it through."""
+
+    spec: StrategySpec
+    path: Path
+    source: str
+    audit: AuditReport
+
+
+def _rendered_and_audited(spec: StrategySpec) -> tuple[str, AuditReport]:
+    """The source of ``spec`` and its clean audit report; a rendered spec that fails the audit is a renderer
+    bug, raised as ``AuditFailedError`` before anything is written or stored."""
+    source = render(spec)
+    return source, require_clean(source, filename=strategy_filename(spec))
+
+
+def build_strategy(spec: StrategySpec, strategies_dir: Path) -> BuiltStrategy:
+    """Render and audit ``spec``, then write ``<Name>.py`` into ``strategies_dir`` (only if the audit
+    passes), whole or not at all, for freqtrade or a bot that may be reading the folder."""
+    source, report = _rendered_and_audited(spec)
+    path = Path(strategies_dir) / strategy_filename(spec)
+    write_atomically(path, source)
+    return BuiltStrategy(spec=spec, path=path, source=source, audit=report)
 
 
 def audited_content(
     spec: StrategySpec, *, created_by_kind: str = "person", model_id: str | None = None
 ) -> repo.NewVersion:
-    """Render and audit; a rendered spec that fails the audit is a renderer bug and is never stored."""
-    source = render(spec)
-    report = require_clean(source, filename=strategy_filename(spec))
+    """What a stored version of ``spec`` holds: the spec, its rendered source and the clean audit."""
+    source, report = _rendered_and_audited(spec)
     return repo.NewVersion(
         spec=spec.model_dump(mode="json"),
         source=source,

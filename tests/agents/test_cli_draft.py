@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from gentrade.cli.main import app
 from gentrade.engine.holdout import split_timerange
 from gentrade.errors import ConfigError
+from gentrade.settings import get_settings
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance"
 runner = CliRunner()
@@ -56,6 +57,23 @@ def test_draft_backtest_prints_the_result_table() -> None:
     # 20 days: the last 6 are held back, and both ranges are shown side by side with the split date.
     assert "split at 2018-01-24" in result.output
     assert "in-sample 20180110-20180124" in result.output and "held-back 20180124-20180130" in result.output
+
+
+def test_draft_backtests_run_where_the_settings_say(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``draft --backtest`` takes the settings' launcher like every other backtest: with the Docker runner
+    and no engine answering, it stops at Docker's clear error instead of quietly running locally."""
+    monkeypatch.setenv("GENTRADE_RUNNER", "docker")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-docker.sock'}")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(
+            app,
+            ["draft", "RSI(14) under 30 on ETH/BTC, stop 2 ATR", "--backtest", "--datadir", str(DATA)],
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "error[docker_unavailable]" in result.output and "Traceback" not in result.output
 
 
 def test_the_held_back_split() -> None:

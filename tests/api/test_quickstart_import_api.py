@@ -24,7 +24,7 @@ from gentrade.db.engine import make_engine, make_session_factory
 from gentrade.db.models import Backtest, Strategy, StrategyVersion, User
 from gentrade.db.testing import fresh_database
 from gentrade.errors import NotFoundError, QuickstartReportError
-from gentrade.quickstart import REPORT_JSON, QuickstartReport
+from gentrade.services.quickstart import REPORT_JSON, QuickstartReport
 from gentrade.services.quickstart_results import import_quickstart
 
 pytestmark = pytest.mark.slow

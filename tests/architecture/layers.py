@@ -13,6 +13,7 @@ from pathlib import Path
 RANK: dict[str, int] = {
     "errors": 0,
     "spec": 0,
+    "files": 0,
     "codegen": 1,
     "safety": 1,
     "data": 1,
@@ -27,8 +28,6 @@ RANK: dict[str, int] = {
     "supervision": 4,
     "db": 4,
     "services": 4,
-    "pipeline": 4,
-    "quickstart": 4,
     "tasks": 5,
     "api": 6,
     "web": 6,
@@ -40,7 +39,7 @@ NEVER: dict[str, frozenset[str]] = {
     "spec": frozenset(RANK) - {"spec", "errors"},
     "engine": frozenset({"exchange", "db", "api", "settings", "tasks", "services"}),
     "signals": frozenset({"engine", "exchange", "agents", "db", "settings"}),
-    "agents": frozenset({"db", "api", "services", "pipeline", "settings", "tasks"}),
+    "agents": frozenset({"db", "api", "services", "settings", "tasks"}),
 }
 
 

@@ -11,7 +11,7 @@ from botkit import QUICK_LADDER, REPLAY_SPEED, REPLAY_START, TWO_PAIRS, assert_n
 
 from gentrade.engine.bots import BotManager
 from gentrade.exchange.server import TestnetHandle, start_testnet
-from gentrade.pipeline import build_strategy
+from gentrade.services.strategy_saving import build_strategy
 from gentrade.spec import parse_spec
 
 

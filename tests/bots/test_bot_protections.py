@@ -22,7 +22,9 @@ from test_bot_webhook import Receiver
 from gentrade.data import store
 from gentrade.engine.bots import BotManager
 from gentrade.exchange.server import TestnetHandle
-from gentrade.pipeline import backtest_spec, build_strategy
+from gentrade.services.backtests import backtest_spec
+from gentrade.services.strategy_saving import build_strategy
+from gentrade.settings import Settings
 from gentrade.spec import parse_spec
 
 GUARD = {
@@ -119,6 +121,7 @@ def _backtest_lock(tmp_path: Path) -> dict[str, Any]:
     )
     store.save_candles(tmp_path / "data", "GRD/USDT", "1m", frame)
     _built, result = backtest_spec(
+        Settings(),
         parse_spec(guarded("GRD/USDT")),
         strategies_dir=tmp_path / "bt_strategies",
         datadir=tmp_path / "data",

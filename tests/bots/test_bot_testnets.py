@@ -12,7 +12,7 @@ from gentrade.engine.bots import BotManager
 from gentrade.engine.bots.config import guard_live
 from gentrade.errors import ConfigError
 from gentrade.freqtrade_config import ConfigRequest, Target, build_config, validate_config
-from gentrade.pipeline import build_strategy
+from gentrade.services.strategy_saving import build_strategy
 from gentrade.spec import parse_spec
 
 

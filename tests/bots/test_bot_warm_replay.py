@@ -19,7 +19,7 @@ from freqtrade_client import FtRestClient
 from gentrade.engine.bots import BotManager
 from gentrade.exchange.server import TestnetHandle, start_testnet
 from gentrade.exchange.warmup import strategy_warmup_ms
-from gentrade.pipeline import build_strategy
+from gentrade.services.strategy_saving import build_strategy
 from gentrade.spec import parse_spec
 
 SLOW_SMA = {

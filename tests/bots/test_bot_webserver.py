@@ -17,7 +17,7 @@ from gentrade.engine import run_backtest
 from gentrade.engine.bots import BotKind, BotManager, BotStatus
 from gentrade.engine.webserver import collect_results
 from gentrade.examples import load_example
-from gentrade.pipeline import build_strategy
+from gentrade.services.strategy_saving import build_strategy
 
 pytestmark = pytest.mark.slow  # real freqtrade processes
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,11 @@ from gentrade.examples import load_example
 GENTRADE = [sys.executable, "-m", "gentrade.cli"]
 
 
-def gentrade(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def gentrade(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*GENTRADE, *args], capture_output=True, text=True, cwd=cwd, check=False, timeout=300
+        [*GENTRADE, *args], capture_output=True, text=True, cwd=cwd, env=env, check=False, timeout=300
     )
 
 
@@ -80,3 +83,19 @@ def test_quickstart_renders_audits_and_backtests_the_examples(tmp_path: Path) ->
         assert name in result.stdout
     assert f"GENTRADE_USER_DIR={tmp_path / 'ud'} gentrade serve" in result.stdout
     assert "Import the quickstart's results" in result.stdout
+
+
+def test_quickstart_backtests_run_where_the_settings_say(tmp_path: Path) -> None:
+    """The quickstart's backtests take the settings' launcher like every other: with the Docker runner and no
+    engine answering, they stop at Docker's clear error instead of quietly running locally."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GENTRADE_")},
+        "GENTRADE_RUNNER": "docker",
+        "DOCKER_HOST": f"unix://{tmp_path / 'no-docker.sock'}",
+    }
+    result = gentrade("quickstart", "--user-dir", str(tmp_path / "ud"), "--days", "2", env=env)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "error[docker_unavailable]" in result.stderr and "Traceback" not in result.stderr
+    # The first example was rendered and audited before its backtest was refused; no report claims a result.
+    assert any((tmp_path / "ud" / "strategies").glob("*.py"))
+    assert not (tmp_path / "ud" / "quickstart_report.json").exists()

@@ -8,8 +8,9 @@ import pytest
 
 from gentrade.codegen import render, strategy_filename
 from gentrade.examples import load_examples
-from gentrade.pipeline import backtest_spec
 from gentrade.safety import audit
+from gentrade.services.backtests import backtest_spec
+from gentrade.settings import Settings
 from gentrade.spec import StrategySpec
 
 REAL_PAIRS = ["ETH/BTC", "ADA/BTC", "LTC/BTC"]
@@ -28,6 +29,7 @@ def test_example_backtests_on_real_candles_with_trades(
     spec: StrategySpec, shared_data_dir: Path, tmp_path: Path
 ) -> None:
     built, result = backtest_spec(
+        Settings(),
         spec,
         strategies_dir=tmp_path / "strategies",
         datadir=shared_data_dir,

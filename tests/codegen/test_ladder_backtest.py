@@ -15,7 +15,8 @@ import pytest
 
 from gentrade.data import store
 from gentrade.engine import BacktestResult
-from gentrade.pipeline import backtest_spec
+from gentrade.services.backtests import backtest_spec
+from gentrade.settings import Settings
 from gentrade.spec import StrategySpec, breakeven_price, parse_spec
 
 PAIR = "LADR/USDT"
@@ -48,6 +49,7 @@ def spec(**stop: object) -> StrategySpec:
 def run(tmp_path: Path, probe: StrategySpec, path: list[tuple[float, float, float, float]]) -> BacktestResult:
     write_series(tmp_path / "data", path)
     _built, result = backtest_spec(
+        Settings(),
         probe,
         strategies_dir=tmp_path / "strategies",
         datadir=tmp_path / "data",
@@ -126,6 +128,7 @@ def test_a_share_below_the_exchange_minimum_is_merged_into_the_next_level_never_
     cannot be sold alone, so it leaves with a later level; a remainder too small to sell later goes too."""
     write_series(tmp_path / "data", flat(ENTRY, 2) + flat(104.0) + flat(106.0) + flat(108.0))
     _built, result = backtest_spec(
+        Settings(),
         spec(),
         strategies_dir=tmp_path / "strategies",
         datadir=tmp_path / "data",

@@ -19,7 +19,8 @@ import pytest
 
 from gentrade.data import store
 from gentrade.engine import BacktestResult
-from gentrade.pipeline import backtest_spec
+from gentrade.services.backtests import backtest_spec
+from gentrade.settings import Settings
 from gentrade.spec import StrategySpec, parse_spec
 
 PAIR = "RISK/USDT"
@@ -57,6 +58,7 @@ def probe(risk: dict[str, Any], stop_percent: float = 2.0) -> StrategySpec:
 def run(tmp_path: Path, spec: StrategySpec, rows: list[tuple[float, float, float, float]]) -> BacktestResult:
     write_series(tmp_path / "data", rows)
     _built, result = backtest_spec(
+        Settings(),
         spec,
         strategies_dir=tmp_path / "strategies",
         datadir=tmp_path / "data",

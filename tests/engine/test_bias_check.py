@@ -201,7 +201,7 @@ def test_every_bundled_example_is_clean_on_the_raw_shared_candles(example: str, 
     """Rendered as shipped, checked on the unrounded real candles (the check reads them through the tick
     grid, as every backtest does): enough trades re-checked, nothing moved."""
     from gentrade.examples import load_example
-    from gentrade.pipeline import build_strategy
+    from gentrade.services.strategy_saving import build_strategy
 
     built = build_strategy(load_example(example), tmp_path)
     report = check_strategy(

@@ -17,7 +17,8 @@ from gentrade.data import store
 from gentrade.engine import BacktestResult
 from gentrade.engine.detail import AUTO
 from gentrade.engine.fills import fills_outside_candles
-from gentrade.pipeline import backtest_spec
+from gentrade.services.backtests import backtest_spec
+from gentrade.settings import Settings
 from gentrade.spec import StrategySpec, parse_spec
 
 PAIR = "HAIR/USDT"
@@ -63,6 +64,7 @@ def backtest(
     timeframe_detail: str | None = AUTO,
 ) -> BacktestResult:
     _built, result = backtest_spec(
+        Settings(),
         spec,
         strategies_dir=tmp_path / "strategies",
         datadir=datadir,

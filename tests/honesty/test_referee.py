@@ -20,7 +20,8 @@ from referee import Market, RefTrade, fill_gaps, simulate
 from gentrade.data import store
 from gentrade.engine import BacktestResult
 from gentrade.examples import load_examples
-from gentrade.pipeline import backtest_spec
+from gentrade.services.backtests import backtest_spec
+from gentrade.settings import Settings
 from gentrade.spec import StrategySpec, parse_spec
 
 SHARED_PAIRS = ["ETH/BTC", "ADA/BTC", "LTC/BTC", "ETC/BTC", "XLM/BTC", "TRX/BTC"]
@@ -33,6 +34,7 @@ def backtest(
     """Only an end may be given (``-YYYYMMDD``): indicators then start where the files start, for both."""
     assert timerange is None or timerange.startswith("-")
     _built, result = backtest_spec(
+        Settings(),
         spec.model_copy(update={"pairs": pairs}),
         strategies_dir=tmp_path / "strategies",
         datadir=datadir,

@@ -12,8 +12,9 @@ from agents.offline import analyze, load_candles
 from gentrade.codegen import render
 from gentrade.data import store
 from gentrade.errors import SpecValidationError
-from gentrade.pipeline import backtest_spec
 from gentrade.safety import require_clean
+from gentrade.services.backtests import backtest_spec
+from gentrade.settings import Settings
 from gentrade.signals.to_spec import to_spec
 from gentrade.spec import Comparison, Const, Percent, Price, TradeSignal
 
@@ -75,6 +76,7 @@ def test_analyst_signal_renders_audits_and_backtests(real_datadir: Path, tmp_pat
     # freqtrade cannot resample: give it the 1h series the analyst read.
     store.save_candles(tmp_path / "data", "ETH/BTC", "1h", candles)
     built, result = backtest_spec(
+        Settings(),
         spec,
         strategies_dir=tmp_path / "strategies",
         datadir=tmp_path / "data",

@@ -27,7 +27,7 @@ from gentrade.engine.result import BacktestResult
 from gentrade.engine.runner import run_backtest
 from gentrade.examples import load_example
 from gentrade.exchange.server import TestnetHandle, start_testnet
-from gentrade.pipeline import build_strategy
+from gentrade.services.strategy_saving import build_strategy
 from gentrade.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]

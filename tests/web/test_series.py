@@ -12,7 +12,7 @@ from conftest import PAIRS
 from gentrade.data.store import load_candles
 from gentrade.engine.result import BacktestResult
 from gentrade.engine.series import candle_series, equity_curve, pair_markers, trade_markers
-from gentrade.quickstart import REPORT_JSON, QuickstartReport
+from gentrade.services.quickstart import REPORT_JSON, QuickstartReport
 
 pytestmark = pytest.mark.slow
 BREAKEVEN_AFTER, TRAILING_AFTER = 1, 2  # the trend-following example's stop rules

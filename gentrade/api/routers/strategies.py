@@ -41,8 +41,9 @@ from gentrade.db.models import Bot, Strategy, StrategyVersion
 from gentrade.db.repositories import strategies as repo
 from gentrade.db.repositories.scope import record
 from gentrade.errors import AuthError, ConflictError, PayloadTooLargeError
-from gentrade.safety import audit, require_clean
+from gentrade.safety import audit
 from gentrade.safety.policy import MAX_SOURCE_BYTES
+from gentrade.services.strategy_saving import audited_content
 from gentrade.spec import StrategySpec
 
 router = APIRouter(
@@ -51,16 +52,13 @@ router = APIRouter(
 
 
 def _content(spec: StrategySpec, body: StrategyIn) -> repo.NewVersion:
-    """Render and audit; a rendered spec that fails the audit is a renderer bug and is never stored."""
-    source = render(spec)
-    report = require_clean(source, filename=strategy_filename(spec))
+    """Rendered and audited like every stored version (``services.strategy_saving``), by whom the body
+    says."""
     created_by = body.created_by
-    return repo.NewVersion(
-        spec=spec.model_dump(mode="json"),
-        source=source,
-        audit=report.to_dict(),
+    return audited_content(
+        spec,
         created_by_kind=created_by.kind if created_by else "person",
-        created_by_model_id=created_by.model_id if created_by else None,
+        model_id=created_by.model_id if created_by else None,
     )
 
 

@@ -15,7 +15,9 @@ from pydantic import BaseModel
 from gentrade.data import synth
 from gentrade.engine import BacktestResult
 from gentrade.examples import load_examples
-from gentrade.pipeline import backtest_spec, write_atomically
+from gentrade.files import write_atomically
+from gentrade.services.backtests import backtest_spec
+from gentrade.settings import Settings
 from gentrade.spec import StrategySpec
 
 REPORT_JSON = "quickstart_report.json"
@@ -44,8 +46,15 @@ Progress = Callable[[str], None]
 
 
 def run_quickstart(
-    user_dir: Path, *, days: int = 30, seed: int = 42, progress: Progress = lambda _step: None
+    user_dir: Path,
+    settings: Settings,
+    *,
+    days: int = 30,
+    seed: int = 42,
+    progress: Progress = lambda _step: None,
 ) -> QuickstartReport:
+    """Everything under ``user_dir`` (its own candles included); ``settings`` choose the backtests' launcher
+    and limits, as for every other backtest."""
     user_dir = Path(user_dir)
     datadir = user_dir / "data" / "binance"
     pairs, timeframe = list(synth.DEFAULT_PAIRS), "5m"
@@ -54,7 +63,7 @@ def run_quickstart(
     rows = []
     for spec in load_examples():
         progress(f"rendering, auditing and backtesting {spec.name}")
-        rows.append(_run_one(spec, user_dir, datadir, pairs))
+        rows.append(_run_one(settings, spec, user_dir, datadir, pairs))
     report = QuickstartReport(
         user_dir=user_dir, datadir=datadir, pairs=pairs, timeframe=timeframe, days=days, seed=seed, rows=rows
     )
@@ -63,8 +72,11 @@ def run_quickstart(
     return report
 
 
-def _run_one(spec: StrategySpec, user_dir: Path, datadir: Path, pairs: list[str]) -> QuickstartRow:
+def _run_one(
+    settings: Settings, spec: StrategySpec, user_dir: Path, datadir: Path, pairs: list[str]
+) -> QuickstartRow:
     built, result = backtest_spec(
+        settings,
         spec,
         strategies_dir=user_dir / "strategies",
         datadir=datadir,
