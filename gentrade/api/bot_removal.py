@@ -2,7 +2,8 @@
 deleting a strategy together with the bots that run it.
 
 A bot's strategy version is a RESTRICT foreign key, so a strategy cannot be deleted while a bot holds it;
-the strategy route asks ``holders`` first and answers 409 with them, or removes them when told to.
+the strategy route asks ``repositories.bots.holders`` first and answers 409 with them, or removes them when
+told to.
 """
 
 from __future__ import annotations
@@ -10,17 +11,11 @@ from __future__ import annotations
 import shutil
 from contextlib import suppress
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gentrade.db.models import Bot, Strategy, StrategyVersion
+from gentrade.db.models import Bot
+from gentrade.db.repositories import bots as bots_repo
 from gentrade.tasks.bot_control import Managers, process_name
-
-
-def holders(session: Session, strategy: Strategy) -> list[Bot]:
-    """The bots running any version of ``strategy`` (whoever's they are: the key is on the version)."""
-    versions = select(StrategyVersion.id).where(StrategyVersion.strategy_id == strategy.id)
-    return list(session.scalars(select(Bot).where(Bot.strategy_version_id.in_(versions)).order_by(Bot.id)))
 
 
 def remove_bot(session: Session, managers: Managers, bot: Bot) -> None:
@@ -31,4 +26,4 @@ def remove_bot(session: Session, managers: Managers, bot: Bot) -> None:
     for folder in (manager.registry.bot_dir(name), managers.source_dir(bot)):
         with suppress(FileNotFoundError):
             shutil.rmtree(folder)
-    session.delete(bot)
+    bots_repo.remove(session, bot)

@@ -13,12 +13,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gentrade.db.base import utcnow
 from gentrade.db.keys import CredentialCipher
 from gentrade.db.models import Bot, StrategyVersion, User
+from gentrade.db.repositories import bots as repo
 from gentrade.engine.bots.models import BotStatus
 from gentrade.errors import LiveTradingRefusedError, NotFoundError
 from gentrade.logs import request_id_var
@@ -27,8 +26,6 @@ from gentrade.tasks.backtests import sessions
 from gentrade.tasks.bot_control import Managers, owner_webhook, process_name
 
 logger = logging.getLogger("gentrade.tasks.bots")
-
-LIVE = ("starting", "running", "degraded")
 
 
 @functools.cache
@@ -61,7 +58,7 @@ def start_bot(bot_id: int, request_id: str | None = None) -> str:
         cipher = CredentialCipher.from_settings(settings_of(app))
         webhook = owner_webhook(session.get(User, bot.owner_id), cipher)
         info = managers().launch(bot, version, keys=None, webhook_url=webhook)
-        bot.status, bot.updated_at = info.status.value, utcnow()
+        repo.set_status(bot, info.status.value)
         session.commit()
         logger.info("bot started", extra={"bot": bot_id, "status": info.status.value})
     return info.status.value
@@ -75,7 +72,7 @@ def stop_bot(bot_id: int, request_id: str | None = None) -> str:
             logger.info("bot had no process to stop", extra={"bot": bot_id})
         else:
             managers().of(bot.owner_id).stop(process_name(bot))
-        bot.status, bot.updated_at = "stopped", utcnow()
+        repo.set_status(bot, "stopped")
         session.commit()
     return "stopped"
 
@@ -86,19 +83,19 @@ def check_bot_health() -> list[int]:
     ``degraded`` while the circuit breaker holds their entries)."""
     crashed: list[int] = []
     with sessions()() as session:
-        for bot in session.scalars(select(Bot).where(Bot.status.in_(LIVE))):
+        for bot in repo.live(session):
             if managers().info(bot) is not None:
                 # One circuit-breaker tick: pause entries while the exchange fails, resume when it answers.
                 managers().of(bot.owner_id).check_exchange(process_name(bot))
             info = managers().info(bot)
             status = info.status if info is not None else BotStatus.CRASHED
             if status in (BotStatus.CRASHED, BotStatus.STOPPED):
-                bot.status, bot.updated_at = BotStatus.CRASHED.value, utcnow()
+                repo.set_status(bot, BotStatus.CRASHED.value)
                 crashed.append(bot.id)
                 if info is not None:
                     managers().of(bot.owner_id).notify_crash(process_name(bot))
             elif status in (BotStatus.RUNNING, BotStatus.DEGRADED) and bot.status != status.value:
-                bot.status, bot.updated_at = status.value, utcnow()
+                repo.set_status(bot, status.value)
         session.commit()
     if crashed:
         logger.warning("bots crashed", extra={"bots": crashed})

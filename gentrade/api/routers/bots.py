@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response, status
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gentrade.api.bot_removal import remove_bot
@@ -31,11 +30,11 @@ from gentrade.api.schemas.bots import (
     TradeRefOut,
 )
 from gentrade.api.schemas.common import ObjectId, problems
-from gentrade.db.base import utcnow
 from gentrade.db.models import Bot, StrategyVersion, User
+from gentrade.db.repositories import bots as repo
 from gentrade.db.repositories import credentials as credentials_repo
 from gentrade.db.repositories import strategies as strategies_repo
-from gentrade.db.repositories.scope import get_owned, record, scoped
+from gentrade.db.repositories.scope import record
 from gentrade.engine.bots import BotInfo, BotStatus
 from gentrade.engine.bots.client import BotClient
 from gentrade.errors import ConflictError, InvalidRequestError, LiveTradingRefusedError
@@ -81,8 +80,7 @@ def _keys(body: BotIn, user: User, session: Session, svc: Services) -> tuple[str
 def _out(session: Session, bot: Bot, info: BotInfo | None) -> BotOut:
     bot_status = info.status if info is not None else BotStatus.STOPPED
     if bot.status != bot_status:
-        bot.status = bot_status
-        bot.updated_at = utcnow()
+        repo.set_status(bot, bot_status)
         session.commit()
     version = session.get(StrategyVersion, bot.strategy_version_id)
     assert version is not None  # the foreign key is RESTRICT: a bot's version cannot disappear
@@ -108,10 +106,6 @@ def _out(session: Session, bot: Bot, info: BotInfo | None) -> BotOut:
     )
 
 
-def _bot(session: Session, bot_id: int, user: User) -> Bot:
-    return get_owned(session, Bot, bot_id, user)
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -130,15 +124,10 @@ def create_bot(
     strategy = strategies_repo.get(session, body.strategy_id, user)
     version = strategies_repo.version(session, strategy, body.version)
     keys = _keys(body, user, session, svc)
-    bot = Bot(
-        owner_id=strategy.owner_id,
-        name=body.name or strategy.name,
-        strategy_version_id=version.id,
-        config={"overrides": body.config.overrides(), "live": body.live, "credential_id": body.credential_id},
-        status=BotStatus.STARTING,
+    config = {"overrides": body.config.overrides(), "live": body.live, "credential_id": body.credential_id}
+    bot = repo.create(
+        session, strategy.owner_id, body.name or strategy.name, version, config, BotStatus.STARTING
     )
-    session.add(bot)
-    session.flush()
     webhook = owner_webhook(session.get(User, bot.owner_id), svc.cipher)
     info = _managers(request).launch(bot, version, keys, webhook)
     record(session, user, "create", "bot", bot.id, request_id)
@@ -153,8 +142,7 @@ def list_bots(
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
 ) -> list[BotOut]:
-    newest_first = (Bot.created_at.desc(), Bot.id.desc())
-    rows = session.scalars(scoped(select(Bot), Bot, user).order_by(*newest_first).limit(limit))
+    rows = repo.listing(session, user, limit)
     managers = _managers(request)
     return [_out(session, bot, managers.info(bot)) for bot in rows]
 
@@ -165,7 +153,7 @@ def emergency_stop_all(
 ) -> list[EmergencyStopOut]:
     """Emergency-stop every running bot of the caller (an admin too: their own bots only)."""
     managers = _managers(request)
-    rows = session.scalars(select(Bot).where(Bot.owner_id == user.id).order_by(Bot.id))
+    rows = repo.own(session, user)
     live = [
         (bot, info) for bot in rows if (info := managers.info(bot)) is not None and info.stopped_at is None
     ]
@@ -180,7 +168,7 @@ def emergency_stop(
 
     Returns when the positions are closed, or after the wait ran out naming those that did not close.
     """
-    bot = _bot(session, bot_id, user)
+    bot = repo.get(session, bot_id, user)
     return _emergency_stop(session, bot, _managers(request), user, request_id)
 
 
@@ -210,7 +198,7 @@ def _emergency_stop(
 @router.get("/{bot_id}", response_model=BotOut, responses=problems(404))
 def get_bot(bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession) -> BotOut:
     """The bot; to its owner also the api_server login (FreqUI or freqtrade-client log in with it)."""
-    bot = _bot(session, bot_id, user)
+    bot = repo.get(session, bot_id, user)
     managers = _managers(request)
     info = managers.info(bot)
     out = _out(session, bot, info)
@@ -230,7 +218,7 @@ def bot_trades(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """freqtrade's own ``/trades`` of the running bot (closed and open trades, newest last)."""
-    answer = _proxy(request, _bot(session, bot_id, user), "trades", {"limit": limit, "offset": offset})
+    answer = _proxy(request, repo.get(session, bot_id, user), "trades", {"limit": limit, "offset": offset})
     return dict(answer)
 
 
@@ -239,13 +227,13 @@ def bot_open_trades(
     bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession
 ) -> list[dict[str, Any]]:
     """freqtrade's own ``/status`` of the running bot: its open trades with their current profit."""
-    return list(_proxy(request, _bot(session, bot_id, user), "status", None))
+    return list(_proxy(request, repo.get(session, bot_id, user), "status", None))
 
 
 @router.get("/{bot_id}/profit", responses=problems(404, 409))
 def bot_profit(bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession) -> dict[str, Any]:
     """freqtrade's own ``/profit`` summary of the running bot."""
-    return dict(_proxy(request, _bot(session, bot_id, user), "profit", None))
+    return dict(_proxy(request, repo.get(session, bot_id, user), "profit", None))
 
 
 def _proxy(request: Request, bot: Bot, route: str, params: dict[str, Any] | None) -> Any:
@@ -270,7 +258,7 @@ def bot_logs(
     lines: Annotated[int, Query(ge=1, le=5000)] = 100,
 ) -> BotLogs:
     """The last lines of the bot's freqtrade log."""
-    bot = _bot(session, bot_id, user)
+    bot = repo.get(session, bot_id, user)
     managers = _managers(request)
     text = managers.of(bot.owner_id).logs(process_name(bot), lines) if managers.info(bot) else ""
     return BotLogs(lines=lines, text=text)
@@ -286,7 +274,7 @@ def start_bot(
     request_id: RequestId,
 ) -> BotOut:
     """Start a stopped (or crashed) bot again with the version and settings it was created with."""
-    bot = _bot(session, bot_id, user)
+    bot = repo.get(session, bot_id, user)
     version = session.get(StrategyVersion, bot.strategy_version_id)
     assert version is not None
     body = BotIn(
@@ -308,7 +296,7 @@ def stop_bot(
     bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession, request_id: RequestId
 ) -> BotOut:
     """Stop the bot (SIGTERM, then SIGKILL after the grace period); stopping a stopped bot is a no-op."""
-    bot = _bot(session, bot_id, user)
+    bot = repo.get(session, bot_id, user)
     managers = _managers(request)
     info = managers.of(bot.owner_id).stop(process_name(bot)) if managers.info(bot) else None
     record(session, user, "stop", "bot", bot.id, request_id)
@@ -321,7 +309,7 @@ def delete_bot(
     bot_id: ObjectId, request: Request, user: CurrentUser, session: DbSession, request_id: RequestId
 ) -> Response:
     """Stop the bot, then forget it: its row, its registry entry and its files (trade database included)."""
-    remove_bot(session, _managers(request), _bot(session, bot_id, user))
+    remove_bot(session, _managers(request), repo.get(session, bot_id, user))
     record(session, user, "delete", "bot", bot_id, request_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.concurrency import run_in_threadpool
 
-from gentrade.api.bot_removal import holders, remove_bot
+from gentrade.api.bot_removal import remove_bot
 from gentrade.api.deps import (
     BearerToken,
     BearerTokenDep,
@@ -38,6 +38,7 @@ from gentrade.api.schemas.strategies import (
 )
 from gentrade.codegen import render, strategy_filename
 from gentrade.db.models import Bot, Strategy, StrategyVersion
+from gentrade.db.repositories import bots as bots_repo
 from gentrade.db.repositories import strategies as repo
 from gentrade.db.repositories.scope import record
 from gentrade.errors import AuthError, ConflictError, PayloadTooLargeError
@@ -208,7 +209,7 @@ def delete_strategy(
     """Delete the strategy, its versions and their backtests; a strategy a bot runs is a 409 listing the
     bots, unless ``with_bots`` asks to stop and delete them too."""
     strategy = repo.get(session, strategy_id, user)
-    bots = holders(session, strategy)
+    bots = bots_repo.holders(session, strategy)
     if bots and not with_bots:
         raise _held(strategy_id, bots)
     for bot in bots:
@@ -220,7 +221,7 @@ def delete_strategy(
         session.commit()
     except IntegrityError:  # a bot took a version between the check and the delete: nothing was deleted
         session.rollback()
-        raise _held(strategy_id, holders(session, repo.get(session, strategy_id, user))) from None
+        raise _held(strategy_id, bots_repo.holders(session, repo.get(session, strategy_id, user))) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
