@@ -19,7 +19,7 @@ from gentrade.api.ratelimit import RateLimiter
 from gentrade.api.security import TOKEN_PREFIX, hash_api_token, user_id_from_access_token
 from gentrade.db.keys import CredentialCipher
 from gentrade.db.models import User
-from gentrade.db.repositories import users as users_repo
+from gentrade.db.repositories import api_tokens
 from gentrade.errors import AuthError
 from gentrade.logs import request_id_var
 from gentrade.settings import Settings
@@ -107,7 +107,7 @@ def check_bearer(svc: Services, credentials: HTTPAuthorizationCredentials | None
 def user_for_bearer(session: Session, token: BearerToken) -> User:
     """The database half (blocking: call it from sync code): the token's user, else ``AuthError``."""
     if token.personal_token_hash is not None:
-        user = users_repo.user_for_token(session, token.personal_token_hash)
+        user = api_tokens.user_for_token(session, token.personal_token_hash)
     else:
         user = session.get(User, token.user_id)
     if user is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy import delete
 
 from gentrade.api.deps import CurrentUser, DbSession, RequestId, ServicesDep
 from gentrade.api.routing import SessionReleasingRoute
@@ -11,11 +10,9 @@ from gentrade.api.schemas.auth import TokenCreate, TokenCreated, TokenOut, UserO
 from gentrade.api.schemas.common import ObjectId, problems
 from gentrade.api.schemas.webhooks import WebhookIn, WebhookOut
 from gentrade.api.security import new_api_token
-from gentrade.db.models import ApiToken
-from gentrade.db.repositories import users
+from gentrade.db.repositories import api_tokens
 from gentrade.db.repositories.scope import record
 from gentrade.engine.bots.notify import public_part
-from gentrade.errors import NotFoundError
 from gentrade.tasks.bot_control import owner_webhook
 
 router = APIRouter(
@@ -33,7 +30,7 @@ def create_token(
     body: TokenCreate, user: CurrentUser, session: DbSession, request_id: RequestId
 ) -> TokenCreated:
     token, token_hash, prefix = new_api_token()
-    row = users.add_token(session, user, body.name, token_hash, prefix)
+    row = api_tokens.add(session, user, body.name, token_hash, prefix)
     record(session, user, "create", "api_token", row.id, request_id)
     session.commit()
     return TokenCreated(**TokenOut.model_validate(row).model_dump(), token=token)
@@ -41,16 +38,14 @@ def create_token(
 
 @router.get("/tokens", response_model=list[TokenOut])
 def list_tokens(user: CurrentUser, session: DbSession) -> list[TokenOut]:
-    return [TokenOut.model_validate(t) for t in users.list_tokens(session, user)]
+    return [TokenOut.model_validate(t) for t in api_tokens.listing(session, user)]
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
 def delete_token(
     token_id: ObjectId, user: CurrentUser, session: DbSession, request_id: RequestId
 ) -> Response:
-    deleted = session.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.owner_id == user.id))
-    if deleted.rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFoundError(f"token {token_id} not found")
+    api_tokens.remove(session, user, token_id)
     record(session, user, "delete", "api_token", token_id, request_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
