@@ -44,8 +44,15 @@ from pathlib import Path
 
 import numpy as np
 
-from gentrade.signals import BatchOutcomes, Candles, SignalArrays, evaluate, evaluate_batch, load_candles
-from gentrade.signals.batch import STATUSES
+from gentrade.signals import (
+    BatchOutcomes,
+    Candles,
+    SignalArrays,
+    evaluate,
+    evaluate_batch,
+    load_candles_arrays,
+)
+from gentrade.signals.batch_outcomes import STATUSES
 from gentrade.signals.candles import from_ns, to_ns
 from gentrade.spec import parse_signal
 from gentrade.spec.costs import breakeven_price
@@ -351,7 +358,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=500, help="outcome(i) == evaluate() checks")
     args = parser.parse_args()
     real = (DATA / "UNITTEST_BTC-1m.feather").is_file()
-    candles = load_candles(DATA, "UNITTEST/BTC", "1m") if real else synthetic_1m()
+    candles = load_candles_arrays(DATA, "UNITTEST/BTC", "1m") if real else synthetic_1m()
     load = os.getloadavg()
     print(
         f"{'UNITTEST/BTC 1m (real)' if real else 'synthetic 1m'}: {len(candles.time)} candles; "

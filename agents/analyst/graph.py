@@ -34,7 +34,7 @@ from agents.analyst.revise import revise, revised_name
 from agents.analyst.summary import BacktestSummary
 from agents.errors import UntradableDirectionError
 from agents.llm import LLMClient
-from agents.offline import Snapshot, analyze, load_candles, take_snapshot
+from agents.offline import Snapshot, analyze, take_snapshot
 from gentrade.data import store
 from gentrade.engine.analysis import check_strategy
 from gentrade.errors import GenTradeError
@@ -299,7 +299,7 @@ class _Nodes:
 
     def _candles(self, request: AnalystRequest) -> pd.DataFrame:
         """Candles the analyst may read: only those before the in-sample range ends."""
-        candles = load_candles(self.deps.datadir, request.pair, request.timeframe)
+        candles = store.load_candles_frame(self.deps.datadir, request.pair, request.timeframe, resample=True)
         stop = store.TimeRange.parse(request.in_sample).stop
         return candles[candles["date"] < stop].reset_index(drop=True)
 
@@ -314,7 +314,7 @@ class _Nodes:
         if request.timeframe in store.list_timeframes(self.deps.datadir, request.pair):
             return self.deps.datadir
         derived = self.deps.workdir / "data"
-        coarse = load_candles(self.deps.datadir, request.pair, request.timeframe)
+        coarse = store.load_candles_frame(self.deps.datadir, request.pair, request.timeframe, resample=True)
         store.save_candles(derived, request.pair, request.timeframe, coarse)
         return derived
 

@@ -3,7 +3,6 @@
 
 from agents.offline.analyst import MODEL_ID as ANALYST_MODEL_ID
 from agents.offline.analyst import Analysis, Snapshot, analyze, take_snapshot
-from agents.offline.candles import load_candles
 from agents.offline.drafter import MODEL_ID as DRAFTER_MODEL_ID
 from agents.offline.drafter import DraftResult, draft
 
@@ -15,6 +14,5 @@ __all__ = [
     "Snapshot",
     "analyze",
     "draft",
-    "load_candles",
     "take_snapshot",
 ]

@@ -161,11 +161,12 @@ def analyze_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print snapshot, signal and spec as JSON.")] = False,
 ) -> None:
     """Analyse the last candle of PAIR with the offline analyst: a trade signal and the matching spec."""
-    from agents.offline import analyze, load_candles
+    from agents.offline import analyze
+    from gentrade.data import store
     from gentrade.settings import get_settings
 
     folder = datadir or get_settings().resolved_data_dir
-    analysis = analyze(load_candles(folder, pair, timeframe), pair, timeframe)
+    analysis = analyze(store.load_candles_frame(folder, pair, timeframe, resample=True), pair, timeframe)
     if as_json:
         console.print_json(analysis.model_dump_json())
         return

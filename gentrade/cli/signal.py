@@ -16,7 +16,7 @@ from gentrade.cli.accounts import user_session
 from gentrade.cli.errors import cli_errors
 from gentrade.services import signals as service
 from gentrade.settings import get_settings
-from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate, load_candles
+from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate, load_candles_arrays
 from gentrade.signals.stats import signal_stats
 from gentrade.spec import load_document, parse_signal, validate_model
 from gentrade.spec.common import Pair
@@ -152,8 +152,8 @@ def evaluate_command(
         {"size": size, "fee": fee, "slippage": slippage, "min_coverage": min_coverage},
         what="evaluation settings",
     )
-    candles = load_candles(datadir, signal.symbol, timeframe_data or signal.timeframe)
-    detail = load_candles(datadir, signal.symbol, detail_timeframe) if detail_timeframe else None
+    candles = load_candles_arrays(datadir, signal.symbol, timeframe_data or signal.timeframe)
+    detail = load_candles_arrays(datadir, signal.symbol, detail_timeframe) if detail_timeframe else None
     outcome = evaluate(signal, candles, detail=detail, settings=settings)
     if as_json:
         typer.echo(outcome.model_dump_json(indent=2))

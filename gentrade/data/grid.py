@@ -87,7 +87,7 @@ def gridded_copy(
     report = NOTHING
     for pair in pairs:
         for timeframe in timeframes:
-            snapped, moved = snap_candles(store.load_candles(source, pair, timeframe), ticks[pair])
+            snapped, moved = snap_candles(store.load_candles_frame(source, pair, timeframe), ticks[pair])
             store.save_candles(dest, pair, timeframe, snapped)
             report += moved
     return report
@@ -100,7 +100,7 @@ def grid_in_place(
     report = NOTHING
     for pair in pairs:
         for timeframe in timeframes:
-            snapped, moved = snap_candles(store.load_candles(datadir, pair, timeframe), ticks[pair])
+            snapped, moved = snap_candles(store.load_candles_frame(datadir, pair, timeframe), ticks[pair])
             if moved.moved:
                 store.save_candles(datadir, pair, timeframe, snapped)
             report += moved

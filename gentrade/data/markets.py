@@ -130,7 +130,7 @@ def _market_from_candles(datadir: Path, pair: str) -> dict[str, Any]:
     timeframes = store.list_timeframes(datadir, pair)
     if not timeframes:
         raise DataMissingError(f"no candles for {pair} in {datadir}", details={"pair": pair})
-    candles = store.load_candles(datadir, pair, timeframes[0])
+    candles = store.load_candles_frame(datadir, pair, timeframes[0])
     closes = candles["close"][candles["close"] > 0]
     if closes.empty:
         raise DataMissingError(f"no positive prices for {pair} {timeframes[0]} in {datadir}")

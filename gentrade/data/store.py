@@ -21,6 +21,7 @@ CANDLE_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close", "volu
 
 # Spot files only: futures/mark/funding files carry a suffix after the timeframe and are not ours.
 _SPOT_FILE = re.compile(r"^(?P<base>[^_]+)_(?P<quote>[^_]+)-(?P<tf>\d+[smhdwM])\.feather$")
+_RESAMPLE = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
 _TIMERANGE_POINT = re.compile(r"^(\d{8}|\d{10})$")
 _EDGE_TOLERANCE = timedelta(days=1)
 
@@ -60,9 +61,38 @@ def list_timeframes(datadir: Path, pair: str | None = None) -> list[str]:
     return sorted(timeframes, key=timeframe_seconds)
 
 
-def load_candles(datadir: Path, pair: str, timeframe: str) -> pd.DataFrame:
-    """Candles sorted by date with a UTC ``date`` column; a missing file is a ``DataMissingError``."""
+def load_candles_frame(datadir: Path, pair: str, timeframe: str, *, resample: bool = False) -> pd.DataFrame:
+    """The one candle loader: a DataFrame sorted by date with a UTC ``date`` column; a missing file is a
+    ``DataMissingError``.
+
+    With ``resample``, a timeframe without its own file is built from the coarsest finer file that divides it,
+    complete buckets only (a partly filled bucket is not a candle yet): signals and the analyst speak
+    1h/4h/1d/1w while stored data is often 5m. Backtest paths leave it off, since freqtrade reads files only.
+    """
     path = candles_path(datadir, pair, timeframe)
+    if path.is_file() or not resample:
+        return _read_frame(path, pair, timeframe, datadir)
+    want = timeframe_seconds(timeframe)
+    finer = [
+        tf
+        for tf in list_timeframes(datadir, pair)
+        if timeframe_seconds(tf) < want and want % timeframe_seconds(tf) == 0
+    ]
+    if not finer:
+        raise DataMissingError(
+            f"no candles for {pair} at {timeframe} or finer in {datadir}",
+            details={"pair": pair, "timeframe": timeframe},
+        )
+    source = finer[-1]
+    per_bucket = want // timeframe_seconds(source)
+    fine = _read_frame(candles_path(datadir, pair, source), pair, source, datadir).set_index("date")
+    buckets = fine.resample(f"{want}s", label="left", closed="left")
+    coarse = buckets.agg(_RESAMPLE)
+    complete = buckets["close"].count() == per_bucket
+    return coarse[complete].dropna().reset_index()
+
+
+def _read_frame(path: Path, pair: str, timeframe: str, datadir: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataMissingError(
             f"no {timeframe} candles for {pair} in {datadir} (expected {path.name})",
@@ -155,7 +185,7 @@ def check_coverage(
     path = candles_path(datadir, pair, timeframe)
     if not path.is_file():
         return Coverage(pair, timeframe, None, None, 0, missing=[(tr.start, tr.stop)])
-    dates = load_candles(datadir, pair, timeframe)["date"]
+    dates = load_candles_frame(datadir, pair, timeframe)["date"]
     if tr.start is not None:
         dates = dates[dates >= tr.start - tolerance]
     if tr.stop is not None:

@@ -80,7 +80,7 @@ def _default_timerange(datadir: Path, pairs: list[str], timeframe: str) -> str:
     on an explicit timerange, and the recursive one needs candles before its start for the startup)."""
     starts, ends = [], []
     for pair in pairs:
-        dates = store.load_candles(datadir, pair, timeframe)["date"]
+        dates = store.load_candles_frame(datadir, pair, timeframe)["date"]
         starts.append(dates.min())
         ends.append(dates.max())
     start, end = max(starts) + timedelta(days=1), min(ends)

@@ -27,7 +27,7 @@ def fills_outside_candles(trades: list[TradeRecord], datadir: Path, timeframe: s
     candles: dict[str, pd.DataFrame] = {}
     for trade in trades:
         if trade.pair not in candles:
-            candles[trade.pair] = store.load_candles(datadir, trade.pair, timeframe).set_index("date")
+            candles[trade.pair] = store.load_candles_frame(datadir, trade.pair, timeframe).set_index("date")
         frame = candles[trade.pair]
         for order in trade.orders:
             if order.filled_at is None:

@@ -35,7 +35,7 @@ def _day(moment: datetime) -> str:
 def _data_span(datadir: Path, pairs: list[str], timeframe: str) -> tuple[datetime, datetime]:
     starts, ends = [], []
     for pair in pairs:
-        dates = store.load_candles(datadir, pair, timeframe)["date"]
+        dates = store.load_candles_frame(datadir, pair, timeframe)["date"]
         if dates.empty:
             raise DataMissingError(f"no {timeframe} candles for {pair}", details={"pair": pair})
         starts.append(dates.min().to_pydatetime())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gentrade.data.store import load_candles
+from gentrade.data.store import load_candles_frame
 from gentrade.engine.result import BacktestResult, TradeRecord
 
 MAX_CANDLES = 10_000
@@ -167,7 +167,7 @@ def candle_series(
     max_candles: int = MAX_CANDLES,
 ) -> CandleSeries:
     """The pair's candles over the backtested range, bucketed above ``max_candles``, with its markers."""
-    frame = load_candles(datadir, pair, result.timeframe)
+    frame = load_candles_frame(datadir, pair, result.timeframe)
     frame = frame[(frame["date"] >= result.backtest_start) & (frame["date"] <= result.backtest_end)]
     frame = frame.reset_index(drop=True)
     total = len(frame)

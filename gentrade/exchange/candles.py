@@ -87,7 +87,9 @@ def load_datadir(datadir: Path) -> dict[str, PairData]:
     for pair, timeframe in store.available(datadir):
         if timeframe not in INTERVALS:
             continue
-        series = CandleSeries.from_frame(store.load_candles(datadir, pair, timeframe), INTERVALS[timeframe])
+        series = CandleSeries.from_frame(
+            store.load_candles_frame(datadir, pair, timeframe), INTERVALS[timeframe]
+        )
         if not len(series):
             continue
         base, quote = (part.upper() for part in pair.split("/"))

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agents.llm import LLMClient
-from agents.offline import Snapshot, analyze, load_candles, take_snapshot
+from agents.offline import Snapshot, analyze, take_snapshot
 from gentrade.data import store
 from gentrade.db.base import utcnow
 from gentrade.db.models import SignalOutcome as OutcomeRow
@@ -33,8 +33,14 @@ from gentrade.db.models import TradeSignal as SignalRow
 from gentrade.db.models import User
 from gentrade.db.repositories.scope import S, scoped
 from gentrade.errors import DataMissingError, GenTradeError, NotFoundError
-from gentrade.signals import EvaluationSettings, SignalArrays, SignalOutcome, evaluate, evaluate_batch
-from gentrade.signals import load_candles as load_signal_candles
+from gentrade.signals import (
+    EvaluationSettings,
+    SignalArrays,
+    SignalOutcome,
+    evaluate,
+    evaluate_batch,
+    load_candles_arrays,
+)
 from gentrade.signals.outcome import DEFAULT_SETTINGS
 from gentrade.signals.stats import Evaluated
 from gentrade.spec import TIMEFRAME_SECONDS, TradeSignal, parse_signal, timeframe_seconds
@@ -101,7 +107,9 @@ def generate_signal(
     llm: LLMClient | None = None,
 ) -> SignalRow:
     """Analyse the candles closed by ``as_of`` (default: all of them) and store the signal as ``active``."""
-    candles = _closed_candles(load_candles(datadir, pair, timeframe), timeframe, as_of)
+    candles = _closed_candles(
+        store.load_candles_frame(datadir, pair, timeframe, resample=True), timeframe, as_of
+    )
     if candles.empty:
         raise DataMissingError(f"no {timeframe} candles for {pair} closed by {as_of}")
     length = pd.Timedelta(seconds=TIMEFRAME_SECONDS[timeframe])
@@ -286,7 +294,7 @@ def evaluate_row(
 ) -> OutcomeRow:
     """Evaluate on the data dir's candles; the outcome replaces any earlier one and the status follows it."""
     signal = signal_of(row)
-    candles = load_signal_candles(datadir, row.symbol, candle_timeframe(datadir, row.symbol, row.timeframe))
+    candles = load_candles_arrays(datadir, row.symbol, candle_timeframe(datadir, row.symbol, row.timeframe))
     outcome = evaluate(signal, candles, settings=settings or DEFAULT_SETTINGS)
     stored = _store_outcome(session, row, outcome_of(session, row), outcome)
     session.flush()
@@ -376,7 +384,7 @@ def _evaluate_group(
     any, which the new outcome replaces.
     """
     try:
-        candles = load_signal_candles(datadir, group.symbol, group.timeframe)
+        candles = load_candles_arrays(datadir, group.symbol, group.timeframe)
         pairs = session.execute(
             select(SignalRow, OutcomeRow)
             .outerjoin(OutcomeRow)

@@ -6,7 +6,7 @@ Pure functions over typed inputs, so the CLI, the API and Celery tasks all call 
 from gentrade.signals.arrays import SignalArrays
 from gentrade.signals.batch import evaluate_batch
 from gentrade.signals.batch_outcomes import BatchOutcomes
-from gentrade.signals.candles import Candles, candles_from_frame, load_candles
+from gentrade.signals.candles import Candles, candles_from_frame, load_candles_arrays
 from gentrade.signals.evaluate import evaluate, evaluate_many
 from gentrade.signals.outcome import DataQuality, EvaluationSettings, Fill, Gap, SignalOutcome
 
@@ -23,5 +23,5 @@ __all__ = [
     "evaluate",
     "evaluate_batch",
     "evaluate_many",
-    "load_candles",
+    "load_candles_arrays",
 ]

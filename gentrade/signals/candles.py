@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from gentrade.errors import DataMissingError
+from gentrade.data import store
 from gentrade.signals.outcome import DataQuality
 from gentrade.spec.common import timeframe_seconds
 
@@ -87,20 +87,10 @@ def candles_from_frame(frame: pd.DataFrame, pair: str, timeframe: str) -> Candle
     )
 
 
-def candles_file(datadir: Path, pair: str, timeframe: str) -> Path:
-    base, _, quote = pair.partition("/")
-    return Path(datadir) / f"{base}_{quote.split(':')[0]}-{timeframe}.feather"
-
-
-def load_candles(datadir: Path, pair: str, timeframe: str) -> Candles:
-    """A pair's candles from a freqtrade data dir; a missing file names the pair, timeframe and path."""
-    path = candles_file(datadir, pair, timeframe)
-    if not path.is_file():
-        raise DataMissingError(
-            f"no {timeframe} candles for {pair} in {datadir} (expected {path.name})",
-            details={"pair": pair, "timeframe": timeframe, "path": str(path)},
-        )
-    return candles_from_frame(pd.read_feather(path), pair, timeframe)
+def load_candles_arrays(datadir: Path, pair: str, timeframe: str) -> Candles:
+    """A pair's candles from a freqtrade data dir as the evaluator's arrays; the data store's one loader reads
+    the file, so a missing one names the pair, timeframe and file the same way everywhere."""
+    return candles_from_frame(store.load_candles_frame(datadir, pair, timeframe), pair, timeframe)
 
 
 def assess(candles: Candles, start: int, horizon: int) -> DataQuality:

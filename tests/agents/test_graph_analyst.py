@@ -29,8 +29,9 @@ from agents.analyst import (
 )
 from agents.analyst.revise import revise, revised_name
 from agents.llm import LLMClient, ProviderConfig
-from agents.offline import Analysis, analyze, load_candles
+from agents.offline import Analysis, analyze
 from gentrade.codegen import render
+from gentrade.data import store
 from gentrade.errors import SpecValidationError
 from gentrade.services.analyst import analyst_deps
 from gentrade.settings import Settings
@@ -59,7 +60,7 @@ def _deps(
 
 
 def _offline_analysis(datadir: Path) -> Analysis:
-    candles = load_candles(datadir, "ETH/BTC", "1h")
+    candles = store.load_candles_frame(datadir, "ETH/BTC", "1h", resample=True)
     return analyze(candles[candles["date"] < datetime(2018, 1, 23, tzinfo=UTC)], "ETH/BTC", "1h")
 
 

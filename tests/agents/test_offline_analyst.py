@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agents.offline import ANALYST_MODEL_ID, analyze, load_candles, take_snapshot
+from agents.offline import ANALYST_MODEL_ID, analyze, take_snapshot
 from gentrade.codegen import render
+from gentrade.data import store
 from gentrade.errors import DataMissingError
 from gentrade.safety import audit
 from gentrade.spec import AtrMultiple, RMultiple
@@ -81,7 +82,7 @@ def test_too_few_candles_is_a_clear_error() -> None:
 
 
 def test_real_candles_resampled_to_the_signal_timeframe() -> None:
-    candles = load_candles(DATA, "ETH/BTC", "1h")
+    candles = store.load_candles_frame(DATA, "ETH/BTC", "1h", resample=True)
     assert len(candles) > 400 and (candles["date"].diff().dropna() == pd.Timedelta(hours=1)).all()
     analysis = analyze(candles, "ETH/BTC", "1h")
     assert analysis.signal.generated_at is not None

@@ -23,7 +23,7 @@ def test_hair_off_prices_land_on_the_float_ccxt_prints() -> None:
 
 
 def test_every_snapped_price_is_a_whole_number_of_ticks_and_the_count_is_exact(shared_data_dir: Path) -> None:
-    candles = store.load_candles(shared_data_dir, "ETH/BTC", "5m")
+    candles = store.load_candles_frame(shared_data_dir, "ETH/BTC", "5m")
     snapped, report = grid.snap_candles(candles, 1e-8)
     assert report.values == 4 * len(candles)
     changed = sum(int((snapped[c] != candles[c]).sum()) for c in grid.PRICE_COLUMNS)
@@ -59,7 +59,7 @@ def test_gridded_copy_leaves_the_source_alone_and_reports_moves(tmp_path: Path) 
     report = grid.gridded_copy(source, dest, ["HAIR/USDT"], ["5m"], {"HAIR/USDT": 0.01})
     assert report == grid.GridReport(moved=3, values=12)
     assert store.candles_path(source, "HAIR/USDT", "5m").read_bytes() == raw_bytes
-    copied = store.load_candles(dest, "HAIR/USDT", "5m")
+    copied = store.load_candles_frame(dest, "HAIR/USDT", "5m")
     assert list(copied["open"]) == [0.3, 0.3, 0.3] and list(copied["close"]) == [0.3, 0.3, 0.3]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from gentrade.data import store
@@ -35,16 +36,44 @@ def test_files_of_timeframes_outside_the_table_are_not_listed(tmp_path: Path) ->
 
 
 def test_loads_sorted_utc_candles(shared_data_dir: Path) -> None:
-    candles = store.load_candles(shared_data_dir, "ETH/BTC", "5m")
+    candles = store.load_candles_frame(shared_data_dir, "ETH/BTC", "5m")
     assert list(candles.columns) == ["date", "open", "high", "low", "close", "volume"]
     assert str(candles["date"].dt.tz) == "UTC"
     assert candles["date"].is_monotonic_increasing
     assert candles["date"].iloc[0] == datetime(2018, 1, 10, 4, 55, tzinfo=UTC)
 
 
+def test_resample_builds_a_missing_timeframe_from_complete_finer_buckets(shared_data_dir: Path) -> None:
+    fine = store.load_candles_frame(shared_data_dir, "ETH/BTC", "5m")
+    hourly = store.load_candles_frame(shared_data_dir, "ETH/BTC", "1h", resample=True)
+    assert list(hourly.columns) == list(store.CANDLE_COLUMNS)
+    assert (hourly["date"].diff().dropna() >= pd.Timedelta(hours=1)).all()
+    # The data starts at 04:55: that hour holds one 5m candle of twelve, so it is not a candle yet.
+    assert hourly["date"].iloc[0] == datetime(2018, 1, 10, 5, tzinfo=UTC)
+    first = fine[(fine["date"] >= hourly["date"].iloc[0]) & (fine["date"] < hourly["date"].iloc[1])]
+    assert len(first) == 12
+    assert hourly.iloc[0][["open", "high", "low", "close", "volume"]].tolist() == [
+        first["open"].iloc[0],
+        first["high"].max(),
+        first["low"].min(),
+        first["close"].iloc[-1],
+        pytest.approx(first["volume"].sum()),
+    ]
+
+
+def test_resample_is_asked_for_and_needs_a_finer_file_that_divides(shared_data_dir: Path) -> None:
+    with pytest.raises(DataMissingError, match="no 1h candles for ETH/BTC"):
+        store.load_candles_frame(shared_data_dir, "ETH/BTC", "1h")
+    with pytest.raises(DataMissingError, match="no candles for XRP/BTC at 1h or finer"):
+        store.load_candles_frame(shared_data_dir, "XRP/BTC", "1h", resample=True)
+    assert store.load_candles_frame(shared_data_dir, "UNITTEST/BTC", "30m", resample=True).equals(
+        store.load_candles_frame(shared_data_dir, "UNITTEST/BTC", "30m")
+    )
+
+
 def test_missing_file_names_pair_and_timeframe(shared_data_dir: Path) -> None:
     with pytest.raises(DataMissingError, match=r"XRP/BTC") as caught:
-        store.load_candles(shared_data_dir, "XRP/BTC", "5m")
+        store.load_candles_frame(shared_data_dir, "XRP/BTC", "5m")
     assert "5m" in caught.value.message
 
 

@@ -25,14 +25,14 @@ def test_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
 
 
 def test_another_seed_gives_other_prices(tmp_path: Path) -> None:
-    a = store.load_candles(synth.synthesize(tmp_path / "a", days=2, seed=1)[0].parent, "BTC/USDT", "5m")
-    b = store.load_candles(synth.synthesize(tmp_path / "b", days=2, seed=2)[0].parent, "BTC/USDT", "5m")
+    a = store.load_candles_frame(synth.synthesize(tmp_path / "a", days=2, seed=1)[0].parent, "BTC/USDT", "5m")
+    b = store.load_candles_frame(synth.synthesize(tmp_path / "b", days=2, seed=2)[0].parent, "BTC/USDT", "5m")
     assert not np.array_equal(a["close"].to_numpy(), b["close"].to_numpy())
 
 
 def test_candles_are_consistent_and_regular(synthetic_data_dir: Path) -> None:
     for pair in synth.DEFAULT_PAIRS:
-        candles = store.load_candles(synthetic_data_dir, pair, "5m")
+        candles = store.load_candles_frame(synthetic_data_dir, pair, "5m")
         assert len(candles) == 30 * 288
         assert candles["date"].iloc[0] == synth.DEFAULT_START
         assert (candles["date"].diff().dropna() == np.timedelta64(5, "m")).all()
@@ -67,7 +67,7 @@ def test_regimes_move_prices_their_way() -> None:
 def test_options_are_honoured(tmp_path: Path) -> None:
     start = datetime(2023, 6, 1, tzinfo=UTC)
     [path] = synth.synthesize(tmp_path, pairs=["DOGE/BTC"], timeframe="1h", days=3, seed=5, start=start)
-    candles = store.load_candles(tmp_path, "DOGE/BTC", "1h")
+    candles = store.load_candles_frame(tmp_path, "DOGE/BTC", "1h")
     assert path.name == "DOGE_BTC-1h.feather"
     assert len(candles) == 72
     assert candles["date"].iloc[0] == start
@@ -85,4 +85,4 @@ def test_freqtrade_reads_the_files(synthetic_data_dir: Path) -> None:
 
     candles = load_pair_history(pair="ETH/USDT", timeframe="5m", datadir=synthetic_data_dir)
     assert len(candles) == 30 * 288
-    assert candles["close"].equals(store.load_candles(synthetic_data_dir, "ETH/USDT", "5m")["close"])
+    assert candles["close"].equals(store.load_candles_frame(synthetic_data_dir, "ETH/USDT", "5m")["close"])

@@ -126,7 +126,7 @@ def test_a_level_fills_at_the_first_open_past_it_on_hair_off_candles(tmp_path: P
     rows = flat(100.0, 304) + [(100.0, 101.0, 100.0, 101.0)] + flat(101.0, 5) + flat(107.00000000000001, 40)
     one, five = minutes_to_5m(rows)
     store.save_candles(tmp_path / "data", PAIR, "5m", five)
-    raw = store.load_candles(tmp_path / "data", PAIR, "5m")
+    raw = store.load_candles_frame(tmp_path / "data", PAIR, "5m")
     assert (raw["low"] == 107.00000000000001).any()  # really off the grid on disk
     result = backtest(tmp_path, tmp_path / "data", probe())
     assert result.grid_moved_prices == 4 * 8  # 8 candles at 107.00000000000001, four prices each
@@ -179,7 +179,7 @@ def test_a_fill_outside_its_candle_is_a_warning(tmp_path: Path, shared_data_dir:
         pairs=["ETH/BTC"],
     )
     assert result.trades > 0 and result.warnings == []
-    candles = store.load_candles(shared_data_dir, "ETH/BTC", "5m")
+    candles = store.load_candles_frame(shared_data_dir, "ETH/BTC", "5m")
     order = result.trade_list[0].orders[0]
     row = candles["date"] == pd.Timestamp(order.filled_at)
     candles.loc[row, "high"] = order.price * 0.99

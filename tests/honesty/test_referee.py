@@ -54,7 +54,9 @@ def referee_trades(spec: StrategySpec, result: BacktestResult) -> dict[str, list
     markets = json.loads((run_dir / "markets.json").read_text())
     trades: dict[str, list[RefTrade]] = {}
     for pair in result.pairs:
-        frame = fill_gaps(store.load_candles(run_dir / "data", pair, spec.timeframe), spec.timeframe_minutes)
+        frame = fill_gaps(
+            store.load_candles_frame(run_dir / "data", pair, spec.timeframe), spec.timeframe_minutes
+        )
         frame = frame[frame["date"] <= result.backtest_end].reset_index(drop=True)
         start = int(frame.index[frame["date"] == result.backtest_start][0])
         market = Market(

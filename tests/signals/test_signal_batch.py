@@ -187,9 +187,9 @@ def test_chunked_batches_agree(signals: list[TradeSignal], seed: int, volatility
 def test_batch_on_real_candles_and_prepared_arrays(
     real_datadir: Path, make_signal: Callable[..., TradeSignal]
 ) -> None:
-    from gentrade.signals import load_candles
+    from gentrade.signals import load_candles_arrays
 
-    candles = load_candles(real_datadir, "ETH/BTC", "5m")
+    candles = load_candles_arrays(real_datadir, "ETH/BTC", "5m")
     rng = np.random.default_rng(3)
     picks = rng.integers(0, len(candles.time) - 50, 300)
     signals = []

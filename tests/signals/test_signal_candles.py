@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from gentrade.errors import ConfigError, DataMissingError, SpecValidationError
-from gentrade.signals import Candles, candles_from_frame, evaluate, evaluate_many, load_candles
+from gentrade.signals import Candles, candles_from_frame, evaluate, evaluate_many, load_candles_arrays
 from gentrade.signals.candles import assess, to_ns
 from gentrade.spec.signal import TradeSignal
 
@@ -69,7 +69,7 @@ def test_input_checks(make_signal: Callable[..., TradeSignal]) -> None:
 
 def test_missing_file_names_pair_and_timeframe(tmp_path: Path) -> None:
     with pytest.raises(DataMissingError, match=r"no 1h candles for ETH/BTC .*ETH_BTC-1h\.feather"):
-        load_candles(tmp_path, "ETH/BTC", "1h")
+        load_candles_arrays(tmp_path, "ETH/BTC", "1h")
 
 
 def test_evaluate_many_matches_evaluate(make_signal: Callable[..., TradeSignal]) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gentrade.signals import Candles, candles_from_frame, evaluate, load_candles
+from gentrade.signals import Candles, candles_from_frame, evaluate, load_candles_arrays
 from gentrade.spec.signal import TradeSignal
 
 
@@ -27,7 +27,7 @@ def at(text: str) -> datetime:
 
 @pytest.fixture(scope="module")
 def eth(real_datadir: Path) -> Candles:
-    return load_candles(real_datadir, "ETH/BTC", "5m")
+    return load_candles_arrays(real_datadir, "ETH/BTC", "5m")
 
 
 def test_long_tp1_then_stop_at_break_even(eth: Candles, make_signal: Callable[..., TradeSignal]) -> None:
@@ -185,7 +185,7 @@ def test_short_all_targets(eth: Candles, make_signal: Callable[..., TradeSignal]
 
 @pytest.fixture(scope="module")
 def unittest_1m(real_datadir: Path) -> Candles:
-    return load_candles(real_datadir, "UNITTEST/BTC", "1m")
+    return load_candles_arrays(real_datadir, "UNITTEST/BTC", "1m")
 
 
 @pytest.fixture(scope="module")
@@ -288,7 +288,7 @@ def test_window_beyond_the_data_is_active(eth: Candles, make_signal: Callable[..
 
 def test_long_gap_is_incomplete_data(real_datadir: Path, make_signal: Callable[..., TradeSignal]) -> None:
     # ADA/BTC misses 40 candles between 10:10 and 14:40 on 2018-01-15: 32 of 72 present in 09:00-15:00.
-    ada = load_candles(real_datadir, "ADA/BTC", "5m")
+    ada = load_candles_arrays(real_datadir, "ADA/BTC", "5m")
     signal = make_signal(
         "ADA/BTC", "2018-01-15T09:00:00+00:00", 0.0000606, 0.000058, [(0.000062, 0.5), (0.000063, 0.5)]
     )
@@ -312,7 +312,7 @@ def test_one_missing_candle_matters_only_before_the_decision(
     real_datadir: Path, make_signal: Callable[..., TradeSignal]
 ) -> None:
     # TRX/BTC misses the 17:20 candle of 2018-01-22 (71 of 72 present from 15:00: coverage 98.6 %).
-    trx = load_candles(real_datadir, "TRX/BTC", "5m")
+    trx = load_candles_arrays(real_datadir, "TRX/BTC", "5m")
     open_through_gap = make_signal(
         "TRX/BTC", "2018-01-22T15:00:00+00:00", 0.0000909, 0.000088, [(0.000093, 0.5), (0.000095, 0.5)]
     )

@@ -17,8 +17,9 @@ import typer
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from agents.offline import analyze, load_candles
+from agents.offline import analyze
 from gentrade.cli.signal import register
+from gentrade.data import store
 from gentrade.db import upgrade
 from gentrade.db.engine import make_engine, make_session_factory
 from gentrade.db.models import SignalOutcome, TradeSignal, User
@@ -34,8 +35,7 @@ from gentrade.services.signals import (
     store_signal,
 )
 from gentrade.settings import get_settings
-from gentrade.signals import SignalArrays
-from gentrade.signals import load_candles as load_signal_candles
+from gentrade.signals import SignalArrays, load_candles_arrays
 from gentrade.signals.candles import to_ns
 from gentrade.spec import parse_signal
 
@@ -64,7 +64,7 @@ def test_generation_reads_only_closed_candles_and_dates_the_signal_at_their_clos
 ) -> None:
     row = generate_signal(session, _user(session, "gen"), "ETH/BTC", "1h", datadir=real_datadir, as_of=AS_OF)
     session.commit()
-    candles = load_candles(real_datadir, "ETH/BTC", "1h")
+    candles = store.load_candles_frame(real_datadir, "ETH/BTC", "1h", resample=True)
     closed = candles[candles["date"] < AS_OF].reset_index(drop=True)  # the 23:00 candle closes at AS_OF
     expected = analyze(closed, "ETH/BTC", "1h").signal
     assert row.generated_at == AS_OF and row.expires_at == AS_OF + timedelta(hours=6)
@@ -154,7 +154,7 @@ def _store_mix(session: Session, real_datadir: Path) -> list[TradeSignal]:
     alice, bob = _user(session, "alice"), _user(session, "bob")
     rows = []
     for k, (symbol, timeframe, at, spread) in enumerate(MIX):
-        candles = load_signal_candles(real_datadir, symbol, "1m" if symbol == "UNITTEST/BTC" else "5m")
+        candles = load_candles_arrays(real_datadir, symbol, "1m" if symbol == "UNITTEST/BTC" else "5m")
         entry = float(candles.open[np.searchsorted(candles.time, to_ns(at))])
         s = 1 if k % 2 == 0 else -1
         count = 1 + k % 4

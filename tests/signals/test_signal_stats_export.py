@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gentrade.signals import evaluate, load_candles
+from gentrade.signals import evaluate, load_candles_arrays
 from gentrade.signals.export import CSV_COLUMNS, write_csv
 from gentrade.signals.stats import Evaluated, signal_stats
 from gentrade.spec.signal import TradeSignal
@@ -18,7 +18,7 @@ from gentrade.spec.signal import TradeSignal
 
 @pytest.fixture(scope="module")
 def rows(real_datadir: Path, make_signal: Callable[..., TradeSignal]) -> list[Evaluated]:
-    eth = load_candles(real_datadir, "ETH/BTC", "5m")
+    eth = load_candles_arrays(real_datadir, "ETH/BTC", "5m")
     signals = [
         # net +0.51: TP1 then break-even (completed_success), 10 minutes
         make_signal(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.offline import analyze, load_candles
+from agents.offline import analyze
 from gentrade.codegen import render
 from gentrade.data import store
 from gentrade.errors import SpecValidationError
@@ -68,7 +68,7 @@ def test_a_wide_stop_widens_the_cap_and_an_impossible_one_is_refused(
 
 @pytest.mark.slow
 def test_analyst_signal_renders_audits_and_backtests(real_datadir: Path, tmp_path: Path) -> None:
-    candles = load_candles(real_datadir, "ETH/BTC", "1h")
+    candles = store.load_candles_frame(real_datadir, "ETH/BTC", "1h", resample=True)
     signal = analyze(candles[candles["date"] < "2018-01-25"].reset_index(drop=True), "ETH/BTC", "1h").signal
     assert signal.direction == "long"  # spot backtests cannot short
     spec = to_spec(signal)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import PAIRS
 
-from gentrade.data.store import load_candles
+from gentrade.data.store import load_candles_frame
 from gentrade.engine.result import BacktestResult
 from gentrade.engine.series import candle_series, equity_curve, pair_markers, trade_markers
 from gentrade.services.quickstart import REPORT_JSON, QuickstartReport
@@ -19,7 +19,7 @@ BREAKEVEN_AFTER, TRAILING_AFTER = 1, 2  # the trend-following example's stop rul
 
 
 def test_buckets_are_the_ohlc_of_their_candles(result: BacktestResult, shared_data_dir: Path) -> None:
-    frame = load_candles(shared_data_dir, PAIRS[0], result.timeframe)
+    frame = load_candles_frame(shared_data_dir, PAIRS[0], result.timeframe)
     frame = frame[(frame["date"] >= result.backtest_start) & (frame["date"] <= result.backtest_end)]
     frame = frame.reset_index(drop=True)
     series = candle_series(shared_data_dir, result, PAIRS[0], max_candles=1000)
@@ -44,7 +44,7 @@ def test_candle_times_are_unix_seconds_whatever_unit_the_file_stores(quickstart_
     """The quickstart's synthetic candles are stamped in microseconds, freqtrade's downloads in ns."""
     report = QuickstartReport.model_validate_json((quickstart_dir / REPORT_JSON).read_bytes())
     result, pair = report.rows[0].result, report.pairs[0]
-    frame = load_candles(report.datadir, pair, result.timeframe)
+    frame = load_candles_frame(report.datadir, pair, result.timeframe)
     assert frame["date"].dt.unit != "ns"  # else this test would not test the conversion
     frame = frame[(frame["date"] >= result.backtest_start) & (frame["date"] <= result.backtest_end)]
     series = candle_series(report.datadir, result, pair)

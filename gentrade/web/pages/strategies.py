@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from gentrade.api.deps import DbSession, ServicesDep
 from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import MAX_ID, ObjectId
-from gentrade.data.store import load_candles
+from gentrade.data.store import load_candles_frame
 from gentrade.db.repositories import backtests as backtests_repo
 from gentrade.db.repositories import strategies as repo
 from gentrade.errors import ConfigError, DataMissingError, NotFoundError
@@ -79,7 +79,7 @@ def _default_timerange(datadir: Path, spec: dict[str, Any]) -> str:
     if not isinstance(pairs, list) or not pairs:
         return ""
     try:
-        frame = load_candles(datadir, str(pairs[0]), timeframe)
+        frame = load_candles_frame(datadir, str(pairs[0]), timeframe)
     except (DataMissingError, ConfigError):  # no data for the pair: the person types a timerange
         return ""
     if frame.empty:
