@@ -4,7 +4,8 @@ The buckets live in the database (``rate_buckets``), so every API process of ``g
 (and every host behind a load balancer) draws from the same bucket: a limit held in each process's memory
 would let a user through N times as often. One request costs one short transaction: a conditional UPDATE
 that refills and takes a token only where one is left, which the database applies atomically whatever the
-number of processes.
+number of processes. The statements are ``gentrade.db.repositories.rate_buckets``; this module holds the
+clock, the retries and the 429.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import math
 import time
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, Engine, case, insert, literal, select, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from gentrade.db.models import RateBucket
+from gentrade.db.repositories import rate_buckets
 from gentrade.errors import RateLimitedError
 
 _ATTEMPTS = 5
@@ -62,40 +63,13 @@ class RateLimiter:
         """Return a token taken for work that then produced nothing through no fault of the caller (an
         upstream model that failed): one failed attempt should not cost the user a minute's wait."""
         now = self._clock()
-        refilled = self._refilled(now)
         with self._engine.begin() as conn:
-            conn.execute(
-                update(RateBucket)
-                .where(RateBucket.name == self.name, RateBucket.user_id == user_id)
-                .values(
-                    tokens=case((refilled + 1 > self.capacity, float(self.capacity)), else_=refilled + 1),
-                    updated=case((RateBucket.updated < now, now), else_=RateBucket.updated),
-                )
-            )
-
-    def _refilled(self, now: float) -> ColumnElement[float]:
-        """The bucket's tokens at ``now``: what it held plus the refill since, at most ``capacity``."""
-        elapsed = case((RateBucket.updated < now, literal(now) - RateBucket.updated), else_=0.0)
-        tokens = RateBucket.tokens + elapsed * self.rate
-        return case((tokens > self.capacity, float(self.capacity)), else_=tokens)
+            rate_buckets.give_back(conn, self.name, user_id, now=now, rate=self.rate, capacity=self.capacity)
 
     def _take(self, user_id: int) -> float | None:
         """None when a token was taken; else the tokens the bucket holds now (none left, or a race)."""
         now = self._clock()
-        refilled = self._refilled(now)
-        mine = (RateBucket.name == self.name, RateBucket.user_id == user_id)
         with self._engine.begin() as conn:
-            taken = conn.execute(
-                update(RateBucket).where(*mine, refilled >= 1).values(tokens=refilled - 1, updated=now)
+            return rate_buckets.take(
+                conn, self.name, user_id, now=now, rate=self.rate, capacity=self.capacity
             )
-            if taken.rowcount:
-                return None
-            left = conn.execute(select(refilled).where(*mine)).scalar()
-            if left is None:
-                conn.execute(
-                    insert(RateBucket).values(
-                        name=self.name, user_id=user_id, tokens=self.capacity - 1.0, updated=now
-                    )
-                )
-                return None
-        return float(left)
