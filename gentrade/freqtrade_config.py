@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gentrade.data.synth import DEFAULT_PAIRS
 from gentrade.errors import ConfigError
 from gentrade.exchange import DEFAULT_PORT
 from gentrade.exchange.markets import default_balance
@@ -36,7 +37,6 @@ SECRET_ENV = "GENTRADE_EXCHANGE_SECRET"
 FREQTRADE_KEY_ENV = "FREQTRADE__EXCHANGE__KEY"
 FREQTRADE_SECRET_ENV = "FREQTRADE__EXCHANGE__SECRET"
 DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
-DEFAULT_PAIRS = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
 
 _PAIR = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
 _STRATEGY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")

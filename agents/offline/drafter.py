@@ -23,7 +23,9 @@ from agents.offline.text import Text
 from gentrade.spec import StrategySpec, parse_spec
 
 MODEL_ID = "gentrade-offline-drafter-1"
-DEFAULT_PAIRS: tuple[str, ...] = ("BTC/USDT",)
+#: What a drafted spec trades when its text names no pair. A different default from the data's
+#: (gentrade.data.synth.DEFAULT_PAIRS, the pairs the local candles cover): a spec names one pair unless asked.
+DEFAULT_DRAFT_PAIRS: tuple[str, ...] = ("BTC/USDT",)
 DEFAULT_TIMEFRAME = "5m"
 _NAME = re.compile(r"^[A-Z][A-Za-z0-9]{2,63}$")
 _FIELD_WORDS = {
@@ -47,7 +49,10 @@ class DraftResult(BaseModel):
 
 
 def draft(
-    text: str, *, default_pairs: Sequence[str] = DEFAULT_PAIRS, default_timeframe: str = DEFAULT_TIMEFRAME
+    text: str,
+    *,
+    default_pairs: Sequence[str] = DEFAULT_DRAFT_PAIRS,
+    default_timeframe: str = DEFAULT_TIMEFRAME,
 ) -> DraftResult:
     """Draft a spec from `text`; raises DraftNotUnderstoodError when no entry rule can be read from it and
     SpecValidationError when what was read does not make a valid spec (e.g. a ladder that goes backwards)."""

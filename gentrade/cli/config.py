@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 
 from gentrade.cli.errors import cli_errors
+from gentrade.data.synth import DEFAULT_PAIRS
 from gentrade.freqtrade_config import (
     DEFAULT_LOCAL_URL,
-    DEFAULT_PAIRS,
     FREQTRADE_KEY_ENV,
     FREQTRADE_SECRET_ENV,
     KEY_ENV,

@@ -107,7 +107,7 @@ def draft_command(
     from agents.drafting.merge import merge_change
     from agents.drafting.spec_diff import spec_diff
     from agents.offline import draft
-    from agents.offline.drafter import DEFAULT_PAIRS
+    from agents.offline.drafter import DEFAULT_DRAFT_PAIRS
     from gentrade.settings import get_settings
     from gentrade.spec import load_spec
 
@@ -117,7 +117,7 @@ def draft_command(
         result = merge_change(previous, text)
         diff = spec_diff(previous, result.spec)
     else:
-        result = draft(text, default_pairs=split_pairs(pair) or DEFAULT_PAIRS)
+        result = draft(text, default_pairs=split_pairs(pair) or DEFAULT_DRAFT_PAIRS)
     if output is not None:
         output.write_text(spec_json(result.spec) + "\n")
     if as_json:

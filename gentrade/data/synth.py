@@ -22,6 +22,8 @@ from gentrade.data.markets import amount_step, price_tick
 from gentrade.errors import ConfigError
 from gentrade.spec.common import timeframe_seconds
 
+#: The pairs GenTrade's local world has candles for when nobody names any: synthetic data, quickstart and the
+#: freqtrade configs' pair list all use these, so a config never asks for a pair the data lacks.
 DEFAULT_PAIRS: tuple[str, ...] = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=UTC)
 
