@@ -81,12 +81,11 @@ class PairData:
 def load_datadir(datadir: Path) -> dict[str, PairData]:
     """Read every spot candle file of ``datadir`` (freqtrade layout), keyed by Binance symbol id.
 
-    Monthly files are skipped (months have no fixed length to bucket by), as are empty files.
+    The store lists only the spec's timeframes (monthly files have no fixed length to bucket by); empty
+    files are skipped.
     """
     pairs: dict[str, PairData] = {}
     for pair, timeframe in store.available(datadir):
-        if timeframe not in INTERVALS:
-            continue
         series = CandleSeries.from_frame(
             store.load_candles_frame(datadir, pair, timeframe), INTERVALS[timeframe]
         )
