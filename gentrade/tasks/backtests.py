@@ -37,13 +37,10 @@ from billiard.einfo import ExceptionInfo
 from celery import Task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from kombu.exceptions import OperationalError as BrokerOperationalError
-from sqlalchemy import and_, false, or_, select, true, update
 from sqlalchemy.exc import OperationalError as DatabaseOperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gentrade.db.base import utcnow
 from gentrade.db.engine import make_engine, make_session_factory, pool_options
-from gentrade.db.models import Backtest
 from gentrade.db.repositories import backtests as repo
 from gentrade.errors import BacktestFailedError, BacktestTimeoutError, DockerUnavailableError, GenTradeError
 from gentrade.logs import request_id_var
@@ -76,21 +73,6 @@ def _forget_parent_engine(**_kwargs: Any) -> None:
     sessions.cache_clear()
 
 
-def claim(session: Session, backtest_id: int, *, take_over: bool, lease: timedelta) -> bool:
-    """queued → running; or running → running when the previous holder is gone (see the module doc)."""
-    now = utcnow()
-    abandoned = and_(
-        Backtest.status == "running", or_(true() if take_over else false(), Backtest.started_at < now - lease)
-    )
-    result = session.execute(
-        update(Backtest)
-        .where(Backtest.id == backtest_id, or_(Backtest.status == "queued", abandoned))
-        .values(status="running", started_at=now)
-    )
-    session.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
 @contextmanager
 def killed_on_cancel(backtest_id: int) -> Iterator[None]:
     """While the block runs, kill this backtest's freqtrade child as soon as its row is cancelled or gone."""
@@ -100,7 +82,7 @@ def killed_on_cancel(backtest_id: int) -> Iterator[None]:
         while not done.wait(CANCEL_POLL_S):
             try:
                 with sessions()() as session:
-                    status = session.scalar(select(Backtest.status).where(Backtest.id == backtest_id))
+                    status = repo.status_of(session, backtest_id)
             except DatabaseOperationalError:
                 continue
             if status in (None, "cancelled"):
@@ -169,7 +151,7 @@ def run_backtest(self: Task, backtest_id: int, request_id: str | None = None) ->
                 sessions(),
                 settings,
                 backtest_id,
-                claim=functools.partial(claim, take_over=take_over, lease=lease),
+                claim=functools.partial(repo.claim_with_lease, take_over=take_over, lease=lease),
                 passthrough=(*INFRASTRUCTURE_ERRORS, SoftTimeLimitExceeded),
             )
     except SoftTimeLimitExceeded:

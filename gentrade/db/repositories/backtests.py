@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -193,6 +193,27 @@ def claim(session: Session, backtest_id: int) -> bool:
     )
     session.commit()
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def claim_with_lease(session: Session, backtest_id: int, *, take_over: bool, lease: timedelta) -> bool:
+    """queued → running; or running → running when the previous holder is gone: ``take_over`` (the queue
+    says so) or a run started longer than ``lease`` ago. ``started_at`` is reset: the lease starts again."""
+    now = utcnow()
+    abandoned = and_(
+        Backtest.status == "running", or_(true() if take_over else false(), Backtest.started_at < now - lease)
+    )
+    result = session.execute(
+        update(Backtest)
+        .where(Backtest.id == backtest_id, or_(Backtest.status == "queued", abandoned))
+        .values(status="running", started_at=now)
+    )
+    session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def status_of(session: Session, backtest_id: int) -> str | None:
+    """The row's status whoever owns it (None once deleted): for the executor's cancel watch, not a user."""
+    return session.scalar(select(Backtest.status).where(Backtest.id == backtest_id))
 
 
 def job(session: Session, backtest_id: int) -> tuple[Backtest, StrategyVersion] | None:
