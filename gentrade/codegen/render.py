@@ -144,6 +144,7 @@ def _indicator_code(spec: StrategySpec, ranged: list[SearchParameter]) -> list[s
     ]
     if spec.uses_atr:
         lines.append(risk_atr_line(spec.atr_period))
+        lines.append('self.gt_remember_candles(dataframe, metadata["pair"])')
     return lines
 
 
