@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from gentrade.db.keys import CredentialCipher
-from gentrade.db.models import Bot, StrategyVersion, User
+from gentrade.db.models import Bot, User
 from gentrade.db.repositories import bots as repo
 from gentrade.engine.bots.models import BotStatus
 from gentrade.errors import LiveTradingRefusedError, NotFoundError
@@ -53,8 +53,7 @@ def start_bot(bot_id: int, request_id: str | None = None) -> str:
     with _bot_row(bot_id, request_id) as (session, bot):
         if bot.config.get("live", False):
             raise LiveTradingRefusedError("a live bot starts only through the API, which confirms it")
-        version = session.get(StrategyVersion, bot.strategy_version_id)
-        assert version is not None  # the foreign key is ON DELETE RESTRICT
+        version = repo.version_of(session, bot)
         cipher = CredentialCipher.from_settings(settings_of(app))
         webhook = owner_webhook(session.get(User, bot.owner_id), cipher)
         info = managers().launch(bot, version, keys=None, webhook_url=webhook)

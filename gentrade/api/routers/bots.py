@@ -30,7 +30,7 @@ from gentrade.api.schemas.bots import (
     TradeRefOut,
 )
 from gentrade.api.schemas.common import ObjectId, problems
-from gentrade.db.models import Bot, StrategyVersion, User
+from gentrade.db.models import Bot, User
 from gentrade.db.repositories import bots as repo
 from gentrade.db.repositories import credentials as credentials_repo
 from gentrade.db.repositories import strategies as strategies_repo
@@ -82,8 +82,7 @@ def _out(session: Session, bot: Bot, info: BotInfo | None) -> BotOut:
     if bot.status != bot_status:
         repo.set_status(bot, bot_status)
         session.commit()
-    version = session.get(StrategyVersion, bot.strategy_version_id)
-    assert version is not None  # the foreign key is RESTRICT: a bot's version cannot disappear
+    version = repo.version_of(session, bot)
     return BotOut(
         id=bot.id,
         owner_id=bot.owner_id,
@@ -275,8 +274,7 @@ def start_bot(
 ) -> BotOut:
     """Start a stopped (or crashed) bot again with the version and settings it was created with."""
     bot = repo.get(session, bot_id, user)
-    version = session.get(StrategyVersion, bot.strategy_version_id)
-    assert version is not None
+    version = repo.version_of(session, bot)
     body = BotIn(
         strategy_id=version.strategy_id,
         live=bot.config.get("live", False),

@@ -48,6 +48,13 @@ def live(session: Session) -> list[Bot]:
     return list(session.scalars(select(Bot).where(Bot.status.in_(LIVE))))
 
 
+def version_of(session: Session, bot: Bot) -> StrategyVersion:
+    """The version the bot runs; the foreign key is RESTRICT, so it cannot have disappeared."""
+    version = session.get(StrategyVersion, bot.strategy_version_id)
+    assert version is not None
+    return version
+
+
 def holders(session: Session, strategy: Strategy) -> list[Bot]:
     """The bots running any version of ``strategy`` (whoever's they are: the key is on the version)."""
     versions = select(StrategyVersion.id).where(StrategyVersion.strategy_id == strategy.id)
