@@ -28,14 +28,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gentrade.data.synth import DEFAULT_PAIRS
+from gentrade.engine.bots.config import FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV
 from gentrade.errors import ConfigError
 from gentrade.exchange import DEFAULT_PORT
 from gentrade.exchange.markets import default_balance
 
 KEY_ENV = "GENTRADE_EXCHANGE_KEY"
 SECRET_ENV = "GENTRADE_EXCHANGE_SECRET"
-FREQTRADE_KEY_ENV = "FREQTRADE__EXCHANGE__KEY"
-FREQTRADE_SECRET_ENV = "FREQTRADE__EXCHANGE__SECRET"
 DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 _PAIR = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")

@@ -32,9 +32,15 @@ _COLOURS = {
 
 def manager(state_dir: Path | None) -> BotManager:
     from gentrade.engine.bots import BotManager
+    from gentrade.freqtrade_config import default_local_config, freqtrade_env
 
     settings = get_settings()
-    return BotManager(state_dir or settings.user_dir / "bots", memory_mb=settings.bot_memory_mb)
+    return BotManager(
+        state_dir or settings.user_dir / "bots",
+        memory_mb=settings.bot_memory_mb,
+        default_config=default_local_config,
+        exchange_env=freqtrade_env(),
+    )
 
 
 def print_info(info: BotInfo, *, password: str | None = None) -> None:

@@ -37,7 +37,7 @@ RANK: dict[str, int] = {
 # The "never" arrows that rank alone does not express (same-rank or explicitly named edges).
 NEVER: dict[str, frozenset[str]] = {
     "spec": frozenset(RANK) - {"spec", "errors"},
-    "engine": frozenset({"exchange", "db", "api", "settings", "tasks", "services"}),
+    "engine": frozenset({"exchange", "freqtrade_config", "db", "api", "settings", "tasks", "services"}),
     "signals": frozenset({"engine", "exchange", "agents", "db", "settings"}),
     "agents": frozenset({"db", "api", "services", "settings", "tasks"}),
 }

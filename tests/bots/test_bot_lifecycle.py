@@ -32,7 +32,7 @@ from gentrade.errors import (
     NotFoundError,
 )
 from gentrade.exchange.server import TestnetHandle
-from gentrade.freqtrade_config import ConfigRequest, Target, build_config
+from gentrade.freqtrade_config import ConfigRequest, Target, build_config, default_local_config
 
 STUBBORN = """
 import signal, subprocess, sys, time
@@ -48,12 +48,24 @@ print("stub freqtrade: cannot load the strategy", flush=True)
 sys.exit(3)
 """
 
+ENV_ECHO = """
+import os, sys
+env = os.environ.get
+print("key", env("FREQTRADE__EXCHANGE__KEY"), "secret", env("FREQTRADE__EXCHANGE__SECRET"))
+sys.exit(3)
+"""
+
 
 def _stub(tmp_path: Path, source: str) -> BotManager:
     script = tmp_path / "fake_freqtrade.py"
     script.write_text(textwrap.dedent(source))
     # The stand-ins start a child of their own, which the runtime guard of a real bot refuses.
-    return BotManager(tmp_path / "bots", freqtrade_command=[sys.executable, str(script)], sandbox=False)
+    return BotManager(
+        tmp_path / "bots",
+        freqtrade_command=[sys.executable, str(script)],
+        sandbox=False,
+        default_config=default_local_config,
+    )
 
 
 @pytest.fixture
@@ -110,6 +122,33 @@ def test_two_bots_never_share_port_database_or_credentials(
     with pytest.raises(ConflictError):
         stubborn.start(ladder_strategy, name="three", port=taken)
     assert {b.name for b in stubborn.list()} == {"one", "two"}
+
+
+def test_a_bot_gets_the_keys_its_manager_is_handed_and_a_per_bot_key_wins(
+    tmp_path: Path, ladder_strategy: Path
+) -> None:
+    script = tmp_path / "fake_freqtrade.py"
+    script.write_text(textwrap.dedent(ENV_ECHO))
+    handed = {"FREQTRADE__EXCHANGE__KEY": "handed-key", "FREQTRADE__EXCHANGE__SECRET": "handed-secret"}
+    bots = BotManager(
+        tmp_path / "bots", freqtrade_command=[sys.executable, str(script)], sandbox=False, exchange_env=handed
+    )
+    bots.start(ladder_strategy, name="handed", config=default_local_config())
+    bots.start(ladder_strategy, name="own", config=default_local_config(), exchange_key="own-key")
+    logs = {}
+    for name in ("handed", "own"):
+        with pytest.raises(BotStartFailedError) as failed:
+            bots.wait_running(name, timeout_s=30)
+        logs[name] = failed.value.details["log_tail"]
+    assert "key handed-key secret handed-secret" in logs["handed"]
+    assert "key own-key secret handed-secret" in logs["own"]
+
+
+def test_a_manager_handed_no_default_config_needs_one_per_bot(tmp_path: Path, ladder_strategy: Path) -> None:
+    bots = BotManager(tmp_path / "bots")
+    with pytest.raises(ConfigError, match="config: this manager has no default freqtrade config"):
+        bots.start(ladder_strategy, name="nothing")
+    assert bots.list() == []
 
 
 def test_a_bot_that_exits_while_starting_fails_with_its_log(tmp_path: Path, ladder_strategy: Path) -> None:

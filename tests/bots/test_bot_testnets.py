@@ -11,7 +11,13 @@ import pytest
 from gentrade.engine.bots import BotManager
 from gentrade.engine.bots.config import guard_live
 from gentrade.errors import ConfigError
-from gentrade.freqtrade_config import ConfigRequest, Target, build_config, validate_config
+from gentrade.freqtrade_config import (
+    ConfigRequest,
+    Target,
+    build_config,
+    default_local_config,
+    validate_config,
+)
 from gentrade.services.strategy_saving import build_strategy
 from gentrade.spec import parse_spec
 
@@ -42,7 +48,12 @@ def test_a_bot_on_the_default_config_keeps_the_specs_max_open_trades(tmp_path: P
     strategy = build_strategy(spec, tmp_path / "strategies").path
     script = tmp_path / "idle_freqtrade.py"
     script.write_text("import time\ntime.sleep(60)\n")
-    bots = BotManager(tmp_path / "bots", freqtrade_command=[sys.executable, str(script)], sandbox=False)
+    bots = BotManager(
+        tmp_path / "bots",
+        freqtrade_command=[sys.executable, str(script)],
+        sandbox=False,
+        default_config=default_local_config,
+    )
     try:
         bots.start(strategy, name="two")
         config = json.loads(bots.registry.load("two").config_file.read_text())

@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 from gentrade.engine.bots.models import Credentials
 from gentrade.errors import ConfigError
 
+#: freqtrade reads exchange keys from these environment variables, so no key is ever written into a file.
+FREQTRADE_KEY_ENV = "FREQTRADE__EXCHANGE__KEY"
+FREQTRADE_SECRET_ENV = "FREQTRADE__EXCHANGE__SECRET"
 DEFAULT_CORS_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000", "http://localhost:8080")
 USERNAME = "gentrade"
 
@@ -33,12 +36,8 @@ def new_credentials() -> Credentials:
     )
 
 
-def load_base(config: Mapping[str, Any] | Path | None) -> dict[str, Any]:
-    """The caller's config as a fresh dict; None means the repo default (local testnet, dry-run)."""
-    if config is None:
-        from gentrade.freqtrade_config import default_local_config
-
-        return default_local_config()
+def load_base(config: Mapping[str, Any] | Path) -> dict[str, Any]:
+    """The caller's config (a mapping or a JSON file) as a fresh dict."""
     if isinstance(config, Path):
         try:
             loaded = json.loads(config.read_text())

@@ -35,6 +35,8 @@ from gentrade.engine.bots.breaker import step as breaker_step
 from gentrade.engine.bots.client import BotClient
 from gentrade.engine.bots.config import (
     DEFAULT_CORS_ORIGINS,
+    FREQTRADE_KEY_ENV,
+    FREQTRADE_SECRET_ENV,
     bot_config,
     guard_live,
     load_base,
@@ -55,7 +57,7 @@ from gentrade.engine.bots.sandbox import bot_policy
 from gentrade.engine.guarded import guarded_command
 from gentrade.engine.launch import inherited_environment
 from gentrade.engine.webserver import collect_results
-from gentrade.errors import BotStartFailedError, ConflictError, StrategyLoadError
+from gentrade.errors import BotStartFailedError, ConfigError, ConflictError, StrategyLoadError
 from gentrade.safety.bypass import AuditBypass, strategy_class_name
 from gentrade.safety.guard_policy import GuardPolicy
 
@@ -91,6 +93,10 @@ class BotManager:
     interpreter and what follows it, since trade bots run it through ``gentrade.engine.guarded`` (the runtime
     guard and the OS layers, ``bots.sandbox.bot_policy``). ``sandbox=False`` is only for stand-in commands
     in tests that must do what a strategy may not (start a child of their own); nothing else passes it.
+    The manager is handed what would tie it to a market: ``default_config`` builds the config of a bot started
+    without one (the CLI hands the local testnet's), and ``exchange_env`` is the environment that hands
+    exchange keys to every bot (the CLI's, from ``GENTRADE_EXCHANGE_KEY``); a per-bot key passed to ``start``
+    wins over it.
     """
 
     def __init__(
@@ -100,8 +106,12 @@ class BotManager:
         freqtrade_command: Sequence[str] | None = None,
         memory_mb: int = DEFAULT_MEMORY_MB,
         sandbox: bool = True,
+        default_config: Callable[[], dict[str, Any]] | None = None,
+        exchange_env: Mapping[str, str] | None = None,
     ) -> None:
         self.registry = Registry(state_dir)
+        self.default_config = default_config
+        self.exchange_env = dict(exchange_env or {})
         self.command = list(freqtrade_command or (sys.executable, "-m", "freqtrade"))
         self.memory_mb = memory_mb
         self.sandbox = sandbox
@@ -131,8 +141,6 @@ class BotManager:
         notifications (``gentrade.engine.bots.notify``); it too reaches freqtrade through the environment
         (``FREQTRADE__WEBHOOK__URL``) and is kept for the supervisor in a 0600 file beside the bot.
         """
-        from gentrade.freqtrade_config import FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV, freqtrade_env
-
         strategy_file = Path(strategy_file)
         try:
             source = strategy_file.read_text()
@@ -141,13 +149,18 @@ class BotManager:
         class_name = strategy_class_name(source, strategy_file.name, _audit_bypass)
         if not class_name:
             raise StrategyLoadError(f"{strategy_file.name} defines no IStrategy subclass")
-        base = load_base(config)
+        if config is None:
+            if self.default_config is None:
+                raise ConfigError("config: this manager has no default freqtrade config; pass one")
+            base = self.default_config()
+        else:
+            base = load_base(config)
         own_limit = class_literal(source, class_name, "max_open_trades")
         if config is None and isinstance(own_limit, int) and own_limit > 0:
             # The default config's max_open_trades would override the strategy's own (the spec's risk).
             base["max_open_trades"] = own_limit
         guard_live(base, dry_run=dry_run, confirm_real_money=confirm_real_money)
-        env = freqtrade_env()
+        env = dict(self.exchange_env)
         if exchange_key is not None:
             env[FREQTRADE_KEY_ENV] = exchange_key
         if exchange_secret is not None:
