@@ -24,17 +24,9 @@ from gentrade.api import create_app
 from gentrade.db import upgrade
 from gentrade.db.engine import make_engine
 from gentrade.db.testing import fresh_database
+from gentrade.examples import load_example
 
 CLIENTS = 120
-SPEC = {
-    "name": "PoolRsi",
-    "timeframe": "5m",
-    "pairs": ["ETH/BTC"],
-    "indicators": [{"id": "rsi", "kind": "rsi", "period": 14}],
-    "entry_long": {"left": "rsi", "op": "<", "right": 30},
-    "exit_long": {"left": "rsi", "op": ">", "right": 70},
-    "stop": {"initial": {"percent": 3}},
-}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -60,7 +52,11 @@ def test_concurrent_reads_on_one_connection_all_succeed(base: str) -> None:
         assert client.post("/api/v1/auth/register", json=creds).status_code == 201
         token = client.post("/api/v1/auth/login", json=creds).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        made: Any = client.post("/api/v1/strategies", json={"spec": SPEC}, headers=headers)
+        made: Any = client.post(
+            "/api/v1/strategies",
+            json={"spec": load_example("mean_reversion").model_dump(mode="json")},
+            headers=headers,
+        )
         assert made.status_code == 201, made.text
         strategy_id = made.json()["id"]
     with ThreadPoolExecutor(CLIENTS) as pool:
