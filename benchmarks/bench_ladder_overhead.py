@@ -78,9 +78,9 @@ def write_variants(spec_name: str, workdir: Path) -> dict[str, Path]:
 
 def run_config(strategy_file: Path, datadir: Path, workdir: Path) -> dict:
     """GenTrade's backtest config for one variant: the same pairs, range, fees and slippage for all."""
-    from gentrade.engine.config import Costs, build_config
+    from gentrade.engine.config import Costs, build_backtest_config
 
-    return build_config(
+    return build_backtest_config(
         strategy=strategy_file.stem,
         pairs=PAIRS,
         datadir=datadir,
@@ -229,7 +229,7 @@ def hyperopt_throughput(
 
     from gentrade.codegen import render
     from gentrade.data.markets import save_snapshot, snapshot_for_datadir
-    from gentrade.engine.config import Costs, build_config
+    from gentrade.engine.config import Costs, build_backtest_config
     from gentrade.engine.hyperopt_worker import HyperoptJob
     from gentrade.engine.launch import child_environment
     from gentrade.examples import load_example
@@ -258,7 +258,7 @@ def hyperopt_throughput(
         for count in epochs:
             run_dir = folder / f"run{count}"
             run_dir.mkdir()
-            config = build_config(
+            config = build_backtest_config(
                 strategy=cls,
                 pairs=PAIRS,
                 datadir=datadir,

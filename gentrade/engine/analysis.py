@@ -37,7 +37,7 @@ from gentrade.codegen.parse import class_literal
 from gentrade.data import grid, store
 from gentrade.data import markets as market_snapshots
 from gentrade.engine.analysis_worker import AnalysisJob
-from gentrade.engine.config import Costs, build_config, stake_currency
+from gentrade.engine.config import Costs, build_backtest_config, stake_currency
 from gentrade.errors import (
     BacktestFailedError,
     BacktestTimeoutError,
@@ -163,7 +163,7 @@ def check_strategy(
     for pair, tf in store.available(datadir):
         grid.gridded_copy(datadir, run_dir / "data", [pair], [tf], ticks)
     markets_file = market_snapshots.save_snapshot(snapshot, run_dir / "markets.json")
-    config = build_config(
+    config = build_backtest_config(
         strategy=name,
         pairs=chosen,
         datadir=run_dir / "data",

@@ -1,4 +1,5 @@
-"""The freqtrade config for one backtest, built from a few explicit choices.
+"""The freqtrade config for one backtest (or analysis, or hyperopt fold), built from a few explicit choices; a
+bot's or a user's config for an exchange is `gentrade.freqtrade_config.build_config`'s.
 
 Costs are honest on purpose: freqtrade has no slippage model, so the slippage we assume is folded into the
 per-side fee freqtrade charges (``fee = exchange_fee + slippage``), and both parts are kept for the record.
@@ -41,7 +42,7 @@ def stake_currency(pairs: list[str]) -> str:
     return quotes[0]
 
 
-def build_config(
+def build_backtest_config(
     *,
     strategy: str,
     pairs: list[str],

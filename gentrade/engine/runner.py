@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from gentrade.codegen.parse import class_literal as _class_literal
 from gentrade.data import grid, store
 from gentrade.data import markets as market_snapshots
-from gentrade.engine.config import DEFAULT_MAX_OPEN_TRADES, Costs, build_config, stake_currency
+from gentrade.engine.config import DEFAULT_MAX_OPEN_TRADES, Costs, build_backtest_config, stake_currency
 from gentrade.engine.detail import AUTO, choose_detail
 from gentrade.engine.fills import fills_outside_candles
 from gentrade.engine.launch import ChildLauncher
@@ -213,7 +213,7 @@ def run_backtest(
     run_dir = _run_dir_path(Path(results_dir).resolve(), class_name)
     timeframes = [tf, detail] if detail else [tf]
     gridded = grid.gridded_copy(datadir, run_dir / "data", chosen, timeframes, grid.market_ticks(snapshot))
-    config = build_config(
+    config = build_backtest_config(
         strategy=class_name,
         pairs=chosen,
         datadir=run_dir / "data",

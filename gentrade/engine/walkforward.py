@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from gentrade.codegen import render
 from gentrade.data.markets import save_snapshot, snapshot_for_datadir
-from gentrade.engine.config import Costs, build_config
+from gentrade.engine.config import Costs, build_backtest_config
 from gentrade.engine.hyperopt_worker import LOSSES, HyperoptJob, HyperoptStatus
 from gentrade.engine.launch import child_environment
 from gentrade.engine.result import BacktestResult
@@ -195,7 +195,7 @@ def _search(
     for index, epochs in enumerate(shares):
         run_dir = fold_dir / f"search{index}"
         run_dir.mkdir(parents=True)
-        config = build_config(
+        config = build_backtest_config(
             strategy=spec.name,
             pairs=request.pairs or list(spec.pairs),
             datadir=request.datadir,

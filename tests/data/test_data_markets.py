@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gentrade.data import markets
-from gentrade.engine.config import Costs, build_config
+from gentrade.engine.config import Costs, build_backtest_config
 from gentrade.errors import ConfigError
 
 if TYPE_CHECKING:  # importing freqtrade costs seconds; the helper imports it when called
@@ -43,7 +43,7 @@ def _offline_exchange(pairs: list[str], snapshot: dict, datadir: Path, tmp_path:
 
     from gentrade.engine.offline_exchange import build_offline_exchange
 
-    config = build_config(
+    config = build_backtest_config(
         strategy="SampleStrategy", pairs=pairs, datadir=datadir, user_data_dir=tmp_path,
         timerange=None, timeframe="5m", costs=Costs(),
     )  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gentrade.engine.config import Costs, build_config, stake_currency
+from gentrade.engine.config import Costs, build_backtest_config, stake_currency
 from gentrade.errors import ConfigError
 
 
@@ -35,7 +35,7 @@ def _config(tmp_path: Path, **overrides: object) -> dict:
         "costs": Costs(exchange_fee=0.001, slippage=0.0005),
     }
     options.update(overrides)
-    return build_config(**options)
+    return build_backtest_config(**options)
 
 
 def test_config_records_both_costs_and_disables_result_reuse(tmp_path: Path) -> None:
