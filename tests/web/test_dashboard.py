@@ -42,7 +42,7 @@ SIGNAL_SETTLED = """() => document.querySelector('#signal-table tbody tr[data-si
 
 @dataclass
 class Journey:
-    alice: Person
+    person: Person
     strategy_id: int
     backtest_id: int
 
@@ -57,9 +57,11 @@ def alice(browser: Browser, dashboard: Dashboard) -> Person:
 
 
 @pytest.fixture(scope="module")
-def journey(alice: Person, screenshots: Path) -> Journey:
-    """Through the pages only: a strategy from a spec, a backtest queued from its page, followed live."""
-    page = alice.page
+def journey(browser: Browser, dashboard: Dashboard, screenshots: Path) -> Journey:
+    """Through the pages only: a strategy from a spec, a backtest queued from its page, followed live to
+    its report. A user of its own, so its empty start holds whichever of alice's tests ran before."""
+    dana = register(browser, dashboard, "dana")
+    page = dana.page
     page.goto("/strategies")
     expect(page.locator("#strategies-empty")).to_be_visible()  # the empty state says what to do
     spec = load_example("trend_following").model_dump(mode="json")
@@ -82,7 +84,9 @@ def journey(alice: Person, screenshots: Path) -> Journey:
     link = page.locator("#backtest-done-link")
     backtest_id = int(link.inner_text().lstrip("#"))
     shoot(page, screenshots, "strategy")
-    return Journey(alice, strategy_id, backtest_id)
+    link.click()
+    page.wait_for_url(f"**/backtests/{backtest_id}")
+    return Journey(dana, strategy_id, backtest_id)
 
 
 def _expected_markers(trades: list[dict[str, Any]], pair: str) -> tuple[int, Counter[str]]:
@@ -108,9 +112,8 @@ def _chart_markers(page: Page, pair: str) -> tuple[int, Counter[str]]:
 def test_backtest_page_charts_match_the_api(
     journey: Journey, dashboard: Dashboard, screenshots: Path
 ) -> None:
-    page, api = journey.alice.page, dashboard.api(journey.alice.token)
-    page.locator("#backtest-done-link").click()
-    page.wait_for_url(f"**/backtests/{journey.backtest_id}")
+    page, api = journey.person.page, dashboard.api(journey.person.token)
+    page.goto(f"/backtests/{journey.backtest_id}")
     detail = api.get(f"/api/v1/backtests/{journey.backtest_id}").json()
     result = detail["result"]
     assert detail["status"] == "succeeded" and result["trades"] > 0
@@ -152,7 +155,7 @@ def test_backtest_page_charts_match_the_api(
 
 
 def test_compare_two_backtests(journey: Journey, dashboard: Dashboard, screenshots: Path) -> None:
-    page, api = journey.alice.page, dashboard.api(journey.alice.token)
+    page, api = journey.person.page, dashboard.api(journey.person.token)
     spec = load_example("trend_following").model_dump(mode="json")
     spec["stop"]["initial"] = {"percent": 3}
     assert api.put(f"/api/v1/strategies/{journey.strategy_id}", json={"spec": spec}).status_code == 200
