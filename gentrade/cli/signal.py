@@ -14,6 +14,7 @@ from rich.table import Table
 
 from gentrade.cli.accounts import user_session
 from gentrade.cli.errors import cli_errors
+from gentrade.db.repositories import signals as signals_repo
 from gentrade.services import signals as service
 from gentrade.settings import get_settings
 from gentrade.signals import EvaluationSettings, SignalOutcome, evaluate, load_candles_arrays
@@ -81,8 +82,8 @@ def list_command(
 ) -> None:
     """USER's newest signals."""
     with user_session(user) as (session, owner):
-        where = service.SignalFilter(symbol=symbol, status=status)
-        rows, _ = service.page(session, owner, where, limit=limit)
+        where = signals_repo.SignalFilter(symbol=symbol, status=status)
+        rows, _ = signals_repo.page(session, owner, where, limit=limit)
         table = Table(title=f"signals of {owner.email}")
         for column in ("id", "generated", "pair", "tf", "side", "entry", "stop", "conf", "status"):
             table.add_column(column)

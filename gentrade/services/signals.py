@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,8 +30,9 @@ from gentrade.db.base import utcnow
 from gentrade.db.models import SignalOutcome as OutcomeRow
 from gentrade.db.models import TradeSignal as SignalRow
 from gentrade.db.models import User
-from gentrade.db.repositories.scope import S, scoped
-from gentrade.errors import DataMissingError, GenTradeError, NotFoundError
+from gentrade.db.repositories import signals as repo
+from gentrade.db.repositories.signals import ACTIVE, SignalFilter
+from gentrade.errors import DataMissingError, GenTradeError
 from gentrade.signals import (
     EvaluationSettings,
     SignalArrays,
@@ -47,10 +47,6 @@ from gentrade.spec import TIMEFRAME_SECONDS, TradeSignal, parse_signal, timefram
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = "active"
-WAITING = (ACTIVE, "pending")
-"""Statuses a later sweep must look at again: not yet evaluated, or evaluated before the data reached the
-expiry (still open, or its entry not reached yet)."""
 SENTIMENT_FIELDS = ("fear_greed_index", "news_sentiment", "social_sentiment")
 """Market-snapshot fields no offline source fills; kept (as null) so every stored snapshot has one shape."""
 
@@ -151,9 +147,7 @@ def store_signal(
         generated_at=generated_at,
         expires_at=signal.expires_at(),
     )
-    session.add(row)
-    session.flush()
-    return row
+    return repo.add(session, row)
 
 
 def _valid_for_candles(row: SignalRow) -> int:
@@ -208,56 +202,9 @@ def signal_arrays(rows: Sequence[SignalRow]) -> SignalArrays:
 # ----------------------------------------------------------------------------------------------- reading
 
 
-def get_signal(session: Session, signal_id: int, actor: User) -> SignalRow:
-    """The row, or the same 404 whether it is missing or someone else's."""
-    row = session.get(SignalRow, signal_id)
-    if row is None or (row.owner_id != actor.id and not actor.is_admin):
-        raise NotFoundError(f"signal {signal_id} not found")
-    return row
-
-
-def outcome_of(session: Session, row: SignalRow) -> OutcomeRow | None:
-    return session.scalar(select(OutcomeRow).where(OutcomeRow.signal_id == row.id))
-
-
-@dataclass(frozen=True)
-class SignalFilter:
-    symbol: str | None = None
-    status: str | None = None
-    timeframe: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def apply(self, stmt: S) -> S:
-        if self.symbol is not None:
-            stmt = stmt.where(SignalRow.symbol == self.symbol)
-        if self.status is not None:
-            stmt = stmt.where(SignalRow.status == self.status)
-        if self.timeframe is not None:
-            stmt = stmt.where(SignalRow.timeframe == self.timeframe)
-        if self.since is not None:
-            stmt = stmt.where(SignalRow.generated_at >= self.since)
-        if self.until is not None:
-            stmt = stmt.where(SignalRow.generated_at < self.until)
-        return stmt
-
-
-def page(
-    session: Session, actor: User, where: SignalFilter, *, limit: int, before_id: int | None = None
-) -> tuple[list[SignalRow], int | None]:
-    """Newest first by id (ids grow with insertion); the cursor is the last id shown."""
-    stmt = where.apply(scoped(select(SignalRow), SignalRow, actor))
-    if before_id is not None:
-        stmt = stmt.where(SignalRow.id < before_id)
-    rows = list(session.scalars(stmt.order_by(SignalRow.id.desc()).limit(limit + 1)))
-    return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
-
-
 def evaluated(session: Session, actor: User, where: SignalFilter | None = None) -> list[Evaluated]:
     """Every (signal, outcome) pair of the actor's evaluated signals, oldest first."""
-    stmt = scoped(select(SignalRow, OutcomeRow).join(OutcomeRow), SignalRow, actor)
-    stmt = (where or SignalFilter()).apply(stmt).order_by(SignalRow.generated_at, SignalRow.id)
-    return [(signal_of(row), stored_outcome(out)) for row, out in session.execute(stmt)]
+    return [(signal_of(row), stored_outcome(out)) for row, out in repo.evaluated(session, actor, where)]
 
 
 def stored_outcome(row: OutcomeRow) -> SignalOutcome:
@@ -296,7 +243,7 @@ def evaluate_row(
     signal = signal_of(row)
     candles = load_candles_arrays(datadir, row.symbol, candle_timeframe(datadir, row.symbol, row.timeframe))
     outcome = evaluate(signal, candles, settings=settings or DEFAULT_SETTINGS)
-    stored = _store_outcome(session, row, outcome_of(session, row), outcome)
+    stored = _store_outcome(session, row, repo.outcome_of(session, row), outcome)
     session.flush()
     return stored
 
@@ -311,7 +258,7 @@ def _store_outcome(
     stored.net_pnl_abs = outcome.net_pnl
     stored.evaluated_at = utcnow()
     row.status = outcome.status
-    session.add(stored)
+    repo.put_outcome(session, stored)
     return stored
 
 
@@ -332,13 +279,9 @@ def evaluate_expired_signals(
     ``active`` (or ``pending``, its entry not reached yet) and is retried the same way.
     """
     moment = now or datetime.now(UTC)
-    due = (SignalRow.status.in_(WAITING), SignalRow.expires_at <= moment)
-    kinds = (
-        session.execute(select(SignalRow.symbol, SignalRow.timeframe).where(*due).distinct()).tuples().all()
-    )
     done: list[int] = []
-    for group in _groups(datadir, kinds):
-        done += _evaluate_group(session, group, due, datadir, settings or DEFAULT_SETTINGS)
+    for group in _groups(datadir, repo.due_kinds(session, moment)):
+        done += _evaluate_group(session, group, moment, datadir, settings or DEFAULT_SETTINGS)
     return sorted(done)
 
 
@@ -373,7 +316,7 @@ def _groups(datadir: Path, kinds: Sequence[tuple[str, str]]) -> list[_Group]:
 def _evaluate_group(
     session: Session,
     group: _Group,
-    due: tuple[ColumnElement[bool], ...],
+    moment: datetime,
     datadir: Path,
     settings: EvaluationSettings,
 ) -> list[int]:
@@ -385,12 +328,7 @@ def _evaluate_group(
     """
     try:
         candles = load_candles_arrays(datadir, group.symbol, group.timeframe)
-        pairs = session.execute(
-            select(SignalRow, OutcomeRow)
-            .outerjoin(OutcomeRow)
-            .where(*due, SignalRow.symbol == group.symbol, SignalRow.timeframe.in_(group.signal_timeframes))
-            .order_by(SignalRow.id)
-        ).all()
+        pairs = repo.due_with_outcomes(session, moment, group.symbol, group.signal_timeframes)
         rows = [row for row, _ in pairs]
         ids = [row.id for row in rows]  # read before the commit expires the rows
         batch = evaluate_batch(signal_arrays(rows), candles, settings=settings)

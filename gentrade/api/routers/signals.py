@@ -29,6 +29,7 @@ from gentrade.api.schemas.signals import (
 from gentrade.api.strategy_saving import SavedStrategy, save_agent_spec
 from gentrade.db.models import TradeSignal as SignalModel
 from gentrade.db.models import User
+from gentrade.db.repositories import signals as signals_repo
 from gentrade.db.repositories.scope import record
 from gentrade.errors import GenTradeError
 from gentrade.services import signals as service
@@ -71,11 +72,13 @@ def _filters(
     timeframe: SignalTimeframe | None = None,
     since: Annotated[AwareDatetime | None, Query(description="Generated at or after.")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Generated before.")] = None,
-) -> service.SignalFilter:
-    return service.SignalFilter(symbol=symbol, status=status, timeframe=timeframe, since=since, until=until)
+) -> signals_repo.SignalFilter:
+    return signals_repo.SignalFilter(
+        symbol=symbol, status=status, timeframe=timeframe, since=since, until=until
+    )
 
 
-Filters = Annotated[service.SignalFilter, Depends(_filters)]
+Filters = Annotated[signals_repo.SignalFilter, Depends(_filters)]
 
 
 def _analyst_llm(svc: Services, user: User) -> LLMClient | None:
@@ -88,7 +91,7 @@ def _analyst_llm(svc: Services, user: User) -> LLMClient | None:
 
 
 def _out(session: DbSession, row: SignalModel) -> SignalOut:
-    stored = service.outcome_of(session, row)
+    stored = signals_repo.outcome_of(session, row)
     return SignalOut(
         **SignalRow.model_validate(row).model_dump(),
         reasoning=row.reasoning,
@@ -148,7 +151,7 @@ def list_signals(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="the previous next_cursor")] = None,
 ) -> SignalPage:
-    rows, next_id = service.page(session, user, where, limit=limit, before_id=cursor)
+    rows, next_id = signals_repo.page(session, user, where, limit=limit, before_id=cursor)
     return SignalPage(
         items=[SignalRow.model_validate(row) for row in rows],
         next_cursor=str(next_id) if next_id is not None else None,
@@ -177,7 +180,7 @@ def export(user: CurrentUser, session: DbSession, where: Filters) -> Response:
 
 @router.get("/{signal_id}", response_model=SignalOut, responses=problems(404))
 def get_signal(signal_id: ObjectId, user: CurrentUser, session: DbSession) -> SignalOut:
-    return _out(session, service.get_signal(session, signal_id, user))
+    return _out(session, signals_repo.get(session, signal_id, user))
 
 
 @router.post("/{signal_id}/evaluate", response_model=SignalOut, responses=problems(404, 422))
@@ -186,7 +189,7 @@ def evaluate_signal(
 ) -> SignalOut:
     """Evaluate now against the data dir's candles; the outcome is stored and the status follows it (a
     signal whose candles do not yet reach its expiry stays ``active``)."""
-    row = service.get_signal(session, signal_id, user)
+    row = signals_repo.get(session, signal_id, user)
     service.evaluate_row(session, row, datadir=svc.settings.resolved_data_dir)
     record(session, user, "evaluate", "signal", row.id, request_id)
     session.commit()
@@ -204,7 +207,7 @@ def signal_strategy(
 ) -> SavedStrategy:
     """Save the strategy that trades this signal (``to_spec``: its ladder, stop and a cross of the entry
     level), ready for ``POST /backtests`` or ``POST /bots``; asking again adds a version."""
-    row = service.get_signal(session, signal_id, user)
+    row = signals_repo.get(session, signal_id, user)
     signal = service.signal_of(row)
     spec = to_spec(signal, name=f"{default_name(signal)}{row.id}")
     saved = save_agent_spec(session, user, spec, row.model_id)
