@@ -21,9 +21,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from gentrade.db.base import utcnow
-from gentrade.db.models import Optimization, Strategy, StrategyVersion, User
+from gentrade.db.models import Optimization, User
+from gentrade.db.repositories import optimizations as repo
 from gentrade.db.repositories import strategies as strategies_repo
-from gentrade.db.repositories.scope import get_owned
 from gentrade.engine.walkforward import Progress, WalkForwardReport, WalkForwardRequest, walk_forward
 from gentrade.errors import GenTradeError, OptimizeFailedError
 from gentrade.services.strategy_saving import audited_content
@@ -96,20 +96,7 @@ def queue(
         raise OptimizeFailedError(
             f"version {version.number} of {strategy.name} has no search ranges: add `search` to its spec"
         )
-    row = Optimization(
-        owner_id=user.id,
-        strategy_id=strategy.id,
-        source_version_id=version.id,
-        status="queued",
-        request=options.model_dump(mode="json"),
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def get(session: Session, optimization_id: int, actor: User) -> Optimization:
-    return get_owned(session, Optimization, optimization_id, actor)
+    return repo.create(session, user, strategy, version, options.model_dump(mode="json"))
 
 
 def run(
@@ -117,13 +104,7 @@ def run(
 ) -> Optimization:
     """Run a queued optimisation to its end, recording progress, the report and the new version."""
     with sessions() as session:
-        row = session.get(Optimization, optimization_id)
-        if row is None or row.status != "queued":
-            raise OptimizeFailedError(f"optimization {optimization_id} is not queued")
-        row.status, row.started_at = "running", utcnow()
-        source = session.get(StrategyVersion, row.source_version_id)
-        if source is None:
-            raise OptimizeFailedError(f"optimization {optimization_id} lost its strategy version")
+        row, source = repo.start(session, optimization_id)
         spec = parse_spec(source.spec)
         options = OptimizeOptions.model_validate(row.request)
         from_version = source.number
@@ -131,10 +112,8 @@ def run(
 
     def progress(update: Progress) -> None:
         with sessions() as session:
-            target = session.get(Optimization, optimization_id)
-            if target is not None:
-                target.progress = update.model_dump(mode="json")
-                session.commit()
+            repo.set_progress(session, optimization_id, update.model_dump(mode="json"))
+            session.commit()
 
     workdir = workdir_root / f"optimization-{optimization_id}"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -160,18 +139,14 @@ def _finish(
     error: GenTradeError | None = None,
 ) -> Optimization:
     with sessions() as session:
-        row = session.get(Optimization, optimization_id)
-        if row is None:
-            raise OptimizeFailedError(f"optimization {optimization_id} was deleted while it ran")
+        row = repo.running(session, optimization_id)
         row.finished_at = utcnow()
         if report is None:
             row.status = "failed"
             row.error_code = error.code if error else "optimize_failed"
             row.error_message = error.message if error else "failed"
         else:
-            strategy = session.get(Strategy, row.strategy_id)
-            if strategy is None:
-                raise OptimizeFailedError(f"optimization {optimization_id} lost its strategy")
+            strategy = repo.strategy_of(session, row)
             content = audited_content(
                 report.spec, created_by_kind="agent", model_id=PRODUCER_PREFIX + report.loss_class
             )

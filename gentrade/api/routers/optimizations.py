@@ -22,6 +22,7 @@ from gentrade.api.deps import CurrentUser, DbSession, RequestId, Services, Servi
 from gentrade.api.routing import SessionReleasingRoute
 from gentrade.api.schemas.common import ObjectId, problems
 from gentrade.db.models import Optimization, User
+from gentrade.db.repositories import optimizations as repo
 from gentrade.db.repositories.scope import record
 from gentrade.services import optimize
 
@@ -98,7 +99,7 @@ def create_optimization(
 
 @router.get("/optimizations/{optimization_id}", response_model=OptimizationOut, responses=problems(404))
 def get_optimization(optimization_id: ObjectId, user: CurrentUser, session: DbSession) -> OptimizationOut:
-    return OptimizationOut.of(optimize.get(session, optimization_id, user))
+    return OptimizationOut.of(repo.get(session, optimization_id, user))
 
 
 def _events(svc: Services, optimization_id: int, user: User) -> Iterator[str]:
@@ -106,7 +107,7 @@ def _events(svc: Services, optimization_id: int, user: User) -> Iterator[str]:
     last: Any = None
     while True:
         with svc.sessions() as session:
-            row = optimize.get(session, optimization_id, user)
+            row = repo.get(session, optimization_id, user)
             out = OptimizationOut.of(row)
         if out.progress != last and out.progress is not None:
             last = out.progress
@@ -128,7 +129,7 @@ def optimization_events(
     optimization_id: ObjectId, user: CurrentUser, session: DbSession, svc: ServicesDep
 ) -> StreamingResponse:
     """Server-sent events while it runs: `progress` (epochs done, best loss), then `done` (the final row)."""
-    optimize.get(session, optimization_id, user)  # a 404 before the stream starts
+    repo.get(session, optimization_id, user)  # a 404 before the stream starts
     return StreamingResponse(
         _events(svc, optimization_id, user),
         media_type="text/event-stream",
