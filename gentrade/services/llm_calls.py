@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from statistics import fmean
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.llm import CallRecord
 from gentrade.db.models import LLMCall, User
+from gentrade.db.repositories import llm_calls as repo
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class DbRecorder:
 
     def __call__(self, record: CallRecord) -> None:
         with self.sessions.begin() as session:
-            session.add(
+            repo.add(
+                session,
                 LLMCall(
                     owner_id=self.owner_id,
                     purpose=self.purpose,
@@ -42,7 +43,7 @@ class DbRecorder:
                     latency_s=record.latency_s,
                     outcome=record.outcome,
                     fallback_from=record.fallback_from,
-                )
+                ),
             )
 
 
@@ -67,17 +68,7 @@ def producer_name(provider: str, model: str) -> str:
 
 def usage_by_model(session: Session, user: User) -> dict[str, LLMUsage]:
     """The user's calls summed per ``provider/model`` (other users' calls never count)."""
-    rows = session.execute(
-        select(
-            LLMCall.provider,
-            LLMCall.model,
-            LLMCall.outcome,
-            LLMCall.tokens_in,
-            LLMCall.tokens_out,
-            LLMCall.latency_s,
-            LLMCall.fallback_from,
-        ).where(LLMCall.owner_id == user.id)
-    ).all()
+    rows = repo.usage_rows(session, user)
     usage: dict[str, LLMUsage] = {}
     latencies: dict[str, list[float]] = defaultdict(list)
     for provider, model, outcome, tokens_in, tokens_out, latency, fallback_from in rows:
