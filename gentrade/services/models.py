@@ -18,11 +18,12 @@ from collections.abc import Callable
 from statistics import fmean
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gentrade.db.models import Backtest, Strategy, StrategyVersion, User
-from gentrade.db.models import TradeSignal as SignalRow
+from gentrade.db.models import User
+from gentrade.db.repositories import backtests as backtests_repo
+from gentrade.db.repositories import signals as signals_repo
+from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.services import signals
 from gentrade.services.llm_calls import LLMUsage, usage_by_model
 from gentrade.signals.stats import CalibrationBucket, Evaluated, signal_stats
@@ -61,21 +62,10 @@ def model_performance(session: Session, user: User) -> list[ProducerRecord]:
     def of(producer: str) -> ProducerRecord:
         return records.setdefault(producer, ProducerRecord(producer=producer))
 
-    versions = session.execute(
-        select(
-            StrategyVersion.id,
-            StrategyVersion.strategy_id,
-            StrategyVersion.created_by_kind,
-            StrategyVersion.created_by_model_id,
-            StrategyVersion.optimization,
-        )
-        .join(Strategy, Strategy.id == StrategyVersion.strategy_id)
-        .where(Strategy.owner_id == user.id)
-    ).all()
     producer_of: dict[int, str] = {}
     strategies: dict[str, set[int]] = defaultdict(set)
     held_back: dict[str, list[float]] = defaultdict(list)
-    for version_id, strategy_id, kind, model_id, optimization in versions:
+    for version_id, strategy_id, kind, model_id, optimization in strategies_repo.producer_rows(session, user):
         producer = model_id or (PERSON if kind == "person" else kind)
         producer_of[version_id] = producer
         record = of(producer)
@@ -88,14 +78,10 @@ def model_performance(session: Session, user: User) -> list[ProducerRecord]:
             )
     profits: dict[str, list[float]] = defaultdict(list)
     sharpes: dict[str, list[float]] = defaultdict(list)
-    for version_id, profit, sharpe in session.execute(
-        select(Backtest.strategy_version_id, Backtest.total_profit_pct, Backtest.sharpe).where(
-            Backtest.owner_id == user.id, Backtest.status == "succeeded"
-        )
-    ):
-        producer = producer_of.get(version_id)
-        if producer is None:
+    for version_id, profit, sharpe in backtests_repo.succeeded_metrics(session, user):
+        if version_id not in producer_of:
             continue
+        producer = producer_of[version_id]
         of(producer).backtests += 1
         if profit is not None:
             profits[producer].append(profit)
@@ -113,12 +99,7 @@ def model_performance(session: Session, user: User) -> list[ProducerRecord]:
 
 
 def _signals(session: Session, user: User, record_of: Callable[[str], ProducerRecord]) -> None:
-    counts = session.execute(
-        select(SignalRow.model_id, func.count())
-        .where(SignalRow.owner_id == user.id)
-        .group_by(SignalRow.model_id)
-    ).all()
-    for model, count in counts:
+    for model, count in signals_repo.counts_by_model(session, user):
         record_of(model or UNKNOWN).signals = count
     by_model: dict[str, list[Evaluated]] = defaultdict(list)
     for signal, outcome in signals.evaluated(session, user):

@@ -7,6 +7,7 @@ finish, or a deleted row all resolve in the database rather than in whoever happ
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -167,6 +168,14 @@ def statuses(session: Session, ids: list[int], actor: User) -> dict[int, str]:
     query, cheap enough to poll while waiting for a backtest to finish."""
     stmt = scoped(select(Backtest.id, Backtest.status), Backtest, actor).where(Backtest.id.in_(ids))
     return {row.id: row.status for row in session.execute(stmt)}
+
+
+def succeeded_metrics(session: Session, owner: User) -> Sequence[tuple[int, float | None, float | None]]:
+    """(version id, total profit %, Sharpe) of each of the owner's own succeeded backtests (admin or not)."""
+    stmt = select(Backtest.strategy_version_id, Backtest.total_profit_pct, Backtest.sharpe).where(
+        Backtest.owner_id == owner.id, Backtest.status == "succeeded"
+    )
+    return session.execute(stmt).tuples().all()
 
 
 def cancel(session: Session, backtest: Backtest) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from gentrade.db.models import SignalOutcome as OutcomeRow
@@ -93,6 +93,12 @@ def evaluated(
     stmt = scoped(select(SignalRow, OutcomeRow).join(OutcomeRow), SignalRow, actor)
     stmt = (where or SignalFilter()).apply(stmt).order_by(SignalRow.generated_at, SignalRow.id)
     return [(row, out) for row, out in session.execute(stmt)]
+
+
+def counts_by_model(session: Session, owner: User) -> Sequence[tuple[str | None, int]]:
+    """How many signals the owner has (their own, admin or not) per ``model_id``."""
+    stmt = select(SignalRow.model_id, func.count()).where(SignalRow.owner_id == owner.id)
+    return session.execute(stmt.group_by(SignalRow.model_id)).tuples().all()
 
 
 def _due(moment: datetime) -> tuple[ColumnElement[bool], ...]:

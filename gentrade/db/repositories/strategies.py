@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -101,6 +102,26 @@ def versions(session: Session, strategy: Strategy) -> list[Row[Any]]:
         .order_by(StrategyVersion.number.desc())
     )
     return list(session.execute(stmt))
+
+
+ProducerRow = tuple[int, int, str, str | None, dict[str, Any] | None]
+"""A version's id, its strategy's id, created_by_kind, created_by_model_id and optimization record."""
+
+
+def producer_rows(session: Session, owner: User) -> Sequence[ProducerRow]:
+    """Every version of the owner's own strategies (admin or not), as the model report credits them."""
+    stmt = (
+        select(
+            StrategyVersion.id,
+            StrategyVersion.strategy_id,
+            StrategyVersion.created_by_kind,
+            StrategyVersion.created_by_model_id,
+            StrategyVersion.optimization,
+        )
+        .join(Strategy, Strategy.id == StrategyVersion.strategy_id)
+        .where(Strategy.owner_id == owner.id)
+    )
+    return session.execute(stmt).tuples().all()
 
 
 def remove(session: Session, strategy: Strategy) -> None:
