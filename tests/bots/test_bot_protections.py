@@ -1,9 +1,10 @@
 """StoplossGuard in a real dry-run bot on the replay testnet, and the same guard in a backtest.
 
 The bot enters at once (``close > 0``); each time its entry has filled, the testnet is scripted 5 % lower,
-under the 2 % stop, so the trade stops out. After the third stop-out the guard locks the pair: the bot
+under the 2 % stop, so the trade stops out. After the second stop-out the guard locks the pair: the bot
 opens nothing until the lock ends, then enters again. The webhook hears the lock as a ``protection`` event.
-A backtest of crafted 1m candles with three stop-outs in a row gives the same lock (reason and length).
+A backtest of crafted 1m candles with two stop-outs in a row gives the same lock (reason and length).
+A limit of two proves the guard as well as three would, and each stop-out costs the bot a 1m candle.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from gentrade.spec import parse_spec
 
 GUARD = {
     "method": "StoplossGuard",
-    "trade_limit": 3,
+    "trade_limit": 2,
     "lookback_period_candles": 60,
     "stop_duration_candles": 1,
     "only_per_pair": True,
@@ -72,7 +73,7 @@ def _guard_locks(client: FtRestClient) -> list[dict]:
     return [lock for lock in locks if "stoplosses" in (lock.get("reason") or "")]
 
 
-@pytest.mark.slow  # a real bot through three 1m candles and a lock: about four minutes
+@pytest.mark.slow  # a real bot through two 1m candles and a lock: about three minutes
 def test_stoploss_guard_locks_the_bot_like_the_backtest(
     manager: BotManager, testnet: TestnetHandle, tmp_path: Path
 ) -> None:
@@ -85,9 +86,9 @@ def test_stoploss_guard_locks_the_bot_like_the_backtest(
         creds = manager.credentials("guarded")
         client = FtRestClient(running.api_url, creds.username, creds.password)
 
-        stop_out(client, testnet.url, 3)
+        stop_out(client, testnet.url, 2)
         closed = _closed(client)
-        assert [t["exit_reason"] for t in closed] == ["stop_loss"] * 3
+        assert [t["exit_reason"] for t in closed] == ["stop_loss"] * 2
 
         lock = wait_for(lambda: _guard_locks(client), 30, "the StoplossGuard lock")[0]
         assert lock["pair"] == PAIR
@@ -96,7 +97,7 @@ def test_stoploss_guard_locks_the_bot_like_the_backtest(
         following = wait_for(lambda: client.status(), 200, "the entry after the lock")[0]
         opened = datetime.fromtimestamp(following["open_timestamp"] / 1000, tz=UTC)
         assert opened >= lock_end
-        assert len(_closed(client)) == 3
+        assert len(_closed(client)) == 2
         event = wait_for(lambda: [e for e in hook.events if e["event"] == "protection"], 30, "the event")[0]
         assert event["pair"] == PAIR and "stoplosses" in event["reason"]
     finally:
@@ -108,12 +109,12 @@ def test_stoploss_guard_locks_the_bot_like_the_backtest(
 
 
 def _backtest_lock(tmp_path: Path) -> dict[str, Any]:
-    """The guard's lock in a backtest of 1m candles: flat, three dips under the stop, flat."""
+    """The guard's lock in a backtest of 1m candles: flat, two dips under the stop, flat."""
     import json
     import zipfile
 
     flat, dip = (100.0, 100.0, 100.0, 100.0), (100.0, 100.0, 97.0, 100.0)
-    rows = [flat] * 30 + [dip] * 3 + [flat] * 30
+    rows = [flat] * 30 + [dip] * 2 + [flat] * 30
     start = datetime(2024, 1, 1, tzinfo=UTC)
     frame = pd.DataFrame(
         [(start + timedelta(minutes=i), *row, 1000.0) for i, row in enumerate(rows)],
