@@ -22,7 +22,7 @@ from gentrade.cli.errors import cli_errors
 from gentrade.codegen.parse import embedded_spec
 from gentrade.db.engine import make_engine, make_session_factory
 from gentrade.db.migrate import ensure_schema
-from gentrade.db.models import StrategyVersion
+from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories import users as users_repo
 from gentrade.engine.walkforward import Metrics
 from gentrade.engine.walkforward import Progress as Step
@@ -194,7 +194,8 @@ def _stored(
         if done.status != "succeeded" or done.report is None:
             raise OptimizeFailedError(done.error_message or "the optimisation failed")
         with sessions() as session:
-            version = session.get(StrategyVersion, done.result_version_id)
+            result_id = done.result_version_id
+            version = None if result_id is None else strategies_repo.version_by_id(session, result_id)
             if version is None or version.optimization is None:
                 raise OptimizeFailedError(f"optimization {done.id} left no version behind")
             spec = StrategySpec.model_validate(version.spec)

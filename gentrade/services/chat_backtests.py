@@ -27,7 +27,7 @@ from gentrade.db.repositories.scope import record
 from gentrade.engine.config import DEFAULT_EXCHANGE_FEE, DEFAULT_SLIPPAGE
 from gentrade.engine.result import BacktestResult
 from gentrade.errors import BacktestTimeoutError, GenTradeError, ServiceUnavailableError
-from gentrade.services.strategy_saving import audited_content, owned_by_name, save_content
+from gentrade.services.strategy_saving import audited_content, save_content
 from gentrade.services.submission import require_candles
 from gentrade.settings import Settings
 from gentrade.spec import StrategySpec
@@ -126,7 +126,7 @@ class ChatBacktests:
         """The draft as the user's strategy version: the current one when it is this very draft (approving
         it again adds no version), else a new one through the one saving path (render, audit, store)."""
         content = audited_content(spec, created_by_kind="agent", model_id=model_id)
-        existing = owned_by_name(session, self.user, spec.name)
+        existing = strategies_repo.by_name(session, self.user, spec.name)
         if existing is not None:
             current = strategies_repo.version(session, existing)
             if current.source == content.source and current.spec == content.spec:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gentrade.data import store
 from gentrade.db.models import StrategyVersion
+from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.engine.analysis import VERDICT_EXIT_CODES, CheckReport, check_strategy
 from gentrade.errors import GenTradeError
 from gentrade.safety import audit
@@ -89,16 +89,11 @@ def check_unchecked_versions(
     on its own (a rerun after a crash does only what is left); returns their ids."""
     work_dir.mkdir(parents=True, exist_ok=True)
     with sessions() as session:
-        ids = session.scalars(
-            select(StrategyVersion.id)
-            .where(StrategyVersion.check_verdict.is_(None))
-            .order_by(StrategyVersion.id)
-            .limit(limit)
-        ).all()
+        ids = strategies_repo.unchecked_version_ids(session, limit)
     done: list[int] = []
     for version_id in ids:
         with sessions() as session:
-            version = session.get(StrategyVersion, version_id)
+            version = strategies_repo.version_by_id(session, version_id)
             if version is None or version.check_verdict is not None:
                 continue  # deleted, or checked by another worker meanwhile
             check_version(session, version, datadir, work_dir)

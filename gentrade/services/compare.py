@@ -15,8 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from gentrade.db.models import Backtest, StrategyVersion, User
+from gentrade.db.models import Backtest, User
 from gentrade.db.repositories import backtests as repo
+from gentrade.db.repositories import strategies as strategies_repo
 
 METRICS: dict[str, Literal["higher", "lower"]] = {
     "total_profit_pct": "higher",
@@ -101,7 +102,7 @@ def compare(session: Session, user: User, ids: list[int]) -> tuple[list[Backtest
     backtests = repo.many(session, ids, user)
     specs = {}
     for backtest in backtests:
-        version = session.get(StrategyVersion, backtest.strategy_version_id)
+        version = strategies_repo.version_by_id(session, backtest.strategy_version_id)
         specs[backtest.id] = version.spec if version is not None else {}
     comparison = Comparison(ids=ids, metrics=compare_metrics(backtests), spec_diff=spec_diff(specs))
     return backtests, comparison

@@ -20,20 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gentrade.codegen import embedded_spec
 from gentrade.data.store import candles_path
 from gentrade.db.models import StrategyVersion, User
 from gentrade.db.repositories import backtests as backtests_repo
+from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import record
 from gentrade.db.repositories.strategies import NewVersion
 from gentrade.engine.result import BacktestResult
 from gentrade.errors import GenTradeError, NotFoundError, QuickstartReportError
 from gentrade.services.quickstart import REPORT_JSON, QuickstartReport, QuickstartRow
 from gentrade.services.recorded_results import stored_result
-from gentrade.services.strategy_saving import audited_content, owned_by_name, save_content
+from gentrade.services.strategy_saving import audited_content, save_content
 
 RERUN = "run `gentrade quickstart` again"
 
@@ -178,17 +178,9 @@ def _located(path: Path, report: QuickstartReport, user_dir: Path) -> Path:
 
 def _version_for(session: Session, owner: User, item: _Checked) -> tuple[StrategyVersion, bool, bool]:
     """(version, strategy created, version added): an existing version with the same source is reused."""
-    strategy = owned_by_name(session, owner, item.row.strategy)
+    strategy = strategies_repo.by_name(session, owner, item.row.strategy)
     if strategy is not None:
-        same = session.scalar(
-            select(StrategyVersion)
-            .where(
-                StrategyVersion.strategy_id == strategy.id,
-                StrategyVersion.source == item.content.source,
-            )
-            .order_by(StrategyVersion.number.desc())
-            .limit(1)
-        )
+        same = strategies_repo.version_with_source(session, strategy, item.content.source)
         if same is not None:
             return same, False, False
     _strategy, version, created = save_content(session, owner, item.row.strategy, item.content)

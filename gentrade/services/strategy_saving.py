@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gentrade.codegen import render, strategy_filename
@@ -62,16 +61,12 @@ def audited_content(
     )
 
 
-def owned_by_name(session: Session, owner: User, name: str) -> Strategy | None:
-    return session.scalar(select(Strategy).where(Strategy.owner_id == owner.id, Strategy.name == name))
-
-
 def save_content(
     session: Session, owner: User, name: str, content: repo.NewVersion
 ) -> tuple[Strategy, StrategyVersion, bool]:
     """(strategy, version, created): a strategy already named ``name`` gets a new version, keeping its
     history in one place; otherwise a new strategy is created. Flushed, not committed."""
-    existing = owned_by_name(session, owner, name)
+    existing = repo.by_name(session, owner, name)
     if existing is None:
         strategy, version = repo.create(session, owner, name, content)
         return strategy, version, True

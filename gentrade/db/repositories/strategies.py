@@ -77,6 +77,11 @@ def get(session: Session, strategy_id: int, actor: User) -> Strategy:
     return get_owned(session, Strategy, strategy_id, actor)
 
 
+def by_name(session: Session, owner: User, name: str) -> Strategy | None:
+    """The owner's own strategy of that name (names are unique per owner), None when there is none."""
+    return session.scalar(select(Strategy).where(Strategy.owner_id == owner.id, Strategy.name == name))
+
+
 def version(session: Session, strategy: Strategy, number: int | None = None) -> StrategyVersion:
     wanted = strategy.current_version if number is None else number
     row = session.scalar(
@@ -102,6 +107,33 @@ def versions(session: Session, strategy: Strategy) -> list[Row[Any]]:
         .order_by(StrategyVersion.number.desc())
     )
     return list(session.execute(stmt))
+
+
+def version_by_id(session: Session, version_id: int) -> StrategyVersion | None:
+    """Any user's version by id: for a worker, or for a row the caller already proved the actor owns."""
+    return session.get(StrategyVersion, version_id)
+
+
+def version_with_source(session: Session, strategy: Strategy, source: str) -> StrategyVersion | None:
+    """The newest version of ``strategy`` whose source is exactly ``source``, so an import can reuse it."""
+    stmt = (
+        select(StrategyVersion)
+        .where(StrategyVersion.strategy_id == strategy.id, StrategyVersion.source == source)
+        .order_by(StrategyVersion.number.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def unchecked_version_ids(session: Session, limit: int | None) -> Sequence[int]:
+    """Every user's versions without a check verdict yet, oldest first, at most ``limit``."""
+    stmt = (
+        select(StrategyVersion.id)
+        .where(StrategyVersion.check_verdict.is_(None))
+        .order_by(StrategyVersion.id)
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
 
 
 ProducerRow = tuple[int, int, str, str | None, dict[str, Any] | None]
