@@ -102,7 +102,7 @@ def _signals(session: Session, user: User, record_of: Callable[[str], ProducerRe
     for model, count in signals_repo.counts_by_model(session, user):
         record_of(model or UNKNOWN).signals = count
     by_model: dict[str, list[Evaluated]] = defaultdict(list)
-    for signal, outcome in signals.evaluated(session, user):
+    for signal, outcome in signals.evaluated(session, user, own_only=True):
         by_model[signal.model_id or UNKNOWN].append((signal, outcome))
     for model, rows in by_model.items():
         stats = signal_stats(rows)

@@ -202,9 +202,13 @@ def signal_arrays(rows: Sequence[SignalRow]) -> SignalArrays:
 # ----------------------------------------------------------------------------------------------- reading
 
 
-def evaluated(session: Session, actor: User, where: SignalFilter | None = None) -> list[Evaluated]:
-    """Every (signal, outcome) pair of the actor's evaluated signals, oldest first."""
-    return [(signal_of(row), stored_outcome(out)) for row, out in repo.evaluated(session, actor, where)]
+def evaluated(
+    session: Session, actor: User, where: SignalFilter | None = None, *, own_only: bool = False
+) -> list[Evaluated]:
+    """Every (signal, outcome) pair of the actor's evaluated signals, oldest first (``own_only``: see
+    ``repositories.signals.evaluated``)."""
+    rows = repo.evaluated(session, actor, where, own_only=own_only)
+    return [(signal_of(row), stored_outcome(out)) for row, out in rows]
 
 
 def stored_outcome(row: OutcomeRow) -> SignalOutcome:

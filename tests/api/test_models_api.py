@@ -54,3 +54,7 @@ def test_each_producer_is_credited_with_what_it_made_and_how_it_did(api: Api) ->
 
     other = api.client.get("/api/v1/models/performance", headers=api.user()).json()
     assert other == []
+    # An admin sees everyone's objects elsewhere, but this report is the caller's own track record: none of
+    # its parts (here the evaluated signals' statistics) may count another user's.
+    admin = api.client.get("/api/v1/models/performance", headers=api.user("admin")).json()
+    assert admin == []

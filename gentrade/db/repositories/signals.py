@@ -87,10 +87,12 @@ def page(
 
 
 def evaluated(
-    session: Session, actor: User, where: SignalFilter | None = None
+    session: Session, actor: User, where: SignalFilter | None = None, *, own_only: bool = False
 ) -> list[tuple[SignalRow, OutcomeRow]]:
-    """Every (signal, outcome row) pair of the actor's evaluated signals, oldest first."""
-    stmt = scoped(select(SignalRow, OutcomeRow).join(OutcomeRow), SignalRow, actor)
+    """Every (signal, outcome row) pair of the actor's evaluated signals, oldest first (an admin's include
+    everyone's unless ``own_only``: a report of the actor's own track record must not mix in others')."""
+    stmt = select(SignalRow, OutcomeRow).join(OutcomeRow)
+    stmt = stmt.where(SignalRow.owner_id == actor.id) if own_only else scoped(stmt, SignalRow, actor)
     stmt = (where or SignalFilter()).apply(stmt).order_by(SignalRow.generated_at, SignalRow.id)
     return [(row, out) for row, out in session.execute(stmt)]
 
