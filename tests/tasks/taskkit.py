@@ -131,6 +131,13 @@ class Stack:
             if time.monotonic() > deadline:
                 pending = {i: r.status for i, r in rows.items() if r.status not in FINAL}
                 raise AssertionError(f"not finished after {timeout} s: {pending}")
+            if self.workers and all(proc.poll() is not None for proc in self.workers):
+                # No one is left to finish them (a worker that cannot import the app exits at once): say
+                # so now, with the logs, instead of after a timeout sized for a hundred backtests.
+                tails = {
+                    log.name: log.read_text(errors="replace")[-1500:] for log in self.log_dir.glob("*.log")
+                }
+                raise AssertionError(f"every worker exited with backtests unfinished: {tails}")
             time.sleep(0.5)
 
 
