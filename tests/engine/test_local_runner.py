@@ -57,8 +57,7 @@ def test_a_dead_zygote_is_replaced_on_the_next_run(
     result = run_backtest(
         sample_strategy_file, synthetic_data_dir, TIMERANGE, ["BTC/USDT"], results_dir=tmp_path / "runs"
     )
-    assert result.run is not None and result.run.child_import_s is not None
-    assert result.run.child_import_s < 0.5  # freqtrade came preloaded from the zygote
+    assert result.run is not None and result.run.child_import_s is not None  # it ran in a forked child
     assert _zygote_pid(launcher) != first
 
 
