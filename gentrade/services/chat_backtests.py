@@ -93,7 +93,7 @@ class ChatBacktests:
             self.limiter.take(self.user.id)
         ids = self._store(spec, timeranges, thread_id, model_id)
         self._submit(ids)
-        logger.info("chat backtests queued", extra={"backtests": ids, "thread": thread_id})
+        logger.info("chat backtests queued", extra={"backtests": ids, "thread_id": thread_id})
         self._wait(ids)
         return self._runs(ids)
 

@@ -19,6 +19,7 @@ from botkit import hold_price, local_bot_config, set_price, wait_for
 
 from gentrade.engine.bots import BotManager, BotStatus
 from gentrade.exchange.server import TestnetHandle
+from gentrade.freqtrade_config import default_local_config
 
 SECRET = "s3cr3t-T0KEN-4c1d"
 
@@ -111,7 +112,7 @@ def test_a_crashed_bot_is_reported_to_its_webhook(
     script = tmp_path / "dying_freqtrade.py"
     script.write_text('print("stub freqtrade: cannot load the strategy", flush=True)\nraise SystemExit(3)\n')
     bots = BotManager(tmp_path / "bots", freqtrade_command=[sys.executable, str(script)], sandbox=False)
-    bots.start(ladder_strategy, name="dying", webhook_url=receiver.url)
+    bots.start(ladder_strategy, name="dying", config=default_local_config(), webhook_url=receiver.url)
     wait_for(lambda: bots.status("dying").status is BotStatus.CRASHED, 30, "the crash")
     assert bots.notify_crash("dying")
     crash = receiver.of("crash")[0]
