@@ -79,7 +79,7 @@ def write_variants(spec_name: str, workdir: Path) -> dict[str, Path]:
 
 def run_config(strategy_file: Path, datadir: Path, workdir: Path) -> dict:
     """GenTrade's backtest config for one variant: the same pairs, range, fees and slippage for all."""
-    from gentrade.engine.config import Costs, build_backtest_config
+    from gentrade.freqtrade_config.backtest import Costs, build_backtest_config
 
     return build_backtest_config(
         strategy=strategy_file.stem,
@@ -233,10 +233,10 @@ def hyperopt_throughput(
 
     from gentrade.codegen import render
     from gentrade.data.markets import save_snapshot, snapshot_for_datadir
-    from gentrade.engine.config import Costs, build_backtest_config
     from gentrade.engine.hyperopt_worker import HyperoptJob
     from gentrade.engine.launch import child_environment
     from gentrade.examples import load_example
+    from gentrade.freqtrade_config.backtest import Costs, build_backtest_config
     from gentrade.spec import parse_spec
 
     data = load_example(spec_name).model_dump(mode="json", exclude_none=True)

@@ -6,6 +6,7 @@ import ast
 
 from gentrade.errors import SpecValidationError
 from gentrade.spec import StrategySpec, parse_spec
+from gentrade.syntax import parse_module
 
 SPEC_VARIABLE = "GENTRADE_SPEC"
 
@@ -13,7 +14,7 @@ SPEC_VARIABLE = "GENTRADE_SPEC"
 def embedded_spec(source: str) -> StrategySpec:
     """The StrategySpec embedded as GENTRADE_SPEC in a rendered strategy's source."""
     try:
-        tree = ast.parse(source)
+        tree = parse_module(source)
     except SyntaxError as exc:
         raise SpecValidationError(f"not Python source (line {exc.lineno}): {exc.msg}") from None
     for node in tree.body:
@@ -39,7 +40,7 @@ def class_literal(source: str, class_name: str, attribute: str) -> object:
     """The literal a class-level ``attribute = ...`` of ``class_name`` assigns, read without importing the
     source; None when absent or not a literal (``startup_candle_count``, ``timeframe``, ``protections``)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_module(source)
     except SyntaxError:
         return None
     for node in ast.walk(tree):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,11 @@ def market_tick(prices: np.ndarray) -> float:
 
 def min_cost(quote: str) -> float:
     return _MIN_COST_BY_QUOTE.get(quote, _DEFAULT_MIN_COST)
+
+
+def default_balance(quote: str) -> Decimal:
+    """A starting balance worth trading with: about two thousand minimum orders of the quote currency."""
+    return Decimal(repr(min_cost(quote))) * 2000
 
 
 def amount_step(price: float, quote: str) -> float:

@@ -37,7 +37,6 @@ from gentrade.codegen.parse import class_literal
 from gentrade.data import grid, store
 from gentrade.data import markets as market_snapshots
 from gentrade.engine.analysis_worker import AnalysisJob
-from gentrade.engine.config import Costs, build_backtest_config, stake_currency
 from gentrade.errors import (
     BacktestFailedError,
     BacktestTimeoutError,
@@ -45,6 +44,7 @@ from gentrade.errors import (
     DataMissingError,
     StrategyLoadError,
 )
+from gentrade.freqtrade_config.backtest import Costs, build_backtest_config, stake_currency
 from gentrade.safety import require_clean
 from gentrade.safety.guard_policy import SANDBOX_EXIT_CODE, GuardPolicy, violation_from_report
 

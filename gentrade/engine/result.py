@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gentrade.engine.config import Costs
 from gentrade.errors import BacktestFailedError
+from gentrade.freqtrade_config.backtest import Costs
 
 PARTIAL_EXIT_TAG = "partial_exit"
 _TIMEDELTA = re.compile(r"^(?:(?P<days>-?\d+) days?, )?(?P<h>\d+):(?P<m>\d\d):(?P<s>\d\d)")

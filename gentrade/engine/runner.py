@@ -25,7 +25,6 @@ from pydantic import ValidationError
 from gentrade.codegen.parse import class_literal as _class_literal
 from gentrade.data import grid, store
 from gentrade.data import markets as market_snapshots
-from gentrade.engine.config import DEFAULT_MAX_OPEN_TRADES, Costs, build_backtest_config, stake_currency
 from gentrade.engine.detail import AUTO, choose_detail
 from gentrade.engine.fills import fills_outside_candles
 from gentrade.engine.launch import ChildLauncher
@@ -40,6 +39,12 @@ from gentrade.errors import (
     GenTradeError,
     StrategyLoadError,
     StrategyRuntimeError,
+)
+from gentrade.freqtrade_config.backtest import (
+    DEFAULT_MAX_OPEN_TRADES,
+    Costs,
+    build_backtest_config,
+    stake_currency,
 )
 from gentrade.safety.bypass import AuditBypass, strategy_class_name
 

@@ -26,12 +26,12 @@ from pydantic import BaseModel, Field
 
 from gentrade.codegen import render
 from gentrade.data.markets import save_snapshot, snapshot_for_datadir
-from gentrade.engine.config import Costs, build_backtest_config
 from gentrade.engine.hyperopt_worker import LOSSES, HyperoptJob, HyperoptStatus
 from gentrade.engine.launch import child_environment
 from gentrade.engine.result import BacktestResult
 from gentrade.engine.runner import run_backtest
 from gentrade.errors import OptimizeFailedError
+from gentrade.freqtrade_config.backtest import Costs, build_backtest_config
 from gentrade.safety import require_clean
 from gentrade.spec import StrategySpec
 from gentrade.spec.search import apply_values, resolve_search

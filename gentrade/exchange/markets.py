@@ -19,11 +19,6 @@ from gentrade.exchange.candles import PairData
 from gentrade.exchange.numbers import fmt
 
 
-def default_balance(quote: str) -> Decimal:
-    """A starting balance worth trading with: about two thousand minimum orders of the quote currency."""
-    return _decimal(min_cost(quote)) * 2000
-
-
 @dataclass(frozen=True)
 class SymbolRules:
     symbol: str

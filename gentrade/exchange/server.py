@@ -21,6 +21,7 @@ from pathlib import Path
 import uvicorn
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gentrade.data.markets import default_balance
 from gentrade.errors import ConfigError
 from gentrade.exchange import DEFAULT_PORT
 from gentrade.exchange.accounts import DEFAULT_API_KEY, DEFAULT_API_SECRET, AccountSpec
@@ -29,7 +30,7 @@ from gentrade.exchange.candles import PairData, load_datadir
 from gentrade.exchange.clock import Clock, wall_ms
 from gentrade.exchange.feed import MarketFeed
 from gentrade.exchange.intervals import DAY
-from gentrade.exchange.markets import default_balance, derive_rules
+from gentrade.exchange.markets import derive_rules
 from gentrade.exchange.scripts import PriceScript
 from gentrade.exchange.service import Testnet
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 
+from gentrade.syntax import parse_module
+
 
 class AuditBypass:
     """The type of ``UNAUDITED_FOR_TESTS``: only Python code that imports this module can hold one."""
@@ -29,7 +31,7 @@ def strategy_class_name(source: str, filename: str, bypass: AuditBypass | None =
     if found:
         return found
     try:
-        tree = ast.parse(source)
+        tree = parse_module(source)
     except SyntaxError:
         return None
     return next((node.name for node in tree.body if isinstance(node, ast.ClassDef)), None)

@@ -7,12 +7,12 @@ depth check runs iteratively before any recursive visitor sees the tree.
 from __future__ import annotations
 
 import ast
-import warnings
 from collections import defaultdict
 from pathlib import PurePath
 
 from gentrade.safety import policy
 from gentrade.safety.report import Violation, violation
+from gentrade.syntax import parse_module
 
 
 def parse(source: str, filename: str | None) -> tuple[ast.Module | None, list[Violation]]:
@@ -22,9 +22,7 @@ def parse(source: str, filename: str | None) -> tuple[ast.Module | None, list[Vi
         message = f"source is {size} bytes; the limit is {policy.MAX_SOURCE_BYTES}"
         return None, [violation(None, "source_too_large", message)]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source, filename=filename or "<strategy>")
+        tree = parse_module(source, filename=filename or "<strategy>")
     except SyntaxError as exc:
         line, col = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
         return None, [Violation(line=line, col=col, code="syntax_error", message=exc.msg)]

@@ -24,9 +24,9 @@ from gentrade.db.models import Backtest, Strategy, StrategyVersion, User
 from gentrade.db.repositories import backtests as repo
 from gentrade.db.repositories import strategies as strategies_repo
 from gentrade.db.repositories.scope import record
-from gentrade.engine.config import DEFAULT_EXCHANGE_FEE, DEFAULT_SLIPPAGE
 from gentrade.engine.result import BacktestResult
 from gentrade.errors import BacktestTimeoutError, GenTradeError, ServiceUnavailableError
+from gentrade.freqtrade_config.backtest import DEFAULT_EXCHANGE_FEE, DEFAULT_SLIPPAGE
 from gentrade.services.strategy_saving import audited_content, save_content
 from gentrade.services.submission import require_candles
 from gentrade.settings import Settings

@@ -14,14 +14,15 @@ RANK: dict[str, int] = {
     "errors": 0,
     "spec": 0,
     "files": 0,
+    "syntax": 0,
     "codegen": 1,
     "safety": 1,
     "data": 1,
     "examples": 1,
+    "freqtrade_config": 1,
     "engine": 2,
     "exchange": 2,
     "signals": 2,
-    "freqtrade_config": 2,
     "agents": 3,
     "settings": 4,
     "logs": 4,
@@ -37,7 +38,7 @@ RANK: dict[str, int] = {
 # The "never" arrows that rank alone does not express (same-rank or explicitly named edges).
 NEVER: dict[str, frozenset[str]] = {
     "spec": frozenset(RANK) - {"spec", "errors"},
-    "engine": frozenset({"exchange", "freqtrade_config", "db", "api", "settings", "tasks", "services"}),
+    "engine": frozenset({"exchange", "db", "api", "settings", "tasks", "services"}),
     "signals": frozenset({"engine", "exchange", "agents", "db", "settings"}),
     "agents": frozenset({"db", "api", "services", "settings", "tasks"}),
 }
@@ -143,3 +144,31 @@ def cycles(found: list[Arrow]) -> list[list[str]]:
         if node not in index:
             visit(node)
     return groups
+
+
+#: The one module allowed to call ``ast.parse`` (it serialises parses: CPython gh-106905).
+PARSER = "gentrade/syntax.py"
+
+
+def raw_parses(root: Path) -> list[str]:
+    """``file:line`` of every ``ast.parse`` call (or ``from ast import parse``) outside ``PARSER``."""
+    found: list[str] = []
+    for path in sorted([*root.glob("gentrade/**/*.py"), *root.glob("agents/**/*.py")]):
+        relative = path.relative_to(root).as_posix()
+        if relative == PARSER:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=relative)):
+            called = (
+                isinstance(node, ast.Attribute)
+                and node.attr == "parse"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "ast"
+            )
+            imported = (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "ast"
+                and any(alias.name == "parse" for alias in node.names)
+            )
+            if called or imported:
+                found.append(f"{relative}:{getattr(node, 'lineno', 0)}")
+    return found

@@ -20,7 +20,6 @@ import pytest
 from botkit import local_bot_config, wait_for
 
 from gentrade.engine.bots import BotManager, BotStatus
-from gentrade.engine.bots.config import guard_live
 from gentrade.engine.bots.docker import CONTAINER_API_PORT, DockerBotRunner, container_config
 from gentrade.engine.bots.processes import session_members
 from gentrade.errors import (
@@ -33,6 +32,7 @@ from gentrade.errors import (
 )
 from gentrade.exchange.server import TestnetHandle
 from gentrade.freqtrade_config import ConfigRequest, Target, build_config, default_local_config
+from gentrade.freqtrade_config.bot import guard_live
 
 STUBBORN = """
 import signal, subprocess, sys, time

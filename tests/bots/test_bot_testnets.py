@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from gentrade.engine.bots import BotManager
-from gentrade.engine.bots.config import guard_live
 from gentrade.errors import ConfigError
 from gentrade.freqtrade_config import (
     ConfigRequest,
@@ -18,6 +17,7 @@ from gentrade.freqtrade_config import (
     default_local_config,
     validate_config,
 )
+from gentrade.freqtrade_config.bot import guard_live
 from gentrade.services.strategy_saving import build_strategy
 from gentrade.spec import parse_spec
 

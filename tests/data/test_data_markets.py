@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gentrade.data import markets
-from gentrade.engine.config import Costs, build_backtest_config
 from gentrade.errors import ConfigError
+from gentrade.freqtrade_config.backtest import Costs, build_backtest_config
 
 if TYPE_CHECKING:  # importing freqtrade costs seconds; the helper imports it when called
     from freqtrade.exchange import Exchange

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gentrade.engine.config import Costs, build_backtest_config, stake_currency
 from gentrade.errors import ConfigError
+from gentrade.freqtrade_config.backtest import Costs, build_backtest_config, stake_currency
 
 
 def test_fee_is_exchange_fee_plus_slippage() -> None:

@@ -82,8 +82,11 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: Path) -> Iterator[Browser]:
+    """One Chromium per test module, not per session: while Playwright's sync API is open the main thread has
+    a running asyncio loop, and any later test that runs a loop of its own (freqtrade's Exchange does) fails
+    with "Cannot run the event loop while another loop is running" when the random order puts it after."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True

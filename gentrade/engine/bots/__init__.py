@@ -6,7 +6,8 @@ the same bot as a container for the production mode.
 
 from gentrade.engine.bots.docker import ContainerSpec, DockerBotRunner
 from gentrade.engine.bots.manager import BotManager
-from gentrade.engine.bots.models import BotInfo, BotKind, BotStatus, Credentials
+from gentrade.engine.bots.models import BotInfo, BotKind, BotStatus
+from gentrade.freqtrade_config.bot import Credentials
 
 __all__ = [
     "BotInfo",

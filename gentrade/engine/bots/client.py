@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from gentrade.engine.bots.models import Credentials
+from gentrade.freqtrade_config.bot import Credentials
 
 _REQUEST_TIMEOUT_S = 10.0
 

@@ -33,16 +33,6 @@ from gentrade.engine.bots import processes
 from gentrade.engine.bots.breaker import BreakerPolicy, BreakerState, probe, probe_url
 from gentrade.engine.bots.breaker import step as breaker_step
 from gentrade.engine.bots.client import BotClient
-from gentrade.engine.bots.config import (
-    DEFAULT_CORS_ORIGINS,
-    FREQTRADE_KEY_ENV,
-    FREQTRADE_SECRET_ENV,
-    bot_config,
-    guard_live,
-    load_base,
-    new_credentials,
-    webserver_config,
-)
 from gentrade.engine.bots.emergency import (
     DEFAULT_CLOSE_TIMEOUT_S,
     EmergencyStopReport,
@@ -50,7 +40,7 @@ from gentrade.engine.bots.emergency import (
     TradeRef,
     close_positions,
 )
-from gentrade.engine.bots.models import BotInfo, BotKind, BotRecord, BotStatus, Credentials
+from gentrade.engine.bots.models import BotInfo, BotKind, BotRecord, BotStatus
 from gentrade.engine.bots.notify import WEBHOOK_URL_ENV, log_config, send_event, webhook_section
 from gentrade.engine.bots.registry import Registry, write_json, write_private
 from gentrade.engine.bots.sandbox import bot_policy
@@ -58,6 +48,17 @@ from gentrade.engine.guarded import guarded_command
 from gentrade.engine.launch import inherited_environment
 from gentrade.engine.webserver import collect_results
 from gentrade.errors import BotStartFailedError, ConfigError, ConflictError, StrategyLoadError
+from gentrade.freqtrade_config.bot import (
+    DEFAULT_CORS_ORIGINS,
+    FREQTRADE_KEY_ENV,
+    FREQTRADE_SECRET_ENV,
+    Credentials,
+    bot_config,
+    guard_live,
+    load_base,
+    new_credentials,
+    webserver_config,
+)
 from gentrade.safety.bypass import AuditBypass, strategy_class_name
 from gentrade.safety.guard_policy import GuardPolicy
 

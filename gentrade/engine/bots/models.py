@@ -29,17 +29,6 @@ class BotKind(StrEnum):
     WEBSERVER = "webserver"
 
 
-class Credentials(BaseModel):
-    """Login for one bot's api_server; kept in a 0600 file beside the bot, never in the registry."""
-
-    model_config = ConfigDict(frozen=True)
-
-    username: str
-    password: str
-    jwt_secret_key: str = Field(min_length=32)
-    ws_token: str
-
-
 class BotRecord(BaseModel):
     """The registry entry of one bot (``<state_dir>/<name>/bot.json``)."""
 

@@ -18,8 +18,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gentrade.engine.bots.models import BOT_NAME, BotRecord, Credentials
+from gentrade.engine.bots.models import BOT_NAME, BotRecord
 from gentrade.errors import ConfigError, NotFoundError
+from gentrade.freqtrade_config.bot import Credentials
 
 RECORD = "bot.json"
 CREDENTIALS = "credentials.json"

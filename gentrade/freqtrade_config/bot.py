@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gentrade.engine.bots.models import Credentials
+from pydantic import BaseModel, ConfigDict, Field
+
 from gentrade.errors import ConfigError
 
 #: freqtrade reads exchange keys from these environment variables, so no key is ever written into a file.
@@ -25,6 +26,17 @@ FREQTRADE_KEY_ENV = "FREQTRADE__EXCHANGE__KEY"
 FREQTRADE_SECRET_ENV = "FREQTRADE__EXCHANGE__SECRET"
 DEFAULT_CORS_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000", "http://localhost:8080")
 USERNAME = "gentrade"
+
+
+class Credentials(BaseModel):
+    """Login for one bot's api_server; kept in a 0600 file beside the bot, never in the registry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    username: str
+    password: str
+    jwt_secret_key: str = Field(min_length=32)
+    ws_token: str
 
 
 def new_credentials() -> Credentials:

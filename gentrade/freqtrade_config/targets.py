@@ -27,15 +27,16 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gentrade.data.markets import default_balance
 from gentrade.data.synth import DEFAULT_PAIRS
-from gentrade.engine.bots.config import FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV
 from gentrade.errors import ConfigError
-from gentrade.exchange import DEFAULT_PORT
-from gentrade.exchange.markets import default_balance
+from gentrade.freqtrade_config.bot import FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV
 
 KEY_ENV = "GENTRADE_EXCHANGE_KEY"
 SECRET_ENV = "GENTRADE_EXCHANGE_SECRET"
-DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+#: Where ``gentrade exchange serve`` listens unless told otherwise (``gentrade.exchange`` serves on it).
+LOCAL_TESTNET_PORT = 8765
+DEFAULT_LOCAL_URL = f"http://127.0.0.1:{LOCAL_TESTNET_PORT}"
 
 _PAIR = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
 _STRATEGY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
