@@ -1,6 +1,7 @@
 """Chat over HTTP: SSE events parsed from real streamed responses, a thread that survives a new app on the
 same database (with an approved backtest after the "restart", stored and queued like any other backtest),
-failing chat backtests as error events (no candles, the queue down, a cancel while the chat waits), 404 for
+failing chat backtests as error events (no candles, the queue down, a cancel while the chat waits, a wait that
+outlives its leases), 404 for
 another user's thread on every route, saving a draft as a strategy, and a message smuggling code that can
 only ever produce a valid spec."""
 
@@ -218,6 +219,46 @@ def test_a_chat_backtest_waits_on_the_queue_and_ends_in_an_error_when_it_cannot_
     assert in_sample["strategy_id"] == held["strategy_id"] and in_sample["version_number"] == 1
     strategies = api.client.get("/api/v1/strategies", headers=headers).json()["items"]
     assert [(s["name"], s["current_version"]) for s in strategies] == [("RsiOversoldEthBtc5m", 1)]
+    (changed,) = _say(api, thread, "use a 3% stop instead", headers)  # the thread goes on
+    assert changed["event"] == "draft"
+
+
+def test_a_chat_backtest_that_outlives_its_leases_is_cancelled_and_ends_in_a_timeout_error(
+    api: Api, tmp_path: Path
+) -> None:
+    """The chat waits at most one task lease per row (the broker's visibility timeout); rows still queued
+    then are cancelled, so nothing runs later for a chat that has already answered."""
+    headers, thread = api.user(), _thread()
+    _say(api, thread, IDEA, headers)
+    _say(api, thread, "backtest it on 20180110-20180114", headers)
+    # A lease of 2 s (the backtest's 0.5 s, then soft limit, hard limit and visibility each 0.5 s above the
+    # last): the two rows get 4 s between them.
+    settings = api.settings.model_copy(
+        update={
+            "backtest_timeout_s": 0.5,
+            "task_time_margin_s": 0.5,
+            "task_backend": "celery",
+            "task_broker_url": f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
+            "task_queue": f"idle-{uuid.uuid4().hex[:8]}",
+        }
+    )
+    engine = make_engine(api.db_url)
+    app = create_app(settings, engine=engine, executor=CeleryExecutor(settings))
+    with TestClient(app) as client:
+        started, error = sse(client, f"/api/v1/chat/{thread}/approval", {"approved": True}, headers)
+    engine.dispose()
+    assert started["event"] == "backtest_started" and error["event"] == "error"
+    assert error["data"]["code"] == "backtest_timeout"
+    rows = sorted(_backtests(api.client, headers).values(), key=lambda row: row["id"])
+    assert error["data"]["details"] == {"backtest_ids": [row["id"] for row in rows]}
+    assert [(row["status"], row["parameters"]["timerange"]) for row in rows] == [
+        ("cancelled", "20180110-20180113"),
+        ("cancelled", "20180113-20180114"),
+    ]
+    assert (
+        error["data"]["message"]
+        == f"backtests {rows[0]['id']}, {rows[1]['id']} did not finish within 4 s and were cancelled"
+    )
     (changed,) = _say(api, thread, "use a 3% stop instead", headers)  # the thread goes on
     assert changed["event"] == "draft"
 
