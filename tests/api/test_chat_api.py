@@ -1,9 +1,8 @@
 """Chat over HTTP: SSE events parsed from real streamed responses, a thread that survives a new app on the
 same database (with an approved backtest after the "restart", stored and queued like any other backtest),
 failing chat backtests as error events (no candles, the queue down, a cancel while the chat waits, a wait that
-outlives its leases), 404 for
-another user's thread on every route, saving a draft as a strategy, and a message smuggling code that can
-only ever produce a valid spec."""
+outlives its leases), 404 for another user's thread on every route, saving a draft as a strategy, and a
+message smuggling code that can only ever produce a valid spec."""
 
 from __future__ import annotations
 
