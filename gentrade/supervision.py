@@ -9,9 +9,10 @@ Deployments without ``serve`` (compose, workers on other hosts) have no file and
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from gentrade.files import write_atomically
 
 STARTUP_S = 5.0
 """How long a started child must stay alive before it counts as up."""
@@ -28,10 +29,7 @@ class ChildState:
 
 def write_states(path: Path, states: list[ChildState]) -> None:
     """Replace the file atomically, so a reader never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps([asdict(state) for state in states]))
-    partial.replace(path)
+    write_atomically(path, json.dumps([asdict(state) for state in states]))
 
 
 def children_down(path: Path, now: float) -> list[str]:

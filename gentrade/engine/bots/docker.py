@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gentrade.errors import DockerUnavailableError
+from gentrade.freqtrade_config.bot import FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV
 
 CONTAINER_ROOT = "/gentrade"
 CONTAINER_API_PORT = 8080
@@ -131,7 +132,7 @@ class DockerBotRunner:
             ],
             ports=[PortMapping(host_port=host_port, container_port=CONTAINER_API_PORT)],
             env={"PYTHONUNBUFFERED": "1"},
-            passthrough_env=["FREQTRADE__EXCHANGE__KEY", "FREQTRADE__EXCHANGE__SECRET"],
+            passthrough_env=[FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV],
             memory_mb=memory_mb,
             cpus=cpus,
             pids_limit=pids_limit,

@@ -42,12 +42,13 @@ from gentrade.engine.bots.emergency import (
 )
 from gentrade.engine.bots.models import BotInfo, BotKind, BotRecord, BotStatus
 from gentrade.engine.bots.notify import WEBHOOK_URL_ENV, log_config, send_event, webhook_section
-from gentrade.engine.bots.registry import Registry, write_json, write_private
+from gentrade.engine.bots.registry import Registry, write_json
 from gentrade.engine.bots.sandbox import bot_policy
 from gentrade.engine.guarded import guarded_command
 from gentrade.engine.launch import inherited_environment
 from gentrade.engine.webserver import collect_results
 from gentrade.errors import BotStartFailedError, ConfigError, ConflictError, StrategyLoadError
+from gentrade.files import write_atomically
 from gentrade.freqtrade_config.bot import (
     DEFAULT_CORS_ORIGINS,
     FREQTRADE_KEY_ENV,
@@ -192,7 +193,7 @@ class BotManager:
                 cfg["webhook"] = webhook_section(webhook_url, name)
                 del cfg["webhook"]["url"]  # from the environment: the URL stays out of config.json
                 cfg["log_config"] = log_config(FT_LOGGING_CONFIG)
-                write_private(bot_dir / WEBHOOK_FILE, json.dumps({"url": webhook_url}))
+                write_atomically(bot_dir / WEBHOOK_FILE, json.dumps({"url": webhook_url}), private=True)
             else:
                 (bot_dir / WEBHOOK_FILE).unlink(missing_ok=True)
             argv = ["trade", "--strategy-path", str(strategies), "--strategy", class_name]

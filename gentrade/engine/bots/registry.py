@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,28 +18,15 @@ from pydantic import ValidationError
 
 from gentrade.engine.bots.models import BOT_NAME, BotRecord
 from gentrade.errors import ConfigError, NotFoundError
+from gentrade.files import write_atomically
 from gentrade.freqtrade_config.bot import Credentials
 
 RECORD = "bot.json"
 CREDENTIALS = "credentials.json"
 
 
-def write_private(path: Path, text: str) -> None:
-    """Atomically replace ``path`` with ``text``, readable by the owner only."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: Path, data: Any) -> None:
-    write_private(path, json.dumps(data, indent=2, default=str) + "\n")
+    write_atomically(path, json.dumps(data, indent=2, default=str) + "\n", private=True)
 
 
 class Registry:
@@ -64,7 +49,9 @@ class Registry:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def save(self, record: BotRecord) -> None:
-        write_private(self.bot_dir(record.name) / RECORD, record.model_dump_json(indent=2) + "\n")
+        write_atomically(
+            self.bot_dir(record.name) / RECORD, record.model_dump_json(indent=2) + "\n", private=True
+        )
 
     def load(self, name: str) -> BotRecord:
         path = self.bot_dir(name) / RECORD
@@ -83,7 +70,9 @@ class Registry:
         return found
 
     def save_credentials(self, name: str, creds: Credentials) -> None:
-        write_private(self.bot_dir(name) / CREDENTIALS, creds.model_dump_json(indent=2) + "\n")
+        write_atomically(
+            self.bot_dir(name) / CREDENTIALS, creds.model_dump_json(indent=2) + "\n", private=True
+        )
 
     def credentials(self, name: str) -> Credentials:
         path = self.bot_dir(name) / CREDENTIALS
