@@ -19,7 +19,9 @@ router = APIRouter(route_class=SessionReleasingRoute, tags=["health"])
 
 
 @router.get("/health", response_model=Health)
-def health() -> Health:
+async def health() -> Health:
+    """On the event loop, not in the thread pool: liveness must answer while every pool thread is busy
+    (a saturated pool is load, not a dead process to restart)."""
     return Health()
 
 
