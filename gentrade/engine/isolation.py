@@ -56,7 +56,7 @@ _CAP_VERSION_3 = 0x20080522
 _CAP_DAC_READ_SEARCH = 2
 _SYS_CAPSET = 126  # x86_64
 
-# seccomp BPF: refuse execve (59) and execveat (322) on x86_64 with EPERM, allow everything else.
+# seccomp BPF (see _program).
 _AUDIT_ARCH_X86_64 = 0xC000003E
 _SECCOMP_RET_ALLOW = 0x7FFF0000
 _SECCOMP_RET_ERRNO = 0x00050000
@@ -160,33 +160,98 @@ def drop_privileges(writable_dirs: list[Path]) -> str:
     return f"uid: nobody ({NOBODY}) with only CAP_DAC_READ_SEARCH (reads anything, writes only its run dir)"
 
 
-def _filter(code: int, k: int) -> bytes:
-    return struct.pack("HBBI", code, 0, 0, k)
+_NR = {
+    "clone": 56,
+    "fork": 57,
+    "vfork": 58,
+    "execve": 59,
+    "kill": 62,
+    "ptrace": 101,
+    "rt_sigqueueinfo": 129,
+    "tkill": 200,
+    "tgkill": 234,
+    "rt_tgsigqueueinfo": 297,
+    "process_vm_readv": 310,
+    "process_vm_writev": 311,
+    "execveat": 322,
+    "pidfd_send_signal": 424,
+    "pidfd_open": 434,
+    "clone3": 435,
+    "pidfd_getfd": 438,
+}
+"""x86_64 system call numbers the filter judges."""
+_REFUSED = (
+    *("fork", "vfork", "execve", "execveat", "ptrace", "tkill", "process_vm_readv", "process_vm_writev"),
+    *("pidfd_send_signal", "pidfd_open", "pidfd_getfd"),
+)
+"""Refused outright: new processes and programs, and reaching into or signalling another process."""
+_OWN_PID_FIRST = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
+"""Signals, allowed only to this process itself (its first argument is the pid)."""
+_CLONE_THREAD = 0x00010000
+_ENOSYS = 38
+_LD_W_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
+_ARG0_LOW, _ARG0_HIGH = 16, 20  # seccomp_data.args[0], little-endian halves
 
 
-def _jump(k: int, true_offset: int, false_offset: int) -> bytes:
-    return struct.pack("HBBI", 0x15, true_offset, false_offset, k)  # BPF_JMP | BPF_JEQ | BPF_K
+def _program(own_pid: int) -> bytes:
+    """The filter as classic BPF, assembled from (opcode, k, true label, false label) with named targets
+    (no label: the next instruction).
+
+    ``clone`` passes only with ``CLONE_THREAD`` (a thread, as ``pthread_create`` makes); ``clone3`` gets
+    ENOSYS, on which glibc falls back to ``clone`` for threads; every other way to start a process or a
+    program, to trace, read or write another process's memory, or to signal another process is EPERM.
+    """
+    code: list[str | tuple[int, int, str | None, str | None]] = [
+        (_LD_W_ABS, 4, None, None),  # seccomp_data.arch
+        (_JEQ, _AUDIT_ARCH_X86_64, "nr", "kill_process"),
+        "nr",
+        (_LD_W_ABS, 0, None, None),  # seccomp_data.nr
+        (_JGE, 0x40000000, "eperm", None),  # the x32 ABI, refused whole
+        (_JEQ, _NR["clone"], "clone", None),
+        (_JEQ, _NR["clone3"], "enosys", None),
+        *((_JEQ, _NR[name], "own_pid", None) for name in _OWN_PID_FIRST),
+        *((_JEQ, _NR[name], "eperm", None) for name in _REFUSED),
+        (_RET, _SECCOMP_RET_ALLOW, None, None),
+        "clone",
+        (_LD_W_ABS, _ARG0_LOW, None, None),
+        (_JSET, _CLONE_THREAD, "allow", "eperm"),
+        "own_pid",
+        (_LD_W_ABS, _ARG0_HIGH, None, None),
+        (_JEQ, 0, None, "eperm"),
+        (_LD_W_ABS, _ARG0_LOW, None, None),
+        (_JEQ, own_pid, "allow", "eperm"),
+        "allow",
+        (_RET, _SECCOMP_RET_ALLOW, None, None),
+        "eperm",
+        (_RET, _SECCOMP_RET_ERRNO | _EPERM, None, None),
+        "enosys",
+        (_RET, _SECCOMP_RET_ERRNO | _ENOSYS, None, None),
+        "kill_process",
+        (_RET, _SECCOMP_RET_KILL_PROCESS, None, None),
+    ]
+    labels: dict[str, int] = {}
+    instructions: list[tuple[int, int, str | None, str | None]] = []
+    for entry in code:  # a string labels the instruction after it
+        if isinstance(entry, str):
+            labels[entry] = len(instructions)
+        else:
+            instructions.append(entry)
+
+    def offset(index: int, label: str | None) -> int:
+        return 0 if label is None else labels[label] - index - 1
+
+    return b"".join(
+        struct.pack("HBBI", op, offset(i, true), offset(i, false), k)
+        for i, (op, k, true, false) in enumerate(instructions)
+    )
 
 
 def forbid_exec() -> str:
-    """Make ``execve``/``execveat`` fail with EPERM for this process and its children; say if it worked."""
+    """Install the seccomp filter of ``_program`` for this process and anything it could start; say if it
+    worked."""
     if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
         return "exec filter: not available (seccomp filter is implemented for Linux x86_64 only)"
-    load_word = 0x20  # BPF_LD | BPF_W | BPF_ABS
-    ret = 0x06  # BPF_RET | BPF_K
-    program = b"".join(
-        [
-            _filter(load_word, 4),  # seccomp_data.arch
-            _jump(_AUDIT_ARCH_X86_64, 1, 0),
-            _filter(ret, _SECCOMP_RET_KILL_PROCESS),
-            _filter(load_word, 0),  # seccomp_data.nr
-            struct.pack("HBBI", 0x35, 3, 0, 0x40000000),  # BPF_JGE: the x32 ABI, refused whole
-            _jump(59, 2, 0),  # execve
-            _jump(322, 1, 0),  # execveat
-            _filter(ret, _SECCOMP_RET_ALLOW),
-            _filter(ret, _SECCOMP_RET_ERRNO | _EPERM),
-        ]
-    )
+    program = _program(os.getpid())
     buffer = ctypes.create_string_buffer(program)
     fprog = struct.pack("HxxxxxxQ", len(program) // 8, ctypes.addressof(buffer))
     libc = _libc()
@@ -194,7 +259,10 @@ def forbid_exec() -> str:
         return f"exec filter: no_new_privs refused ({_error()})"
     if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.c_char_p(fprog), 0, 0) != 0:
         return f"exec filter: seccomp refused ({_error()})"
-    return "exec filter: seccomp refuses execve/execveat (no program can be started)"
+    return (
+        "exec filter: seccomp refuses execve/execveat, fork/vfork and clone without CLONE_THREAD (no program "
+        "or process can be started), ptrace and process_vm_*, and signals or pidfds to other processes"
+    )
 
 
 def apply_os_layers(writable_dirs: list[Path]) -> list[str]:

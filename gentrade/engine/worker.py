@@ -17,10 +17,13 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
+
+from gentrade.safety.seal import SEAL_CHECK, SEAL_TAKE
 
 ErrorKind = Literal["strategy_load", "strategy_runtime", "data_missing", "config", "memory", "cpu", "failed"]
 
@@ -155,7 +158,12 @@ def classify(exc: BaseException, job: WorkerJob, warnings: list[str]) -> WorkerS
     return WorkerStatus(ok=False, error_kind="failed", message=f"{type(exc).__name__}: {text}")
 
 
-def _backtest(job: WorkerJob, status: WorkerStatus, collector: _WarningCollector) -> None:
+def _backtest(
+    job: WorkerJob, status: WorkerStatus, collector: _WarningCollector, audit: Callable[..., None]
+) -> None:
+    """Run the backtest and write its result. ``audit`` is ``sys.audit`` as it was before the strategy
+    loaded (a strategy could rebind the module attribute): it asks the guard to seal freqtrade's code before
+    the strategy loads and to check the seal once the result is written (``gentrade.safety.seal``)."""
     started = time.perf_counter()
     from freqtrade.commands.optimize_commands import setup_optimize_configuration
     from freqtrade.enums import RunMode
@@ -178,6 +186,7 @@ def _backtest(job: WorkerJob, status: WorkerStatus, collector: _WarningCollector
     _tag_log_lines()
     logging.getLogger().addHandler(collector)
     exchange = build_offline_exchange(config, load_snapshot(job.markets_file))
+    audit(SEAL_TAKE)
     backtesting = Backtesting(config, exchange=exchange)
     backtesting.start()
     status.backtest_s = time.perf_counter() - started
@@ -190,6 +199,7 @@ def _backtest(job: WorkerJob, status: WorkerStatus, collector: _WarningCollector
     result = parse_result_zip(zips[0], job.strategy)
     status.result_file = job.status_file.with_name("result.json")
     status.result_file.write_text(result.model_dump_json())
+    audit(SEAL_CHECK)
     status.ok = True
 
 
@@ -225,7 +235,7 @@ def main(argv: list[str], *, report_fd: int | None = None) -> int:
     collector = _WarningCollector()
     status = WorkerStatus(ok=False)
     try:
-        _backtest(job, status, collector)
+        _backtest(job, status, collector, sys.audit)
     except Exception as exc:
         traceback.print_exc()
         status = classify(exc, job, collector.messages).model_copy(

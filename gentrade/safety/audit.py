@@ -13,7 +13,7 @@ import string
 from collections.abc import Iterator
 
 from gentrade.errors import AuditFailedError
-from gentrade.safety import names, policy
+from gentrade.safety import names, policy, writes
 from gentrade.safety.calls import CallRules
 from gentrade.safety.modules import ModuleBindings
 from gentrade.safety.report import AuditReport, Violation, violation
@@ -91,6 +91,8 @@ class _Checker(ast.NodeVisitor):
         self._methods: set[int] = set()
         self._trusted: list[frozenset[str]] = [frozenset()]
         self._exempt.update(_metadata_names(tree))
+        self._imported = writes.imported_names(tree)
+        self._framework_aliases = writes.framework_aliases(tree)
 
     def _add(self, node: ast.AST | None, code: str, message: str) -> None:
         self.violations.append(violation(node, code, message))
@@ -167,6 +169,17 @@ class _Checker(ast.NodeVisitor):
         trusted = isinstance(node.value, ast.Name) and node.value.id in self._trusted[-1]
         if problem is not None and not (problem[0] == "private_attribute" and trusted):
             self._add(node, *problem)
+        if isinstance(node.ctx, ast.Store | ast.Del):
+            write = writes.attribute_write_problem(node, self._trusted[-1], self._imported)
+            if write is not None:
+                self._add(node, "shared_write", write)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.ctx, ast.Store | ast.Del):
+            write = writes.framework_write_problem(node.value, self._trusted[-1], self._framework_aliases)
+            if write is not None:
+                self._add(node, "shared_write", write)
+        self.generic_visit(node)
 
     def _is_super_dunder(self, node: ast.Attribute) -> bool:
         """``super().__init__(...)`` inside ``__init__`` (and likewise for the other definable dunders)."""
@@ -207,6 +220,11 @@ class _Checker(ast.NodeVisitor):
         elif isinstance(node.func, ast.Attribute):
             self._called.add(id(node.func))
             self._check_method_call(node, node.func)
+            if node.func.attr in writes.MUTATING_METHODS:
+                receiver = node.func.value
+                write = writes.framework_write_problem(receiver, self._trusted[-1], self._framework_aliases)
+                if write is not None:
+                    self._add(node, "shared_write", write)
             for culprit, code, message in self._calls.check(node, node.func):
                 self._add(culprit, code, message)
         self._exempt_logger_name(node)
@@ -219,6 +237,10 @@ class _Checker(ast.NodeVisitor):
         elif func.id in policy.DYNAMIC_ATTRIBUTE_BUILTINS:
             self._exempt.add(id(func))
             self._check_dynamic_attribute(node, func.id)
+            if func.id != "getattr":
+                write = writes.setattr_problem(node, self._trusted[-1])
+                if write is not None:
+                    self._add(node, "shared_write", write)
 
     def _check_dynamic_attribute(self, node: ast.Call, builtin: str) -> None:
         name = node.args[1] if len(node.args) > 1 and not node.keywords else None

@@ -27,6 +27,7 @@ from gentrade.safety.guard_policy import (
     Endpoint,
     GuardPolicy,
 )
+from gentrade.safety.seal import SEAL_CHECK, SEAL_TAKE, make_seal
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _MAX_SYMLINKS = 40
@@ -418,6 +419,16 @@ def make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachabl
         bad = outside(database)
         return None if bad is None else f"database {bad}"
 
+    take_seal, check_seal = make_seal()
+
+    def on_seal_take(args: tuple[Any, ...]) -> str | None:
+        return take_seal()
+
+    def on_seal_check(args: tuple[Any, ...]) -> str | None:
+        """A change to sealed library code ends the run before its result is reported."""
+        change = check_seal()
+        return None if change is None else f"library code changed while the strategy ran: {change}"
+
     def on_setattr(args: tuple[Any, ...]) -> str | None:
         obj, name = args[0], args[1]
         module = getattr_(obj, "__module__", None)
@@ -474,6 +485,8 @@ def make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachabl
         "code.__new__": on_code,
         "object.__setattr__": on_setattr,
         "object.__delattr__": on_setattr,
+        SEAL_TAKE: on_seal_take,
+        SEAL_CHECK: on_seal_check,
     }
     for event, why in ALWAYS_REFUSED.items():
         handlers[event] = _constant(why)

@@ -113,3 +113,41 @@ print(json.dumps({{
     assert report["popen"] == "EPERM"
     assert report["system"] != 0
     assert not marker.exists()
+
+
+def test_exec_filter_alone_refuses_new_processes_and_other_processes_but_not_threads(tmp_path: Path) -> None:
+    """Native code needs no audit event to fork (cffi's ``fork``) or to signal a neighbour through a pidfd;
+    the filter refuses both at the kernel, while threads (``clone`` with ``CLONE_THREAD``, after ``clone3``
+    answers ENOSYS) and signals to the process itself keep working."""
+    neighbour = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        report = _in_child(
+            PRELUDE
+            + f"""
+import signal, threading
+note = isolation.forbid_exec()
+box = []
+thread = threading.Thread(target=lambda: box.append(sum(range(10))))
+thread.start()
+thread.join()
+print(json.dumps({{
+    "note": note,
+    "thread": box,
+    "fork": {_attempt("os.fork()")},
+    "kill_neighbour": {_attempt(f"os.kill({neighbour.pid}, signal.SIGKILL)")},
+    "kill_group": {_attempt("os.kill(0, 0)")},
+    "kill_self": {_attempt("os.kill(os.getpid(), 0)")},
+    "raise_self": {_attempt("signal.pthread_kill(threading.get_ident(), 0)")},
+    "pidfd": {_attempt(f"os.pidfd_open({neighbour.pid})")},
+}}))
+"""
+        )
+        assert neighbour.poll() is None  # still alive: the SIGKILL never left the filtered process
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+    assert report["thread"] == [45]
+    assert report["fork"] == "EPERM" and report["pidfd"] == "EPERM"
+    assert report["kill_neighbour"] == "EPERM" and report["kill_group"] == "EPERM"
+    assert report["kill_self"] == "ok" and report["raise_self"] == "ok"
+    assert "fork" in str(report["note"])

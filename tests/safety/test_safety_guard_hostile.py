@@ -58,6 +58,12 @@ NOT_STOPPED_BY_THE_GUARD: dict[str, str] = {
     ),
     **_because("writes inside the run's own directory, which is allowed", "ConfigPathWrite"),
     **_because(
+        "changes freqtrade's config after the backtest has read it: fee, wallet and stake are already taken, "
+        "so the result does not move (the audit refuses the write by shape; the library code it could "
+        "rewrite instead is sealed)",
+        "ConfigFeeZero",
+    ),
+    **_because(
         "fails on its own in the child before it can act (freqtrade's message is the error)",
         *("ApplyByName", "ChrGetattr", "DataFrameOpenAttr", "GetattrBuiltinsEval", "LoggingHandlerRollover"),
         *("PrivateExchange", "RequestsPost", "TradeSession", "TypeOfStream"),
@@ -135,3 +141,34 @@ def test_hostile_strategy_is_stopped_at_runtime(path: Path, synthetic_data_dir: 
     assert event and f"refused {event}" in error.message
     if where is not None:
         assert where.startswith(f"{path.name}:") and f"at {where}" in error.message
+
+
+def test_a_config_changed_after_loading_moves_no_number(synthetic_data_dir: Path, tmp_path: Path) -> None:
+    """ConfigFeeZero zeroes the fee and inflates the wallet in the config it shares with freqtrade. The
+    runtime layers let it (a dict write raises no event), so this proves why that is safe: freqtrade read
+    those values before the strategy's first callback, and the trades are those of the same strategy
+    without the change, fee included."""
+    source = (Path(__file__).parent / "hostile" / "ConfigFeeZero.py").read_text()
+    honest = re.sub(r"    def bot_start\(.*?\n\n", "", source, flags=re.DOTALL)
+    assert honest != source and "self.config" not in honest
+    results = []
+    for name, text in (("tampering", source), ("honest", honest)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "ConfigFeeZero.py").write_text(text)
+        result = run_backtest(
+            folder / "ConfigFeeZero.py",
+            synthetic_data_dir,
+            "20240101-20240110",
+            ["BTC/USDT"],
+            "5m",
+            results_dir=tmp_path / f"runs-{name}",
+            timeout_s=120,
+            _audit_bypass=UNAUDITED_FOR_TESTS,
+        )
+        results.append(
+            [(t.open_date, t.close_date, t.profit_abs, t.fee_open, t.fee_close) for t in result.trade_list]
+        )
+    tampering, honest_trades = results
+    assert honest_trades and all(fee_open and fee_open > 0 for *_, fee_open, _ in honest_trades)
+    assert tampering == honest_trades
