@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from agents.drafting.edits import Edits, is_filler, read_edits
 from agents.errors import DraftNotUnderstoodError
 from agents.offline import DRAFTER_MODEL_ID, DraftResult
@@ -26,11 +28,12 @@ from agents.offline.frame_phrases import read_frame, time_stop_candles
 from agents.offline.rule_parser import parse_rules
 from agents.offline.text import Text
 from gentrade.errors import SpecValidationError
-from gentrade.spec import StrategySpec, parse_spec
+from gentrade.spec import Indicator, StrategySpec, parse_spec
 from gentrade.spec.rules import iter_comparisons
 
 _RULE_FIELDS = ("entry_long", "exit_long", "entry_short", "exit_short")
 _KIND_WORDS = {"bollinger": "bbands", "bb": "bbands", "stochastic": "stoch", "volume": "volume_sma"}
+_INDICATOR: TypeAdapter[Indicator] = TypeAdapter(Indicator)
 _NO_CHANGE = "no change found in the text (e.g. 'use a 3% stop', 'also require ADX above 25', 'switch to 1h')"
 
 
@@ -158,13 +161,24 @@ def _check_ladder_count(edits: Edits, ladder: list[dict[str, Any]] | None, not_u
 def _check_indicators(
     document: dict[str, Any], indicators: dict[str, Any], not_understood: list[str]
 ) -> None:
-    """A new rule's indicator may not redefine one the kept rules use under the same id."""
-    existing = {indicator["id"]: indicator for indicator in document["indicators"]}
+    """A new rule's indicator may not redefine one the kept rules use under the same id. Both sides are
+    compared as the spec normalises them: the stored one has its defaults ("source": "close") filled in,
+    the freshly read one does not, and a raw comparison would refuse every mention of a kept indicator."""
+    existing = {indicator["id"]: _normalised(indicator) for indicator in document["indicators"]}
     for ident, indicator in indicators.items():
-        if ident in existing and existing[ident] != indicator:
+        if ident in existing and existing[ident] != _normalised(indicator):
             not_understood.append(
                 f"{ident} with other settings than the draft's {ident} (name its period to tell them apart)"
             )
+
+
+def _normalised(indicator: dict[str, Any]) -> dict[str, Any]:
+    """`indicator` with the spec model's defaults filled in (as given when the model rejects it, so the
+    comparison still refuses rather than hides the difference; `parse_spec` reports the error later)."""
+    try:
+        return _INDICATOR.validate_python(indicator).model_dump(mode="json")
+    except ValidationError:
+        return indicator
 
 
 def _merge_rules(

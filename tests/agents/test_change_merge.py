@@ -98,3 +98,35 @@ def test_what_is_not_understood_is_named_and_nothing_changes(
     assert named in caught.value.message and "unchanged" in caught.value.message
     assert ema.model_dump() == before
     assert ema.stop.initial == Percent(percent=3.0)
+
+
+@pytest.mark.parametrize(
+    ("idea", "text", "diff"),
+    [
+        (
+            "buy ETH/BTC when RSI(14) under 30, exit when RSI above 70",
+            "exit when RSI above 75",
+            ["exit_long: + rsi > 75, - rsi > 70"],
+        ),
+        (
+            "buy ETH/BTC when stochastic oversold",
+            "exit when stochastic above 80",
+            ["exit_long: + stoch.k > 80"],
+        ),
+        (
+            "buy ETH/BTC when MACD crosses above signal",
+            "exit when MACD crosses below signal",
+            ["exit_long: + macd.macd crosses_below macd.signal"],
+        ),
+        (
+            "buy ETH/BTC when price below the lower bollinger band",
+            "exit when price above the upper bollinger band",
+            ["exit_long: + close > bb.upper"],
+        ),
+    ],
+)
+def test_a_change_may_name_an_indicator_the_draft_already_has(idea: str, text: str, diff: list[str]) -> None:
+    """The stored indicator has its defaults filled in ("source": "close"), the one read from the change
+    does not: the same indicator must still count as the same."""
+    before = draft(idea).spec
+    assert spec_diff(before, merge_change(before, text).spec) == diff
