@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agents.offline.frame_phrases import read_frame
+from agents.offline.text import Text
+
 _STOP_TO = re.compile(
     r"\b(?:(?:change|set|tighten|widen|loosen|move|make|put|adjust|update|use)\s+)?(?:the\s+)?"
     r"(stop(?:[- ]?loss)?|sl)\s+(?:to|at)\s+(?=\d)",
@@ -26,6 +29,7 @@ _REMOVE = re.compile(
 _ADDITIVE = re.compile(
     r"\b(add|adding|also|require|requires|requiring|filter|as well|too|plus|additionally)\b", re.I
 )
+_CLAUSE = re.compile(r"[,;.]|\b(?:and|then|but)\b", re.I)
 _FILLER = frozenset(
     re.findall(
         r"\S+",
@@ -44,6 +48,8 @@ class Edits:
     additive: bool
     removals: list[str] = field(default_factory=list)
     take_profit_count: int | None = None
+    adds_pairs: bool = False
+    adds_timeframe: bool = False
 
 
 def read_edits(raw: str) -> Edits:
@@ -52,12 +58,28 @@ def read_edits(raw: str) -> Edits:
     count = match_count.group(1) if (match_count := _TP_COUNT.search(text)) else None
     text = _TP_COUNT.sub(" ", text)
     text = _STOP_TO.sub(lambda match: f"{match.group(1)} ", text)
+    adds_pairs, adds_timeframe = _added_frame_parts(text)
     return Edits(
         text=text,
         additive=bool(_ADDITIVE.search(text)),
         removals=removals,
         take_profit_count=int(count) if count is not None else None,
+        adds_pairs=adds_pairs,
+        adds_timeframe=adds_timeframe,
     )
+
+
+def _added_frame_parts(text: str) -> tuple[bool, bool]:
+    """Whether a clause with an add word ("also trade LTC/BTC", "add ADA/BTC as a pair") names pairs, and
+    whether one names a timeframe. Read per clause, so "switch to 1h and also require ADX above 25" is a
+    switch of timeframe: only the clause holding the add word adds."""
+    adds_pairs = adds_timeframe = False
+    for clause in _CLAUSE.split(text):
+        if _ADDITIVE.search(clause):
+            frame = read_frame(Text.of(clause))
+            adds_pairs = adds_pairs or bool(frame.pairs)
+            adds_timeframe = adds_timeframe or frame.timeframe is not None
+    return adds_pairs, adds_timeframe
 
 
 def is_filler(fragment: str) -> bool:

@@ -24,11 +24,11 @@ from agents.drafting.edits import Edits, is_filler, read_edits
 from agents.errors import DraftNotUnderstoodError
 from agents.offline import DRAFTER_MODEL_ID, DraftResult
 from agents.offline.drafter import _condition, _rule_words
-from agents.offline.frame_phrases import read_frame, time_stop_candles
+from agents.offline.frame_phrases import Frame, read_frame, time_stop_candles
 from agents.offline.rule_parser import parse_rules
 from agents.offline.text import Text
 from gentrade.errors import SpecValidationError
-from gentrade.spec import Indicator, StrategySpec, parse_spec
+from gentrade.spec import TIMEFRAME_SECONDS, Indicator, StrategySpec, parse_spec
 from gentrade.spec.rules import iter_comparisons
 
 _RULE_FIELDS = ("entry_long", "exit_long", "entry_short", "exit_short")
@@ -61,6 +61,12 @@ def merge_change(previous: StrategySpec, text: str) -> DraftResult:
     understood += _remove(document, edits.removals, not_understood)
     _check_ladder_count(edits, frame.take_profit, not_understood)
     _check_indicators(document, rules.indicators, not_understood)
+    if edits.adds_timeframe:
+        not_understood.append(
+            f"another timeframe as well as {document['timeframe']} (a strategy trades one timeframe; "
+            "say 'switch to ...' to change it)"
+        )
+    understood += _rescale_time_stop(document, frame, not_understood)
     if not_understood:
         raise DraftNotUnderstoodError(
             f"not understood: {'; '.join(not_understood)}; the draft is unchanged",
@@ -71,7 +77,8 @@ def merge_change(previous: StrategySpec, text: str) -> DraftResult:
     if frame.name is not None:
         document["name"] = frame.name
     if frame.pairs:
-        document["pairs"] = frame.pairs
+        kept = document["pairs"] if edits.adds_pairs else []
+        document["pairs"] = [*kept, *(pair for pair in frame.pairs if pair not in kept)]
     if frame.timeframe is not None:
         document["timeframe"] = frame.timeframe
     document["stop"] = {**document["stop"], **frame.stop}
@@ -89,6 +96,25 @@ def merge_change(previous: StrategySpec, text: str) -> DraftResult:
         not_understood=source.notes,
         assumptions=[],
     )
+
+
+def _rescale_time_stop(document: dict[str, Any], frame: Frame, not_understood: list[str]) -> list[str]:
+    """A time stop counted in candles keeps its duration across a change of timeframe: 16 candles of 15m
+    become 4 candles of 1h. When the duration is not a whole number of the new candles, it is named as not
+    understood rather than rounded into a different holding time."""
+    candles = document["max_candles_in_trade"]
+    old, new = document["timeframe"], frame.timeframe
+    if candles is None or new is None or new == old or frame.time_stop is not None:
+        return []
+    seconds, step = candles * TIMEFRAME_SECONDS[old], TIMEFRAME_SECONDS[new]
+    if seconds % step:
+        not_understood.append(
+            f"the time stop of {candles} candles of {old} is not a whole number of {new} candles "
+            "(name the time stop again with the timeframe)"
+        )
+        return []
+    document["max_candles_in_trade"] = seconds // step
+    return [f"time stop: {candles} candles of {old} -> {seconds // step} candles of {new}"]
 
 
 def _remove(document: dict[str, Any], removals: list[str], not_understood: list[str]) -> list[str]:

@@ -130,3 +130,37 @@ def test_a_change_may_name_an_indicator_the_draft_already_has(idea: str, text: s
     does not: the same indicator must still count as the same."""
     before = draft(idea).spec
     assert spec_diff(before, merge_change(before, text).spec) == diff
+
+
+RSI_IDEA = "buy ETH/BTC when RSI(14) under 30, exit when RSI above 70, stop 2 ATR"
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        ("also trade LTC/BTC", ["ETH/BTC", "LTC/BTC"]),
+        ("add ADA/BTC as a pair", ["ETH/BTC", "ADA/BTC"]),
+        ("trade LTC/BTC as well", ["ETH/BTC", "LTC/BTC"]),
+        ("trade LTC/BTC instead", ["LTC/BTC"]),
+        ("trade ETH/BTC and LTC/BTC", ["ETH/BTC", "LTC/BTC"]),
+    ],
+)
+def test_an_added_pair_joins_the_pairs_a_named_one_replaces_them(text: str, pairs: list[str]) -> None:
+    assert merge_change(draft(RSI_IDEA).spec, text).spec.pairs == pairs
+
+
+def test_another_timeframe_as_well_is_refused_not_switched() -> None:
+    with pytest.raises(DraftNotUnderstoodError, match="trades one timeframe"):
+        merge_change(draft(RSI_IDEA).spec, "also trade on 4h")
+    both = merge_change(draft(RSI_IDEA).spec, "switch to 1h and also require ADX above 25").spec
+    assert both.timeframe == "1h"
+
+
+def test_a_time_stop_in_candles_keeps_its_duration_across_a_new_timeframe() -> None:
+    held = draft(RSI_IDEA + ", on the 15m, close after 4 hours").spec
+    assert held.max_candles_in_trade == 16
+    assert merge_change(held, "switch to 1h").spec.max_candles_in_trade == 4
+    assert merge_change(held, "switch to 5m").spec.max_candles_in_trade == 48
+    with pytest.raises(DraftNotUnderstoodError, match="not a whole number of 8h candles"):
+        merge_change(held, "switch to 8h")
+    assert merge_change(held, "switch to 8h, close after 3 candles").spec.max_candles_in_trade == 3
