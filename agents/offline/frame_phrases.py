@@ -98,10 +98,21 @@ _ONE_TARGET = re.compile(_TARGET)
 _TIME_STOP = re.compile(
     r"\b(?:(?:close|exit|sell|get\s+out|leave)(?:\s+(?:the\s+)?(?:trade|position)s?)?\s+"
     r"|time\s+stop\s+(?:of\s+|at\s+)?|max(?:imum)?\s+(?:holding\s+)?(?:time\s+)?(?:of\s+)?|hold\s+(?:for\s+)?(?:at\s+most\s+)?)"
-    r"(?:after\s+)?(\d+)\s*(candles?|bars?|minutes?|mins?|hours?|hrs?|days?)\b(?:\s+in\s+(?:the\s+|a\s+)?trade)?"
+    r"(?:after\s+)?(\d+)\s*(candles?|bars?|minutes?|mins?|hours?|hrs?|days?|m|h|d)\b"
+    r"(?:\s+in\s+(?:the\s+|a\s+)?trade)?"
 )
 
-_UNIT_SECONDS = {"minute": 60, "min": 60, "hour": 3600, "hr": 3600, "day": 86400}
+# The compact units ("time stop 12h") too: read before the timeframe, so "close after 4h" is a holding time.
+_UNIT_SECONDS = {
+    "minute": 60,
+    "min": 60,
+    "m": 60,
+    "hour": 3600,
+    "hr": 3600,
+    "h": 3600,
+    "day": 86400,
+    "d": 86400,
+}
 
 
 @dataclass

@@ -70,6 +70,20 @@ def test_time_stop_in_hours_is_counted_in_candles() -> None:
     assert draft("RSI below 30 on the 15m, close after 4 hours").spec.max_candles_in_trade == 16
 
 
+@pytest.mark.parametrize(
+    ("text", "candles"),
+    [
+        ("RSI below 30, time stop 12h", 144),
+        ("RSI below 30, close after 4h", 48),
+        ("RSI below 30, exit after 90m", 18),
+    ],
+)
+def test_a_compact_time_stop_is_a_holding_time_not_the_timeframe(text: str, candles: int) -> None:
+    result = draft(text)
+    assert result.spec.timeframe == "5m" and result.spec.max_candles_in_trade == candles
+    assert result.not_understood == []
+
+
 def test_explicit_name_is_used_only_as_a_pascal_case_identifier() -> None:
     assert draft("buy when rsi below 30. strategy name: trend_rider").spec.name == "TrendRider"
     hostile = draft("buy when rsi below 30, named os.system('x')")
