@@ -78,6 +78,11 @@ _BREAKEVEN = re.compile(
 _BREAKEVEN_SHORT = re.compile(rf"\bbreak[- ]?even{_BE_WHEN}")
 _STOP = re.compile(rf"\b(?:stop(?:[- ]?loss)?|sl)\s*(?:at|of|:|=|is|with)?\s*{_DIST}")
 _STOP_AFTER = re.compile(rf"\b{_DIST}\s+(?:initial\s+|hard\s+)?(?:stop(?:[- ]?loss)?|sl)\b")
+_STOP_WORD = r"(?:stop(?:[- ]?loss)?|sl)"
+_STOP_CAP = re.compile(
+    rf"\b(?:but\s+)?(?:(?:cap|limit)\s+(?:the\s+)?{_STOP_WORD}\s+(?:at|to)|max(?:imum)?\s+{_STOP_WORD}(?:\s+of)?"
+    rf"|{_STOP_WORD}\s+(?:capped|limited)\s+(?:at|to))\s*{NUMBER}\s*(?:%|percent|pct)"
+)
 
 _SPLIT_SHARES = re.compile(
     r"\b(\d{1,3})\s*/\s*(\d{1,3})(?:\s*/\s*(\d{1,3}))?(?:\s*/\s*(\d{1,3}))?\s*(?:%|split|ladder)?"
@@ -138,8 +143,22 @@ def read_frame(text: Text) -> Frame:
     _trailing(text, frame)
     _breakeven(text, frame)
     _ladder(text, frame)
+    _stop_cap(text, frame)
     _stop(text, frame)
     return frame
+
+
+def _first(frame: Frame, found: list[tuple[re.Match[str], Any]], what: str) -> Any | None:
+    """The first reading in text order; a later one that says something else is listed as not understood,
+    never dropped: in "stop 2%, no wait, stop 3%" which one was meant is for the person to say."""
+    found = sorted(found, key=lambda pair: pair[0].start())
+    if not found:
+        return None
+    first = found[0][1]
+    for match, value in found[1:]:
+        if value != first:
+            frame.not_understood.append(f"{match.group(0).strip()} (a second {what}; only the first is used)")
+    return first
 
 
 def _name(text: Text, frame: Frame) -> None:
@@ -198,26 +217,32 @@ def _say(distance: dict[str, float]) -> str:
 
 
 def _time_stop(text: Text, frame: Frame) -> None:
-    for match in text.take_all(_TIME_STOP)[:1]:
-        count, unit = int(match.group(1)), match.group(2).rstrip("s")
-        frame.time_stop = (count, unit)
+    found = [(m, (int(m.group(1)), m.group(2).rstrip("s"))) for m in text.take_all(_TIME_STOP)]
+    frame.time_stop = _first(frame, found, "time stop")
 
 
 def _trailing(text: Text, frame: Frame) -> None:
-    matches = text.take_all(_TRAIL) + text.take_all(_TRAIL_AFTER)
-    for match in matches[:1]:
-        distance = _distance(match.group(1), match.group(2))
-        level_group = match.group(3)
-        from_entry = re.search(r"(?:entry|start)$", match.group(0)) is not None
-        after = 0 if from_entry else int(level_group) if level_group else 1
-        frame.stop["trailing"] = {"after_level": after, "distance": distance}
+    found = [(m, _trail_of(m)) for m in text.take_all(_TRAIL) + text.take_all(_TRAIL_AFTER)]
+    trailing = _first(frame, found, "trailing stop")
+    if trailing is not None:
+        frame.stop["trailing"] = trailing
+        after = trailing["after_level"]
         when = "from entry" if after == 0 else f"after TP{after}"
-        frame.understood.append(f"trailing stop: {_say(distance)} {when}")
+        frame.understood.append(f"trailing stop: {_say(trailing['distance'])} {when}")
+
+
+def _trail_of(match: re.Match[str]) -> dict[str, Any]:
+    distance = _distance(match.group(1), match.group(2))
+    level_group = match.group(3)
+    from_entry = re.search(r"(?:entry|start)$", match.group(0)) is not None
+    after = 0 if from_entry else int(level_group) if level_group else 1
+    return {"after_level": after, "distance": distance}
 
 
 def _breakeven(text: Text, frame: Frame) -> None:
-    for match in (text.take_all(_BREAKEVEN) + text.take_all(_BREAKEVEN_SHORT))[:1]:
-        level = int(match.group(1)) if match.group(1) else 1
+    matches = text.take_all(_BREAKEVEN) + text.take_all(_BREAKEVEN_SHORT)
+    level = _first(frame, [(m, int(m.group(1)) if m.group(1) else 1) for m in matches], "break-even")
+    if level is not None:
         frame.stop["breakeven_after_level"] = level
         frame.understood.append(f"stop to break-even after TP{level}")
 
@@ -249,12 +274,15 @@ def _ladder(text: Text, frame: Frame) -> None:
             {"target": _target(m.group(2), m.group(3)), "fraction": number(m.group(1)) / 100}
             for m in explicit
         ]
+        _first(frame, [(m, m.group(0)) for m in rest], "'rest at'")
         for match in rest[:1]:
             left = round(1.0 - sum(level["fraction"] for level in levels), 6)
             levels.append({"target": _target(match.group(1), match.group(2)), "fraction": left})
         _set_ladder(frame, levels)
         return
-    for match in text.take_all(_TARGET_LIST)[:1]:
+    lists = text.take_all(_TARGET_LIST)
+    _first(frame, [(m, m.group(1)) for m in lists], "take-profit list")
+    for match in lists[:1]:
         raw = [(m.group(1), m.group(2)) for m in _ONE_TARGET.finditer(match.group(1))]
         # "1, 2 and 3R": a unit written once applies to the numbers before it.
         units: list[str | None] = []
@@ -278,12 +306,21 @@ def _set_ladder(frame: Frame, levels: list[dict[str, Any]]) -> None:
     frame.understood.append(f"take-profit ladder: {steps}")
 
 
+def _stop_cap(text: Text, frame: Frame) -> None:
+    """ "cap the stop at 4%": the spec's widest stop (an ATR stop is cut there), not a second stop."""
+    cap = _first(frame, [(m, number(m.group(1))) for m in text.take_all(_STOP_CAP)], "stop cap")
+    if cap is not None:
+        frame.stop["max_percent"] = cap
+        frame.understood.append(f"stop capped at {plain(cap)}%")
+
+
 def _stop(text: Text, frame: Frame) -> None:
-    for match in (text.take_all(_STOP) + text.take_all(_STOP_AFTER))[:1]:
-        distance = _distance(match.group(1), match.group(2))
+    matches = text.take_all(_STOP) + text.take_all(_STOP_AFTER)
+    distance = _first(frame, [(m, _distance(m.group(1), m.group(2))) for m in matches], "stop")
+    if distance is not None:
         frame.stop["initial"] = distance
         if "percent" in distance and distance["percent"] > 25:
-            frame.stop["max_percent"] = min(distance["percent"], 90.0)
+            frame.stop.setdefault("max_percent", min(distance["percent"], 90.0))
         frame.understood.append(f"initial stop: {_say(distance)}")
 
 

@@ -84,6 +84,29 @@ def test_a_compact_time_stop_is_a_holding_time_not_the_timeframe(text: str, cand
     assert result.not_understood == []
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("RSI below 30, stop 2%, no wait, stop 3%", "stop 3% (a second stop; only the first is used)"),
+        ("RSI below 30, trail 1% after TP1, trailing stop 2%", "trailing stop 2% (a second trailing stop"),
+        ("RSI below 30, TP 1R 2R 3R, targets 2R 4R", "targets 2r 4r (a second take-profit list"),
+        ("RSI below 30, close after 10 candles, time stop 20 candles", "time stop 20 candles (a second time"),
+        (
+            "RSI below 30, move stop to break even after TP1, break even after TP2",
+            "break even after tp2 (a second break-even",
+        ),
+    ],
+)
+def test_a_second_reading_of_a_frame_phrase_is_named_not_dropped(text: str, named: str) -> None:
+    assert any(line.startswith(named) for line in draft(text).not_understood), draft(text).not_understood
+
+
+def test_a_stop_cap_sets_the_widest_stop() -> None:
+    result = draft("RSI below 30, stop 2 ATR but cap the stop at 4%")
+    assert result.spec.stop.initial == AtrMultiple(atr=2) and result.spec.stop.max_percent == 4
+    assert result.not_understood == [] and "stop capped at 4%" in result.understood
+
+
 def test_explicit_name_is_used_only_as_a_pascal_case_identifier() -> None:
     assert draft("buy when rsi below 30. strategy name: trend_rider").spec.name == "TrendRider"
     hostile = draft("buy when rsi below 30, named os.system('x')")
