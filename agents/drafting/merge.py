@@ -55,7 +55,10 @@ def merge_change(previous: StrategySpec, text: str) -> DraftResult:
     source = Text.of(edits.text)
     frame = read_frame(source)
     rules = parse_rules(source)
-    not_understood = [f for f in (*frame.not_understood, *rules.not_understood) if not is_filler(f)]
+    not_understood = [
+        *rules.impossible,
+        *(f for f in (*frame.not_understood, *rules.not_understood) if not is_filler(f)),
+    ]
     understood = [*_rule_words(rules), *frame.understood]
     document = previous.model_dump(mode="json")
     understood += _remove(document, edits.removals, not_understood)

@@ -60,6 +60,11 @@ def draft(
     frame = read_frame(source)
     rules = parse_rules(source)
     not_understood = [*source.notes, *frame.not_understood, *rules.not_understood]
+    if rules.impossible:
+        raise DraftNotUnderstoodError(
+            f"a rule that can never work as written: {'; '.join(rules.impossible)}",
+            details={"not_understood": [*rules.impossible, *not_understood], "understood": frame.understood},
+        )
     if not any(name.startswith("entry") for name in rules.fields):
         raise DraftNotUnderstoodError(
             "no entry rule found in the text (e.g. 'RSI(14) below 30', 'EMA 20 crosses above EMA 50')",

@@ -25,6 +25,9 @@ _DEFAULTS: dict[str, tuple[float, ...]] = {
     "macd": (12, 26, 9),
     "stoch": (14, 3, 3),
 }
+#: Oscillators that only ever read 0 to 100: a threshold outside that range is a typo, never a rule.
+_BOUNDED = frozenset({"rsi", "mfi", "stoch", "adx"})
+_LOWER_OPS, _UPPER_OPS = frozenset({">", ">="}), frozenset({"<", "<="})
 _STATE_LEVELS = {"rsi": (30.0, 70.0), "mfi": (20.0, 80.0), "stoch": (20.0, 80.0), "cci": (-100.0, 100.0)}
 _LABEL = {
     "rsi": "RSI",
@@ -66,6 +69,7 @@ class Rules:
     indicators: dict[str, dict[str, Any]] = field(default_factory=dict)
     understood: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
+    impossible: list[str] = field(default_factory=list)
     first_idea: Cond | None = None
     first_state: str | None = None
 
@@ -227,8 +231,49 @@ def parse_rules(text: Text) -> Rules:
             rules.first_state = sentence.states[0]
     _place(rules, found)
     _resolve(rules, defs)
+    _check_possible(rules)
     _report_leftovers(text, all_tokens, rules)
     return rules
+
+
+def _check_possible(rules: Rules) -> None:
+    """Names every rule that can never (or always) hold, per field: a bounded oscillator against a level
+    outside 0-100 ("RSI under 130"), or one operand bounded from both sides with nothing in between, or
+    twice from the same side, in one AND group ("RSI < 30 and RSI > 70" is usually an entry and an exit
+    read as one rule; "RSI < 30 and RSI < 25" a change of level). A spec from either would run but
+    never do what was meant."""
+    for field_name, groups in rules.fields.items():
+        for group in groups:
+            bounded: dict[str, list[dict[str, Any]]] = {}
+            for comparison in group:
+                left, right = comparison["left"], comparison["right"]
+                if not isinstance(left, str) or isinstance(right, str):
+                    continue
+                kind = rules.indicators.get(re.split(r"[.\[]", left)[0], {}).get("kind")
+                if kind in _BOUNDED and not 0 <= right <= 100:
+                    rules.impossible.append(
+                        f"{field_name}: {comparison['words']} ({_LABEL[kind]} only reads 0 to 100)"
+                    )
+                if comparison["op"] in _LOWER_OPS | _UPPER_OPS:
+                    bounded.setdefault(left, []).append(comparison)
+            for comparisons in bounded.values():
+                _check_bounds(field_name, comparisons, rules.impossible)
+
+
+def _check_bounds(field_name: str, comparisons: list[dict[str, Any]], impossible: list[str]) -> None:
+    """`comparisons` bound one operand by constants (in text order)."""
+    lower = [c for c in comparisons if c["op"] in _LOWER_OPS]
+    upper = [c for c in comparisons if c["op"] in _UPPER_OPS]
+    said = " and ".join(c["words"] for c in comparisons)
+    if len(lower) > 1 or len(upper) > 1:
+        impossible.append(f"{field_name}: {said} (the same value bounded twice from one side; which level?)")
+    elif lower and upper:
+        low, high = lower[0], upper[0]
+        empty = low["right"] > high["right"] or (
+            low["right"] == high["right"] and (low["op"] == ">" or high["op"] == "<")
+        )
+        if empty:
+            impossible.append(f"{field_name}: {said} (no value is both; is one of them an exit?)")
 
 
 def _place(rules: Rules, found: list[tuple[str, Cond, bool]]) -> None:

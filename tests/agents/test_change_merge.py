@@ -87,6 +87,7 @@ def test_remove_then_add_in_one_message(ema: StrategySpec) -> None:
         ("remove the trailing stop", "the draft has none"),
         ("use 2 take profits at 1R 2R 4R", "2 take profits, but 3 target levels were named"),
         ("tighten the stop to 1.5 ATR and make it purple", "make it purple"),
+        ("also require RSI above 120", "entry_long: RSI(14) > 120 (RSI only reads 0 to 100)"),
     ],
 )
 def test_what_is_not_understood_is_named_and_nothing_changes(
@@ -164,3 +165,8 @@ def test_a_time_stop_in_candles_keeps_its_duration_across_a_new_timeframe() -> N
     with pytest.raises(DraftNotUnderstoodError, match="not a whole number of 8h candles"):
         merge_change(held, "switch to 8h")
     assert merge_change(held, "switch to 8h, close after 3 candles").spec.max_candles_in_trade == 3
+
+
+def test_a_change_from_one_level_to_another_is_refused_not_anded() -> None:
+    with pytest.raises(DraftNotUnderstoodError, match="the same value bounded twice"):
+        merge_change(draft(RSI_IDEA).spec, "change RSI under 30 to RSI under 25")

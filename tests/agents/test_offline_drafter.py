@@ -141,6 +141,34 @@ def test_a_negated_rule_is_dropped_not_guessed() -> None:
     assert caught.value.details["not_understood"] == ["RSI is not below 30"]
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("buy ETH/BTC when RSI under 130", "entry_long: RSI(14) < 130 (RSI only reads 0 to 100)"),
+        ("buy when MFI crosses above 120", "entry_long: MFI(14) crosses above 120 (MFI only reads"),
+        ("buy when stochastic below -5", "entry_long: Stochastic %K < -5 (Stochastic only reads"),
+        (
+            "buy ETH/BTC when RSI < 30 and RSI > 70",
+            "entry_long: RSI(14) < 30 and RSI(14) > 70 (no value is both",
+        ),
+        (
+            "buy when RSI below 30 and RSI below 25",
+            "entry_long: RSI(14) < 30 and RSI(14) < 25 (the same value",
+        ),
+    ],
+)
+def test_a_rule_that_can_never_work_is_refused_naming_the_field(text: str, named: str) -> None:
+    with pytest.raises(DraftNotUnderstoodError, match="can never work") as caught:
+        draft(text)
+    assert any(line.startswith(named) for line in caught.value.details["not_understood"])
+
+
+def test_a_range_on_one_oscillator_is_a_rule() -> None:
+    assert (
+        "enter long when RSI(14) > 30 and RSI(14) < 50" in draft("buy when RSI > 30 and RSI < 50").understood
+    )
+
+
 def test_a_text_without_rules_is_a_clear_error() -> None:
     with pytest.raises(DraftNotUnderstoodError, match="no entry rule"):
         draft("make me rich")
