@@ -27,6 +27,7 @@ _DEFAULTS: dict[str, tuple[float, ...]] = {
 }
 #: Oscillators that only ever read 0 to 100: a threshold outside that range is a typo, never a rule.
 _BOUNDED = frozenset({"rsi", "mfi", "stoch", "adx"})
+_MAX_MA_PERIOD = 1000
 _LOWER_OPS, _UPPER_OPS = frozenset({">", ">="}), frozenset({"<", "<="})
 _STATE_LEVELS = {"rsi": (30.0, 70.0), "mfi": (20.0, 80.0), "stoch": (20.0, 80.0), "cci": (-100.0, 100.0)}
 _LABEL = {
@@ -77,8 +78,9 @@ class Rules:
 class _Sentence:
     """Parser state for one sentence: tokens without fillers, the current role, the last left operand."""
 
-    def __init__(self, tokens: list[Token], role: str, last_left: Ref | None) -> None:
+    def __init__(self, tokens: list[Token], role: str, last_left: Ref | None, work: str) -> None:
         self.tokens = tokens
+        self.work = work
         self.role = role
         self.last_left = last_left
         self.found: list[tuple[str, Cond, bool, list[Token]]] = []
@@ -200,11 +202,27 @@ def _after_op(sentence: _Sentence, index: int, left_token: Token | None) -> int:
         and left.output == "volume"
     ):
         return index + 1
+    right = _period_of_moving_average(sentence, left, right_token, right)
     used = [t for t in (left_token, op_token, right_token) if t is not None]
     start = index - 1 if left_token is not None else index
     sentence.emit(Cond(left, op.op, right), used, start)
     sentence.last_left = left
     return index + 2
+
+
+def _period_of_moving_average(
+    sentence: _Sentence, left: Ref, token: Token, right: Ref | float
+) -> Ref | float:
+    """ "the 20 EMA is above the 50", "EMA 20 crosses above 50": a bare whole number a moving average is
+    compared with is the period of a second average of that type, as a trader means it; read as a price,
+    it would be a rule that never changes. A decimal ("above 0.052") or a number past the longest period
+    stays a price."""
+    raw = sentence.work[token.start : token.end]
+    if left.kind in {"ema", "sma"} and isinstance(right, float) and re.fullmatch(r"\d+", raw):
+        period = int(raw)
+        if 2 <= period <= _MAX_MA_PERIOD:
+            return Ref(left.kind, params=(period,))
+    return right
 
 
 def parse_rules(text: Text) -> Rules:
@@ -216,7 +234,7 @@ def parse_rules(text: Text) -> Rules:
         end = match.start() if match else len(text.work)
         tokens = lex(text.work[position:end], position)
         all_tokens.extend(tokens)
-        sentences.append(_Sentence(tokens, "entry", None))
+        sentences.append(_Sentence(tokens, "entry", None, text.work))
         position = match.end() if match else end
     macd_seen = any(t.kind == "REF" and t.value.kind == "macd" and t.value.needs is None for t in all_tokens)
     defs = {t.value[0]: t for t in all_tokens if t.kind == "DEF"}

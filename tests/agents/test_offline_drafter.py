@@ -169,6 +169,20 @@ def test_a_range_on_one_oscillator_is_a_rule() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("buy ETH/BTC when the 20 EMA is above the 50", "enter long when EMA(20) > EMA(50)"),
+        ("buy ETH/BTC when EMA 20 crosses above 50", "enter long when EMA(20) crosses above EMA(50)"),
+        ("buy when the 50 sma crosses below the 200", "enter long when SMA(50) crosses below SMA(200)"),
+        ("buy ETH/BTC when EMA 20 above 0.052", "enter long when EMA(20) > 0.052"),
+        ("buy BTC/USDT when SMA 50 above 30000", "enter long when SMA(50) > 30000"),
+    ],
+)
+def test_a_bare_whole_number_against_a_moving_average_is_its_period(text: str, read: str) -> None:
+    assert read in draft(text).understood
+
+
 def test_a_text_without_rules_is_a_clear_error() -> None:
     with pytest.raises(DraftNotUnderstoodError, match="no entry rule"):
         draft("make me rich")
