@@ -104,6 +104,9 @@ def _volume_avg(match: re.Match[str]) -> Ref:
 
 
 _PERIOD_AFTER = r"(?:\s*\(\s*(\d+)\s*\)|\s*[- ]?(\d+)(?=\s*[a-z<>=(]))?"
+_EXIT_VERB = r"(?:exit(?:s|ing)?|close|closing|get\s+out\s+of)"
+_WHOSE = r"(?:(?:the|all|my|any|open)\s+)?"
+
 _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
     # Operands.
     (
@@ -270,6 +273,10 @@ _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
     ),
     ("ROLE", r"enter|entry|entries|get\s+in|go\s+in", lambda m: "entry"),
     ("ROLE", r"cover(?:ing)?(?:\s+(?:the\s+)?shorts?)?", lambda m: "exit_short"),
+    # "exit longs when ...": the side is the object of the exit, not a second role word ("longs" = buy).
+    ("ROLE", rf"{_EXIT_VERB}\s+{_WHOSE}longs?(?:\s+(?:trades?|positions?))?", lambda m: "exit_long"),
+    ("ROLE", rf"{_EXIT_VERB}\s+{_WHOSE}shorts?(?:\s+(?:trades?|positions?))?", lambda m: "exit_short"),
+    ("ROLE", rf"{_EXIT_VERB}\s+{_WHOSE}(?:trades?|positions?)", lambda m: "exit"),
     (
         "ROLE",
         r"exit(?:s|ing)?|sell(?:ing|s)?|get\s+out|close\s+(?:the\s+|a\s+)?(?:trades?|positions?|longs?)|"

@@ -307,8 +307,8 @@ def _place(rules: Rules, found: list[tuple[str, Cond, bool]]) -> None:
             field_name = role
         elif role == "entry":
             field_name = f"entry_{current}"
-        elif role == "exit_short":
-            field_name = "exit_short"
+        elif role in {"exit_long", "exit_short"}:
+            field_name = role
         else:
             field_name = f"exit_{current}"
         groups = rules.conditions.setdefault(field_name, [[]])

@@ -183,6 +183,24 @@ def test_a_bare_whole_number_against_a_moving_average_is_its_period(text: str, r
     assert read in draft(text).understood
 
 
+@pytest.mark.parametrize(
+    ("text", "exit_line"),
+    [
+        ("exit longs when RSI above 70, buy ETH/BTC when RSI below 30", "exit long when RSI(14) > 70"),
+        ("short ETH/BTC when RSI above 70, exit shorts when RSI below 30", "exit short when RSI(14) < 30"),
+        ("buy when RSI below 30, exit trades when RSI above 70", "exit long when RSI(14) > 70"),
+        (
+            "short when RSI above 70, buy when RSI below 30, close longs when RSI above 60",
+            "exit long when RSI(14) > 60",
+        ),
+    ],
+)
+def test_exit_with_a_side_as_its_object_is_an_exit(text: str, exit_line: str) -> None:
+    understood = draft(text).understood
+    assert exit_line in understood
+    assert not any(line.startswith("enter") and exit_line[10:] in line for line in understood), understood
+
+
 def test_a_text_without_rules_is_a_clear_error() -> None:
     with pytest.raises(DraftNotUnderstoodError, match="no entry rule"):
         draft("make me rich")
