@@ -190,7 +190,7 @@ def test_a_bare_whole_number_against_a_moving_average_is_its_period(text: str, r
         ("short ETH/BTC when RSI above 70, exit shorts when RSI below 30", "exit short when RSI(14) < 30"),
         ("buy when RSI below 30, exit trades when RSI above 70", "exit long when RSI(14) > 70"),
         (
-            "short when RSI above 70, buy when RSI below 30, close longs when RSI above 60",
+            "buy when RSI below 30, short when RSI above 70, close longs when RSI above 60",
             "exit long when RSI(14) > 60",
         ),
     ],
