@@ -26,6 +26,12 @@ _REMOVE = re.compile(
     r"(?:\s+(?:filter|condition|rule|check|requirement|exit))?",
     re.I,
 )
+# "only take trades when ADX is over 20": a condition every entry must meet from now on, i.e. a filter.
+_ONLY_WHEN = re.compile(
+    r"\bonly\s+(?:(?:take|enter|open|place)\s+(?:a\s+|any\s+|new\s+)?(?:trades?|positions?|entries)|trade|enter|buy)"
+    r"\s+(?=(?:when|if|while)\b)",
+    re.I,
+)
 _ADDITIVE = re.compile(
     r"\b(add|adding|also|require|requires|requiring|filter|as well|too|plus|additionally)\b", re.I
 )
@@ -58,6 +64,7 @@ def read_edits(raw: str) -> Edits:
     count = match_count.group(1) if (match_count := _TP_COUNT.search(text)) else None
     text = _TP_COUNT.sub(" ", text)
     text = _STOP_TO.sub(lambda match: f"{match.group(1)} ", text)
+    text = _ONLY_WHEN.sub("also require ", text)
     adds_pairs, adds_timeframe = _added_frame_parts(text)
     return Edits(
         text=text,

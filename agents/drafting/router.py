@@ -17,6 +17,8 @@ from agents.drafting.merge import names_a_change
 from agents.errors import DraftNotUnderstoodError
 from agents.llm import LLMClient
 from agents.offline import draft
+from agents.offline.frame_phrases import read_frame
+from agents.offline.text import Text
 from gentrade.errors import SpecValidationError
 
 Intent = Literal["question", "draft", "change", "backtest", "explain"]
@@ -27,6 +29,12 @@ _EXPLAIN = re.compile(r"\b(explain|why|what happened|how did it (?:do|go)|result
 _CHANGE = re.compile(
     r"\b(change|instead|make it|switch|replace|tighten|widen|loosen|modify|update|adjust|rather|set the|use|"
     r"add|also|require|remove|drop|delete|get rid of|as a filter)\b",
+    re.I,
+)
+# Words that ask for a strategy of its own rather than a change of the one in the thread.
+_NEW_STRATEGY = re.compile(
+    r"\b(?:(?:new|another|different|fresh|second|separate)\s+(?:strategy|idea|draft|one|system)|start(?:ing)?\s+over"
+    r"|from\s+scratch|forget\s+(?:it|this|that)|scrap\s+(?:it|this|that))\b",
     re.I,
 )
 
@@ -76,9 +84,23 @@ def _route_one(text: str, *, has_draft: bool, has_result: bool, timerange: str |
         return Route(intent="explain")
     if has_draft and _CHANGE.search(text):
         return Route(intent="change")
+    if has_draft and not _asks_for_a_new_strategy(text):
+        return Route(intent="change" if names_a_change(text) else "question")
     if _draftable(text):
         return Route(intent="draft")
-    return Route(intent="change" if has_draft and names_a_change(text) else "question")
+    return Route(intent="question")
+
+
+def _asks_for_a_new_strategy(text: str) -> bool:
+    """With a draft in the thread, only a text that names a pair or says "new strategy" starts another:
+    "only take trades when ADX is over 20" reads as a whole strategy too, and drafting it would silently
+    throw away the draft's pairs, exits and stop instead of adding the filter the person asked for."""
+    if _NEW_STRATEGY.search(text):
+        return True
+    try:
+        return bool(read_frame(Text.of(text)).pairs)
+    except SpecValidationError:
+        return False
 
 
 def route_with_llm(

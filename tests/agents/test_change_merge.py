@@ -170,3 +170,9 @@ def test_a_time_stop_in_candles_keeps_its_duration_across_a_new_timeframe() -> N
 def test_a_change_from_one_level_to_another_is_refused_not_anded() -> None:
     with pytest.raises(DraftNotUnderstoodError, match="the same value bounded twice"):
         merge_change(draft(RSI_IDEA).spec, "change RSI under 30 to RSI under 25")
+
+
+def test_only_take_trades_when_is_a_filter() -> None:
+    before = draft(RSI_IDEA).spec
+    after = merge_change(before, "only take trades when ADX is over 20").spec
+    assert spec_diff(before, after) == ["entry_long: + adx.adx > 20"]

@@ -244,6 +244,10 @@ def test_stream_yields_the_same_events_as_send(sessions: Factory) -> None:
         ("backtest it", True, False, "backtest"),
         ("explain the result", True, True, "explain"),
         ("explain the result", True, False, "question"),
+        ("only take trades when ADX is over 20", True, False, "change"),  # a filter, not a new draft
+        ("only take trades when ADX is over 20", False, False, "draft"),
+        ("new strategy: RSI below 25", True, False, "draft"),
+        ("what can you do?", True, False, "question"),
     ],
 )
 def test_offline_router(text: str, has_draft: bool, has_result: bool, intent: str) -> None:
