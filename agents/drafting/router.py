@@ -84,11 +84,9 @@ def _route_one(text: str, *, has_draft: bool, has_result: bool, timerange: str |
         return Route(intent="explain")
     if has_draft and _CHANGE.search(text):
         return Route(intent="change")
-    if has_draft and not _asks_for_a_new_strategy(text):
-        return Route(intent="change" if names_a_change(text) else "question")
-    if _draftable(text):
+    if (not has_draft or _asks_for_a_new_strategy(text)) and _draftable(text):
         return Route(intent="draft")
-    return Route(intent="question")
+    return Route(intent="change" if has_draft and names_a_change(text) else "question")
 
 
 def _asks_for_a_new_strategy(text: str) -> bool:

@@ -248,6 +248,7 @@ def test_stream_yields_the_same_events_as_send(sessions: Factory) -> None:
         ("only take trades when ADX is over 20", False, False, "draft"),
         ("new strategy: RSI below 25", True, False, "draft"),
         ("what can you do?", True, False, "question"),
+        ("trade ETH/BTC and LTC/BTC", True, False, "change"),
     ],
 )
 def test_offline_router(text: str, has_draft: bool, has_result: bool, intent: str) -> None:
