@@ -11,6 +11,7 @@ freqtrade (``--userdir``) or FreqUI can open them as they are.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -37,6 +38,7 @@ from gentrade.errors import (
     ConfigError,
     DataMissingError,
     GenTradeError,
+    SandboxViolation,
     StrategyLoadError,
     StrategyRuntimeError,
 )
@@ -95,6 +97,16 @@ def _audited_class(strategy_file: Path, bypass: AuditBypass | None) -> tuple[str
 def _run_dir_path(results_dir: Path, class_name: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return results_dir / f"{stamp}-{class_name}-{uuid.uuid4().hex[:8]}"
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` by relative path: the candles the child gets, compared after
+    it ran, since the run dir (where they sit) is the one place a strategy may write."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def _log_text(log_file: Path) -> str:
@@ -238,10 +250,20 @@ def run_backtest(
         config["timeframe_detail"] = detail
     job = _write_job(run_dir, strategy_file.name, source, config, snapshot, memory_mb, math.ceil(timeout_s))
     log_file = run_dir / "worker.log"
+    candles_before = _digests(run_dir / "data")
     launched = (launcher or local_launcher())(run_dir / "job.json", run_dir, log_file, timeout_s, env or {})
     from gentrade.safety.guard_policy import violation_from_report
 
-    if violation := violation_from_report(launched.sandbox_report or _log_text(log_file)):
+    violation = violation_from_report(launched.sandbox_report or _log_text(log_file))
+    if violation is None and _digests(run_dir / "data") != candles_before:
+        detail = (
+            "the run's candle files changed while the strategy ran; the result would describe other prices"
+        )
+        violation = SandboxViolation(
+            f"the sandbox refused candles_changed ({detail})",
+            details={"event": "candles_changed", "detail": detail, "where": None},
+        )
+    if violation is not None:
         violation.details = {**violation.details, "run_dir": str(run_dir)}
         raise violation
     if not job.status_file.is_file():

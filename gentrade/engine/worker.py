@@ -186,8 +186,19 @@ def _backtest(
     _tag_log_lines()
     logging.getLogger().addHandler(collector)
     exchange = build_offline_exchange(config, load_snapshot(job.markets_file))
+    # What the job asked for, read before any strategy code runs: the fee and detail timeframe the run and
+    # every trade must then show (a strategy's __init__ gets the very config dict freqtrade reads them from).
+    fee, detail = float(config["fee"]), str(config.get("timeframe_detail", ""))
     audit(SEAL_TAKE)
     backtesting = Backtesting(config, exchange=exchange)
+    changed = [
+        *([f"fee {backtesting.fee} instead of {fee}"] if backtesting.fee != fee else []),
+        *(
+            [f"detail timeframe {backtesting.timeframe_detail}"]
+            if backtesting.timeframe_detail != detail
+            else []
+        ),
+    ]
     backtesting.start()
     status.backtest_s = time.perf_counter() - started
     zips = sorted(Path(config["exportdirectory"]).glob("*.zip"))
@@ -199,7 +210,12 @@ def _backtest(
     result = parse_result_zip(zips[0], job.strategy)
     status.result_file = job.status_file.with_name("result.json")
     status.result_file.write_text(result.model_dump_json())
-    audit(SEAL_CHECK)
+    changed += [
+        f"{trade.pair} trade of {trade.open_date:%Y-%m-%d %H:%M} charged {trade.fee_open}/{trade.fee_close}"
+        for trade in result.trade_list
+        if trade.fee_open != fee or trade.fee_close not in (fee, None)
+    ][:3]
+    audit(SEAL_CHECK, "; ".join(changed))
     status.ok = True
 
 

@@ -425,9 +425,13 @@ def make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachabl
         return take_seal()
 
     def on_seal_check(args: tuple[Any, ...]) -> str | None:
-        """A change to sealed library code ends the run before its result is reported."""
+        """A change to sealed library code, or what the worker found changed in the run's settings and
+        trades (``args[0]``, "" when nothing), ends the run before its result is reported."""
         change = check_seal()
-        return None if change is None else f"library code changed while the strategy ran: {change}"
+        if change is not None:
+            return f"library code changed while the strategy ran: {change}"
+        found = args[0] if args and isinstance_(args[0], str_) else ""
+        return f"the run's costs changed while the strategy ran: {found}" if found else None
 
     def on_setattr(args: tuple[Any, ...]) -> str | None:
         obj, name = args[0], args[1]

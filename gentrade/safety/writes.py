@@ -70,11 +70,14 @@ def imported_names(tree: ast.Module) -> frozenset[str]:
 
 
 def framework_aliases(tree: ast.Module) -> frozenset[str]:
-    """Names the file binds to ``self.config``/``self.dp``/``self.wallets`` or to a part of the config
+    """Names the file binds to ``self.config``/``self.dp``/``self.wallets`` (or that ``__init__`` receives
+    the config as) or to a part of the config
     (``exchange = self.config["exchange"]``, ``self.config.get("exchange")``): writing through them writes
     into freqtrade's objects too. What their methods return (a dataframe from ``self.dp``) is not theirs."""
     aliases: set[str] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__" and len(node.args.args) > 1:
+            aliases.add(node.args.args[1].arg)  # the config freqtrade hands __init__, before it reads the fee
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) and _reaches_framework(node.value):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             aliases.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
