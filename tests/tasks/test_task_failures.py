@@ -3,11 +3,11 @@ down (503, no row, and work flows again once it is back), and that the request i
 
 from __future__ import annotations
 
+import ast
 import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
 from taskkit import (
     api_client,
     broker_url,
@@ -34,20 +34,7 @@ def test_strategy_error_fails_once_without_retry(kind: str, tmp_path: Path, tiny
         with api_client(s) as client:
             headers = login(client)
             strategy = create_strategy(client, headers)
-            with s.sessions() as session:
-                # Audited source whose indicator step raises: the strategy's own fault, at run time.
-                session.execute(
-                    update(StrategyVersion)
-                    .where(StrategyVersion.strategy_id == strategy)
-                    .values(
-                        source=StrategyVersion.source.op("||")(
-                            "\n\ndef _boom(self, dataframe, metadata):\n"
-                            "    raise ValueError('indicator exploded on purpose')\n"
-                        )
-                    )
-                )
-                session.commit()
-            _append_override(s.sessions, strategy)
+            _make_indicators_raise(s.sessions, strategy)
             queued = client.post(
                 "/api/v1/backtests",
                 json={"strategy_id": strategy, "timerange": "20240102-20240103"},
@@ -69,12 +56,21 @@ def test_strategy_error_fails_once_without_retry(kind: str, tmp_path: Path, tiny
         assert "request_id=req-strategy-boom" in freqtrade_logs[0].read_text()
 
 
-def _append_override(sessions: object, strategy_id: int) -> None:
-    """Point the class's populate_indicators at the raising function appended above."""
+def _make_indicators_raise(sessions: object, strategy_id: int) -> None:
+    """Make the stored source's own populate_indicators raise first thing: audited source that fails at run
+    time, the strategy's fault (rebinding the method from outside the class is refused by the audit)."""
     with sessions() as session:  # type: ignore[operator]
         version = session.query(StrategyVersion).filter(StrategyVersion.strategy_id == strategy_id).one()
-        class_name = version.spec["name"]
-        version.source = version.source + f"\n{class_name}.populate_indicators = _boom\n"
+        lines = version.source.splitlines(keepends=True)
+        method = next(
+            node
+            for node in ast.walk(ast.parse(version.source))
+            if isinstance(node, ast.FunctionDef) and node.name == "populate_indicators"
+        )
+        first = method.body[0]
+        raising = " " * first.col_offset + "raise ValueError('indicator exploded on purpose')\n"
+        lines.insert(first.lineno - 1, raising)
+        version.source = "".join(lines)
         session.commit()
 
 
