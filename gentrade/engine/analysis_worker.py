@@ -172,6 +172,12 @@ def _only_closed_candles() -> None:
     before that date is loaded whole, close included: a 1h candle merged onto the 5m candles of its own hour
     without shifting passes the cut unchanged, and the look-ahead goes unseen. A live bot never has that
     candle before it closes, so the cut here drops it too, and the moved column shows.
+
+    "Closed by the end" means by the close of the cut's last strategy candle: freqtrade keeps the candle
+    that *opens* at the cut's end, and a live bot analyses a frame ending there only once that candle has
+    closed, one strategy timeframe later. Cutting at the open instead would drop the hourly candle that the
+    documented ``merge_informative_pair`` places on the last 5m candle of its hour (they close together)
+    and flag an honest strategy.
     """
     from freqtrade.configuration import TimeRange
     from freqtrade.data.dataprovider import DataProvider
@@ -186,7 +192,8 @@ def _only_closed_candles() -> None:
         if stop is None or frame.empty:
             return frame
         closes = frame["date"] + Timedelta(seconds=timeframe_to_seconds(timeframe))
-        return frame.loc[closes <= Timestamp(stop)].reset_index(drop=True)
+        now = Timestamp(stop) + Timedelta(seconds=timeframe_to_seconds(self._config["timeframe"]))
+        return frame.loc[closes <= now].reset_index(drop=True)
 
     DataProvider.historic_ohlcv = historic_ohlcv  # type: ignore[method-assign]
 

@@ -205,3 +205,52 @@ def test_every_bundled_example_is_clean_on_the_raw_shared_candles(example: str, 
     )
     assert report.verdict == "clean", report
     assert report.lookahead["total_signals"] == 10
+
+
+HONEST_INFORMATIVE = {
+    "merge_informative_pair": (
+        '        informative = self.dp.get_pair_dataframe("LTC/BTC", "1h")\n'
+        '        informative["trend"] = informative["close"].rolling(3).mean()\n'
+        "        dataframe = merge_informative_pair(\n"
+        '            dataframe, informative, self.timeframe, "1h", ffill=True\n'
+        "        )",
+        'dataframe["close_1h"] > dataframe["trend_1h"]',
+        INFORMATIVE,
+    ),
+    "informative_decorator": (
+        "",
+        'dataframe["ltc_btc_close_1h"] > dataframe["ltc_btc_trend_1h"]',
+        """
+    @informative("1h", "LTC/BTC")
+    def populate_indicators_ltc_1h(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["trend"] = dataframe["close"].rolling(3).mean()
+        return dataframe
+""",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HONEST_INFORMATIVE))
+def test_an_informative_pair_merged_the_way_freqtrade_documents_is_clean(
+    kind: str, datadir: Path, tmp_path: Path
+) -> None:
+    """The closed-candle cut must not flag the documented merges: an hourly candle merged onto the last 5m
+    candle of its hour (it closes with that candle) is known when the 5m candle's signal is acted on."""
+    indicators, entry, extra = HONEST_INFORMATIVE[kind]
+    path = write(tmp_path, "Informed", indicators, f"({HONEST_ENTRY}) & ({entry})", extra)
+    path.write_text(
+        path.read_text().replace(
+            "from freqtrade.strategy import IStrategy",
+            "from freqtrade.strategy import IStrategy, informative, merge_informative_pair",
+        )
+    )
+    report = check_strategy(
+        path,
+        datadir,
+        work_dir=tmp_path / "runs",
+        pairs=["ETH/BTC"],
+        timerange=SPAN,
+        minimum_trade_amount=5,
+        targeted_trade_amount=8,
+    )
+    assert report.verdict == "clean", report
