@@ -10,7 +10,9 @@ findings into one verdict:
 
 ``biased``
     freqtrade saw an entry or exit that moved, or an indicator column that changed, once the candles after
-    it were cut off (``lookahead``), or the recursive run's short-window check found a changed column.
+    it were cut off (``lookahead``), or the recursive run's short-window check found a changed column, or
+    an entry or exit decided at a candle's open moved once that candle's high, low, close and volume were
+    hidden (``gentrade.engine.decision_candles``: a callback peeking at a frame kept on ``self``).
 ``inconclusive``
     no bias seen, but fewer trades were re-checked than ``minimum_trade_amount``: too few to judge.
 ``clean``
@@ -93,7 +95,7 @@ def verdict_of(lookahead: dict[str, Any], recursive: dict[str, Any], minimum: in
     """The verdict and a one-line reason, from the child's findings (rules: module doc)."""
     moved = [
         f"{t['pair']} {'/'.join(k for k in ('entry', 'exit') if t[f'{k}_biased'])} of the trade opened "
-        f"{t['open_date']}"
+        f"{t['open_date']} ({t['found_by']})"
         for t in lookahead["biased_trades"]
     ]
     columns = sorted({*lookahead["biased_indicators"], *recursive["lookahead_indicators"]})

@@ -8,7 +8,9 @@ no market download is ever attempted), and writes what they found as JSON next t
 which trades' entries/exits moved when the future was cut off, which indicator columns changed, and which
 columns differ with more startup candles. One rule is added to freqtrade's cut (``_only_closed_candles``):
 data handed to the strategy holds only candles closed by the end of the cut, as a live bot sees it, so an
-informative pair merged without shifting is caught. Imports freqtrade: only ever run as the child.
+informative pair merged without shifting is caught. One pass is added after freqtrade's: each re-checked
+trade again with its decision candle hidden (``gentrade.engine.decision_candles``), which catches callbacks
+that read the candle they decide on. Imports freqtrade: only ever run as the child.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gentrade.engine.decision_candles import moved_when_hidden
 from gentrade.safety.guard import install_guard
 from gentrade.safety.guard_policy import GuardPolicy
 
@@ -100,16 +103,18 @@ def _lookahead(job: AnalysisJob, markets: dict[str, Any]) -> dict[str, Any]:
                     "close_date": row["close_date"].isoformat(),
                     "entry_biased": not entry_ok,
                     "exit_biased": not exit_ok,
+                    "found_by": "later candles cut off",
                 }
             )
+    hidden = [] if trades is None else moved_when_hidden(analysis, trades)
     return {
         "trades_in_backtest": 0 if trades is None else int(trades.shape[0]),
         "total_signals": int(found.total_signals),
         "biased_entry_signals": int(found.false_entry_signals),
         "biased_exit_signals": int(found.false_exit_signals),
         "biased_indicators": sorted(set(found.false_indicators)),
-        "biased_trades": biased,
-        "has_bias": bool(found.has_bias),
+        "biased_trades": [*biased, *hidden],
+        "has_bias": bool(found.has_bias) or bool(hidden),
         "order_types": config["order_types"],
     }
 

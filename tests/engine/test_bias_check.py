@@ -254,3 +254,79 @@ def test_an_informative_pair_merged_the_way_freqtrade_documents_is_clean(
         targeted_trade_amount=8,
     )
     assert report.verdict == "clean", report
+
+
+# Callbacks that keep the analysed frame on ``self`` and read the candle they are deciding on (or the next
+# one): freqtrade's cut keeps those rows whole, so only hiding the decision candle shows the peek.
+KEEP_FRAME = '        self.seen = dataframe.set_index("date")'
+CALLBACK_PEEKS = {
+    "exit_reads_its_own_candle": """
+    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        candle = self.seen.loc[current_time]
+        if candle["close"] < candle["open"] * 0.999:
+            return "dodge"
+        return None
+""",
+    "entry_reads_its_own_candle": """
+    def confirm_trade_entry(
+        self, pair, order_type, amount, rate, time_in_force, current_time, entry_tag, side, **kwargs
+    ):
+        candle = self.seen.loc[current_time]
+        return bool(candle["close"] > candle["open"])
+""",
+    "exit_reads_the_next_open": """
+    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        later = current_time + timedelta(minutes=5)
+        if later in self.seen.index and self.seen.loc[later, "open"] < current_rate * 0.999:
+            return "dodge"
+        return None
+""",
+}
+HONEST_CALLBACK = """
+    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        candle = frame.iloc[-1]
+        if candle["close"] < candle["open"] * 0.999:
+            return "dodge"
+        return None
+"""
+
+
+def write_with_callback(folder: Path, name: str, callback: str) -> Path:
+    path = write(folder, name, KEEP_FRAME, extra=callback)
+    path.write_text("from datetime import timedelta\n" + path.read_text())
+    return path
+
+
+@pytest.mark.parametrize("kind", sorted(CALLBACK_PEEKS))
+def test_a_callback_reading_the_candle_it_decides_on_is_biased(
+    kind: str, datadir: Path, tmp_path: Path
+) -> None:
+    report = check_strategy(
+        write_with_callback(tmp_path, "PeekingCallback", CALLBACK_PEEKS[kind]),
+        datadir,
+        work_dir=tmp_path / "runs",
+        pairs=["ETH/BTC"],
+        timerange=SPAN,
+        minimum_trade_amount=5,
+        targeted_trade_amount=8,
+    )
+    assert report.verdict == "biased", report
+    side = "entry" if kind.startswith("entry") else "exit"
+    hidden = [t for t in report.lookahead["biased_trades"] if t["found_by"] == "decision candle hidden"]
+    assert hidden and all(t[f"{side}_biased"] for t in hidden), report.lookahead["biased_trades"]
+    assert f"{side} of the trade opened" in report.reason and "(decision candle hidden)" in report.reason
+
+
+def test_the_same_callback_reading_only_closed_candles_is_clean(datadir: Path, tmp_path: Path) -> None:
+    report = check_strategy(
+        write_with_callback(tmp_path, "ClosedCallback", HONEST_CALLBACK),
+        datadir,
+        work_dir=tmp_path / "runs",
+        pairs=["ETH/BTC"],
+        timerange=SPAN,
+        minimum_trade_amount=5,
+        targeted_trade_amount=8,
+    )
+    assert report.verdict == "clean", report
+    assert report.lookahead["total_signals"] >= 5
