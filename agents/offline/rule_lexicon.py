@@ -25,6 +25,9 @@ class Ref:
     shift: int = 0
     params: tuple[float, ...] | None = None
     needs: str | None = None
+    #: How the text named an indicator whose period it did not give ("fast EMA"): the period is a default,
+    #: and the draft says so. Not part of equality: the same average is the same operand either way.
+    defaulted: str | None = field(default=None, compare=False)
 
     @property
     def price_scale(self) -> bool:
@@ -64,8 +67,11 @@ def _osc(match: re.Match[str]) -> Ref:
 def _moving_average(match: re.Match[str]) -> Ref:
     speed, before, name, after = match.group(1), _int(match.group(2)), match.group(3), _int(match.group(4))
     kind = "ema" if name.startswith(("ema", "exponential")) else "sma"
-    period = after or before or ({"fast": 20, "slow": 50}.get(speed or "", 20 if kind == "ema" else 50))
-    return Ref(kind, params=(period,))
+    given = after or before
+    if given:
+        return Ref(kind, params=(given,))
+    period = {"fast": 20, "slow": 50}.get(speed or "", 20 if kind == "ema" else 50)
+    return Ref(kind, params=(period,), defaulted=f"{speed + ' ' if speed else ''}{kind.upper()}")
 
 
 def _macd(match: re.Match[str]) -> Ref:

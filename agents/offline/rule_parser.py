@@ -71,6 +71,7 @@ class Rules:
     understood: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
     impossible: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
     first_idea: Cond | None = None
     first_state: str | None = None
 
@@ -320,16 +321,17 @@ def _place(rules: Rules, found: list[tuple[str, Cond, bool]]) -> None:
             rules.first_idea = cond
 
 
-def _params(ref: Ref, defs: dict[str, Token]) -> tuple[float, ...]:
+def _params(ref: Ref, defs: dict[str, Token]) -> tuple[tuple[float, ...], str | None]:
+    """The operand's parameters, and how the text named it when they are defaults rather than its own."""
     if ref.params is not None:
-        return ref.params
+        return ref.params, ref.defaulted
     definition = defs.get(ref.kind)
-    if definition is not None and definition.value[1] is not None:
-        definition.used = True
-        return definition.value[1]
     if definition is not None:
         definition.used = True
-    return _DEFAULTS.get(ref.kind, ())
+        if definition.value[1] is not None:
+            return definition.value[1], None
+    defaults = _DEFAULTS.get(ref.kind, ())
+    return defaults, (_LABEL.get(ref.kind, ref.kind) if defaults else None)
 
 
 def indicator_for(ref: Ref, params: tuple[float, ...]) -> tuple[str, dict[str, Any]]:
@@ -379,9 +381,15 @@ def _operand(operand: Ref | float, rules: Rules, defs: dict[str, Token]) -> tupl
     if operand.kind == "price":
         words = operand.output or "close"
         return f"{operand.output}{shift}", words if not operand.shift else f"previous {words}"
-    params = _params(operand, defs)
+    params, defaulted = _params(operand, defs)
     name, entry = indicator_for(operand, params)
     rules.indicators.setdefault(name, {"id": name, **entry})
+    if defaulted is not None:
+        settings = f"{_LABEL.get(operand.kind, operand.kind)}({', '.join(plain(p) for p in params)})"
+        what = "period" if len(params) == 1 else "settings"
+        assumption = f"no {what} given for the {defaulted}: {settings}"
+        if assumption not in rules.assumptions:
+            rules.assumptions.append(assumption)
     output = f".{operand.output}" if operand.output else ""
     return f"{name}{output}{shift}", _words(operand, params)
 

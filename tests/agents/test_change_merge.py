@@ -37,6 +37,7 @@ def test_stop_to_atr_and_an_rsi_filter_amend_the_entry(ema: StrategySpec) -> Non
     assert {ind.id for ind in after.indicators} == {"ema_20", "ema_50", "rsi"}
     assert after.take_profit == ema.take_profit and after.timeframe == ema.timeframe
     assert spec_diff(ema, after) == ["entry_long: + rsi < 40", "stop.initial: 3% -> 2 ATR"]
+    assert result.assumptions == ["no period given for the RSI: RSI(14)"]  # the period the text left out
 
 
 @pytest.mark.parametrize(

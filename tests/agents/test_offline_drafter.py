@@ -66,6 +66,19 @@ def test_defaults_are_stated_as_assumptions() -> None:
     assert draft("RSI below 30", default_pairs=["LTC/BTC"]).spec.pairs == ["LTC/BTC"]
 
 
+def test_an_indicator_period_the_text_does_not_give_is_stated_once_and_one_it_gives_is_not() -> None:
+    chosen = draft("buy when the fast EMA crosses above the slow EMA or RSI below 30, sell when RSI above 70")
+    assert [a for a in chosen.assumptions if a.startswith("no period") or a.startswith("no settings")] == [
+        "no period given for the fast EMA: EMA(20)",
+        "no period given for the slow EMA: EMA(50)",
+        "no period given for the RSI: RSI(14)",
+    ]
+    macd = draft("buy when MACD crosses above its signal")
+    assert "no settings given for the MACD: MACD(12, 26, 9)" in macd.assumptions
+    given = draft("buy when the 9 EMA crosses above the 21 EMA and RSI(7) below 30")
+    assert not [a for a in given.assumptions if "given for" in a], given.assumptions
+
+
 def test_time_stop_in_hours_is_counted_in_candles() -> None:
     assert draft("RSI below 30 on the 15m, close after 4 hours").spec.max_candles_in_trade == 16
 
