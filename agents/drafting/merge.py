@@ -97,7 +97,7 @@ def merge_change(previous: StrategySpec, text: str) -> DraftResult:
         model_id=DRAFTER_MODEL_ID,
         understood=understood,
         not_understood=source.notes,
-        assumptions=list(rules.assumptions),
+        assumptions=[*rules.assumptions, *frame.assumptions],
     )
 
 

@@ -70,7 +70,7 @@ def draft(
             "no entry rule found in the text (e.g. 'RSI(14) below 30', 'EMA 20 crosses above EMA 50')",
             details={"not_understood": not_understood, "understood": frame.understood},
         )
-    assumptions: list[str] = list(rules.assumptions)
+    assumptions: list[str] = [*rules.assumptions, *frame.assumptions]
     document = _document(frame, rules, list(default_pairs), default_timeframe, assumptions, not_understood)
     understood = [*_rule_words(rules), *frame.understood]
     document["description"] = "; ".join(understood)[:2000]

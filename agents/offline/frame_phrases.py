@@ -65,7 +65,8 @@ _TRAIL = re.compile(
     r"|\s+(?:from|at)\s+(?:the\s+)?(?:entry|start))?"
 )
 _TRAIL_AFTER = re.compile(
-    rf"\b{_DIST}\s+trailing(?:\s+stop(?:[- ]?loss)?)?(?:\s+(?:after|once|from)\s+{_LEVEL})?"
+    rf"\b{_DIST}\s+trailing(?:\s+stop(?:[- ]?loss)?)?(?:\s+(?:after|once|from)\s+{_LEVEL}"
+    r"|\s+(?:from|at)\s+(?:the\s+)?(?:entry|start))?"
 )
 _BE_WHEN = (
     rf"(?:\s+(?:after|once|when|at)\s+(?:{_LEVEL}|(?:the\s+)?first\s+(?:tp|take[- ]?profit|target))"
@@ -132,6 +133,7 @@ class Frame:
     time_stop: tuple[int, str] | None = None
     understood: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
 
 
 def read_frame(text: Text) -> Frame:
@@ -225,6 +227,10 @@ def _trailing(text: Text, frame: Frame) -> None:
     found = [(m, _trail_of(m)) for m in text.take_all(_TRAIL) + text.take_all(_TRAIL_AFTER)]
     trailing = _first(frame, found, "trailing stop")
     if trailing is not None:
+        if trailing["after_level"] is None:
+            # The spec's default: trail once the first target has paid, so the stop never chokes a new trade.
+            trailing = {**trailing, "after_level": 1}
+            frame.assumptions.append("no start given for the trailing stop: it trails after TP1")
         frame.stop["trailing"] = trailing
         after = trailing["after_level"]
         when = "from entry" if after == 0 else f"after TP{after}"
@@ -232,10 +238,11 @@ def _trailing(text: Text, frame: Frame) -> None:
 
 
 def _trail_of(match: re.Match[str]) -> dict[str, Any]:
+    """The trailing stop a phrase names; ``after_level`` None when it names no level and not the entry."""
     distance = _distance(match.group(1), match.group(2))
     level_group = match.group(3)
     from_entry = re.search(r"(?:entry|start)$", match.group(0)) is not None
-    after = 0 if from_entry else int(level_group) if level_group else 1
+    after = 0 if from_entry else int(level_group) if level_group else None
     return {"after_level": after, "distance": distance}
 
 

@@ -253,3 +253,23 @@ def test_smuggled_code_only_ever_yields_a_valid_spec_or_a_clear_error(text: str)
 def test_very_long_text_is_refused() -> None:
     with pytest.raises(SpecValidationError, match="at most"):
         draft("rsi below 30 " * 1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "after_level", "assumed"),
+    [
+        ("RSI below 30, trail 1%", 1, True),
+        ("RSI below 30, 1% trailing stop", 1, True),
+        ("RSI below 30, 1% trailing after TP2", 2, False),
+        ("RSI below 30, 2% trailing stop from entry", 0, False),
+        ("RSI below 30, trailing stop 2% from the start", 0, False),
+    ],
+)
+def test_a_trailing_stop_starts_where_the_text_says_or_the_draft_says_where_it_chose(
+    text: str, after_level: int, assumed: bool
+) -> None:
+    result = draft(text)
+    assert result.spec.stop.trailing is not None and result.spec.stop.trailing.after_level == after_level
+    stated = "no start given for the trailing stop: it trails after TP1" in result.assumptions
+    assert stated is assumed, result.assumptions
+    assert not result.not_understood
