@@ -106,6 +106,9 @@ _TIME_STOP = re.compile(
     r"|time\s+stop\s+(?:of\s+|at\s+)?|max(?:imum)?\s+(?:holding\s+)?(?:time\s+)?(?:of\s+)?|hold\s+(?:for\s+)?(?:at\s+most\s+)?)"
     r"(?:after\s+)?(\d+)\s*(candles?|bars?|minutes?|mins?|hours?|hrs?|days?|m|h|d)\b"
     r"(?:\s+in\s+(?:the\s+|a\s+)?trade)?"
+    # "exit after 3 candles below the EMA" is a rule about those candles, not a holding time.
+    r"(?!\s+(?:in\s+a\s+row\s+)?(?:of\s+|with\s+|where\s+|that\s+)?(?:clos\w*\s+)?"
+    r"(?:below|above|under|over|beneath|higher|lower|red|green|bearish|bullish)\b)"
 )
 
 # The compact units ("time stop 12h") too: read before the timeframe, so "close after 4h" is a holding time.
@@ -282,6 +285,10 @@ def _ladder(text: Text, frame: Frame) -> None:
             for m in explicit
         ]
         _first(frame, [(m, m.group(0)) for m in rest], "'rest at'")
+        bare = [m.group(2) for m in explicit if not m.group(3)]
+        bare += [m.group(1) for m in rest[:1] if not m.group(2)]
+        if bare:
+            _assume_risk_multiples(frame, bare)
         for match in rest[:1]:
             left = round(1.0 - sum(level["fraction"] for level in levels), 6)
             levels.append({"target": _target(match.group(1), match.group(2)), "fraction": left})
@@ -299,12 +306,23 @@ def _ladder(text: Text, frame: Frame) -> None:
             units.append(carried)
         units.reverse()
         targets = [_target(value, unit) for (value, _), unit in zip(raw, units, strict=True)]
+        if None in units:
+            unitless = [value for (value, _), unit in zip(raw, units, strict=True) if unit is None]
+            _assume_risk_multiples(frame, unitless)
         shares = _default_shares(len(targets))
-        if shares_given:
-            given = [int(g) / 100 for g in shares_given[0].groups() if g]
-            if len(given) == len(targets):
-                shares = given
+        given = [int(g) / 100 for g in shares_given[0].groups() if g] if shares_given else []
+        if len(given) == len(targets):
+            shares = given
+        else:
+            split = ", ".join(f"{share * 100:g}%" for share in shares)
+            frame.assumptions.append(f"no split given for the take-profit levels: {split}")
         _set_ladder(frame, [{"target": t, "fraction": s} for t, s in zip(targets, shares, strict=True)])
+
+
+def _assume_risk_multiples(frame: Frame, values: list[str]) -> None:
+    """Targets written without a unit are multiples of the risk (the stop distance): said, not guessed."""
+    read = ", ".join(f"{plain(number(value))}R" for value in values)
+    frame.assumptions.append(f"take-profit targets without a unit read as multiples of the risk: {read}")
 
 
 def _set_ladder(frame: Frame, levels: list[dict[str, Any]]) -> None:

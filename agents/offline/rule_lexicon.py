@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from agents.offline.text import GAP
 
-TokenKind = Literal["REF", "OP", "NUM", "STATE", "ROLE", "DEF", "OR", "NEG", "UNKNOWN"]
+TokenKind = Literal["REF", "OP", "NUM", "STATE", "ROLE", "DEF", "OR", "NEG", "RUN", "UNKNOWN"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class Ref:
 class Op:
     op: str
     implicit_close: bool = False
+    #: A bare "crosses": read as crossing above, and the draft says so.
+    undirected: bool = False
 
 
 @dataclass
@@ -177,7 +179,11 @@ _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
         r"volume\s+(?:average|avg|sma|ma|mean)(?:\s*\(?\s*(\d+)\s*\)?)?",
         _volume_avg,
     ),
-    ("REF", r"(?:the\s+|its\s+)?(?:average|avg|mean|normal)", lambda m: Ref("volume_sma", needs="volume")),
+    (
+        "REF",
+        r"(?:the\s+|its\s+)?(?:(\d+)[\s-]*(?:period\s+|candle\s+|bar\s+|day\s+)?)?(?:average|avg|mean|normal)",
+        lambda m: Ref("volume_sma", params=(int(m.group(1)),) if m.group(1) else None, needs="volume"),
+    ),
     (
         "REF",
         r"(?:the\s+)?(?:price|closing\s+price|last\s+close|candle\s+close|close)",
@@ -199,10 +205,10 @@ _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
     (
         "OP",
         r"(?:crosses|crossed|cross|crossing|rises|rising|climbs|jumps|moves|goes|pops|turns|pushes)\s+(?:back\s+)?"
-        r"(?:above|over|up\s+through|through|past)|cross(?:es|ed)?\s+up(?:wards)?|crossover|cross(?:es|ed)?\s+over|"
-        r"crosses|crossed",
+        r"(?:above|over|up\s+through|through|past)|cross(?:es|ed)?\s+up(?:wards)?|crossover|cross(?:es|ed)?\s+over",
         lambda m: Op("crosses_above"),
     ),
+    ("OP", r"crosses|crossed", lambda m: Op("crosses_above", undirected=True)),
     (
         "OP",
         r"(?:crosses|crossed|cross|crossing|falls|falling|drops|dropping|dips|dipping|sinks|moves|goes|turns)\s+"
@@ -288,6 +294,14 @@ _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
         r"exit(?:s|ing)?|sell(?:ing|s)?|get\s+out|close\s+(?:the\s+|a\s+)?(?:trades?|positions?|longs?)|"
         r"take\s+profits?\s+(?:when|if|once|on)|close(?=\s+(?:when|if|once|on))",
         lambda m: "exit",
+    ),
+    # "for 3 candles", "after 3 closes in a row": the comparison next to it must hold on that many candles.
+    (
+        "RUN",
+        r"(?:for|after|over)\s+(?:the\s+last\s+)?(\d+)\s+(?:consecutive\s+|straight\s+|successive\s+)?"
+        r"(?:candles?|bars?|closes?)(?:\s+in\s+a\s+row)?|(\d+)\s+(?:consecutive|straight|successive)\s+"
+        r"(?:candles?|bars?|closes?)|(\d+)\s+(?:candles?|bars?|closes?)\s+in\s+a\s+row",
+        lambda m: int(m.group(1) or m.group(2) or m.group(3)),
     ),
     ("OR", r"or|either", lambda m: None),
     ("NEG", r"not|no|never|isn't|isnt|doesn't|doesnt|don't|dont|without|unless|except|nor", lambda m: None),

@@ -7,7 +7,7 @@ them, unknown words may not, and a negation anywhere near a rule drops it rather
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agents.offline.rule_lexicon import Op, Ref, Token, lex
@@ -28,6 +28,7 @@ _DEFAULTS: dict[str, tuple[float, ...]] = {
 #: Oscillators that only ever read 0 to 100: a threshold outside that range is a typo, never a rule.
 _BOUNDED = frozenset({"rsi", "mfi", "stoch", "adx"})
 _MAX_MA_PERIOD = 1000
+_MAX_RUN = 20
 _LOWER_OPS, _UPPER_OPS = frozenset({">", ">="}), frozenset({"<", "<="})
 _STATE_LEVELS = {"rsi": (30.0, 70.0), "mfi": (20.0, 80.0), "stoch": (20.0, 80.0), "cci": (-100.0, 100.0)}
 _LABEL = {
@@ -59,6 +60,10 @@ class Cond:
     left: Ref | float
     op: str
     right: Ref | float
+    #: Read from a bare "crosses" (no direction): stated as an assumption. Not part of equality.
+    undirected: bool = field(default=False, compare=False)
+    #: For a rule that must hold on several candles in a row: how many candles back this copy looks.
+    candles_back: int = 0
 
 
 @dataclass
@@ -86,6 +91,7 @@ class _Sentence:
         self.last_left = last_left
         self.found: list[tuple[str, Cond, bool, list[Token]]] = []
         self.states: list[str] = []
+        self.pending_run: Token | None = None
 
     def at(self, index: int, *kinds: str) -> Token | None:
         if 0 <= index < len(self.tokens) and self.tokens[index].kind in kinds:
@@ -99,6 +105,25 @@ class _Sentence:
             token.used = not negated
         if not negated:
             self.found.append((self.role, cond, after_or, used))
+            if self.pending_run is not None:
+                self.hold_for(self.pending_run)
+
+    def hold_for(self, run: Token) -> None:
+        """The last rule found must hold on ``run.value`` candles in a row: it is repeated on the earlier
+        candles (every operand shifted back). A crossing happens on one candle, so a run never applies to
+        one; the run's words are then left over and reported as not understood."""
+        self.pending_run = None
+        role, cond, _after_or, used = self.found[-1]
+        if cond.op.startswith("crosses") or not 2 <= run.value <= _MAX_RUN:
+            return
+        run.used = True
+        for back in range(1, run.value):
+            earlier = Cond(_back(cond.left, back), cond.op, _back(cond.right, back), cond.undirected, back)
+            self.found.append((role, earlier, False, [*used, run]))
+
+
+def _back(operand: Ref | float, candles: int) -> Ref | float:
+    return replace(operand, shift=operand.shift + candles) if isinstance(operand, Ref) else operand
 
 
 def _state_condition(state: str, ref: Ref | None, macd_seen: bool) -> Cond | None:
@@ -157,6 +182,13 @@ def _parse_sentence(sentence: _Sentence, macd_seen: bool) -> None:
         elif token.kind == "OP":
             index = _after_op(sentence, index, None)
             continue
+        elif token.kind == "RUN":
+            # After its rule ("RSI below 30 for 3 candles") or before it ("after 3 candles below the EMA").
+            follows_rule = sentence.found and any(t is tokens[index - 1] for t in sentence.found[-1][3])
+            if index > 0 and follows_rule:
+                sentence.hold_for(token)
+            else:
+                sentence.pending_run = token
         index += 1
 
 
@@ -188,27 +220,42 @@ def _after_op(sentence: _Sentence, index: int, left_token: Token | None) -> int:
     if right_token is None:
         return index + 1
     right = right_token.value
-    if isinstance(right, Ref) and right.needs == "volume":
-        right = Ref("volume_sma")
     if left_token is not None:
         left: Ref | None = left_token.value
     elif op.implicit_close or (isinstance(right, Ref) and right.price_scale):
         left = Ref("price", "close")
     else:
         left = sentence.last_left
-    if left is None or (
-        not isinstance(right, Ref)
-        and op.op.startswith("crosses")
-        and left.kind == "price"
-        and left.output == "volume"
+    if isinstance(right, Ref) and right.needs == "volume" and left is not None:
+        right = _average_of(left, right.params)
+    if (
+        left is None
+        or right is None
+        or (
+            not isinstance(right, Ref)
+            and op.op.startswith("crosses")
+            and left.kind == "price"
+            and left.output == "volume"
+        )
     ):
         return index + 1
     right = _period_of_moving_average(sentence, left, right_token, right)
     used = [t for t in (left_token, op_token, right_token) if t is not None]
     start = index - 1 if left_token is not None else index
-    sentence.emit(Cond(left, op.op, right), used, start)
+    sentence.emit(Cond(left, op.op, right, undirected=op.undirected), used, start)
     sentence.last_left = left
     return index + 2
+
+
+def _average_of(left: Ref, period: tuple[float, ...] | None) -> Ref | None:
+    """ "above the (20 candle) average": of volume when volume is compared, a simple moving average of the
+    price when a price is (its period stated as an assumption when the text gives none); of anything else
+    it is not understood."""
+    if left.kind == "price" and left.output == "volume":
+        return Ref("volume_sma", params=period)
+    if left.kind == "price":
+        return Ref("sma", params=period or (20,), defaulted=None if period else "average of the price")
+    return None
 
 
 def _period_of_moving_average(
@@ -360,18 +407,29 @@ def indicator_for(ref: Ref, params: tuple[float, ...]) -> tuple[str, dict[str, A
 
 def _resolve(rules: Rules, defs: dict[str, Token]) -> None:
     for field_name, groups in rules.conditions.items():
-        rules.fields[field_name] = [[_comparison(cond, rules, defs) for cond in group] for group in groups]
+        rules.fields[field_name] = [
+            [_comparison(cond, rules, defs, field_name) for cond in group] for group in groups
+        ]
 
 
-def _comparison(cond: Cond, rules: Rules, defs: dict[str, Token]) -> dict[str, Any]:
+def _comparison(cond: Cond, rules: Rules, defs: dict[str, Token], field_name: str) -> dict[str, Any]:
     left, left_words = _operand(cond.left, rules, defs)
     right, right_words = _operand(cond.right, rules, defs)
-    return {
-        "left": left,
-        "op": cond.op,
-        "right": right,
-        "words": f"{left_words} {_OP_WORDS[cond.op]} {right_words}",
-    }
+    if cond.candles_back:  # a run's earlier candle: said as the rule itself, "n candles earlier"
+        left_words = _operand(_back(cond.left, -cond.candles_back), rules, defs)[1]
+        right_words = _operand(_back(cond.right, -cond.candles_back), rules, defs)[1]
+    op = cond.op
+    if cond.undirected:
+        # A bare "crosses": the way the trade bets (down for a short entry, up otherwise), said out loud.
+        op = "crosses_below" if field_name == "entry_short" else "crosses_above"
+    words = f"{left_words} {_OP_WORDS[op]} {right_words}"
+    if cond.candles_back:
+        words += f" ({cond.candles_back} candle{'s' if cond.candles_back > 1 else ''} earlier)"
+    if cond.undirected:
+        assumption = f"'crosses' with no direction read as {_OP_WORDS[op]}: {words}"
+        if assumption not in rules.assumptions:
+            rules.assumptions.append(assumption)
+    return {"left": left, "op": op, "right": right, "words": words}
 
 
 def _operand(operand: Ref | float, rules: Rules, defs: dict[str, Token]) -> tuple[Any, str]:

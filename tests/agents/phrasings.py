@@ -40,4 +40,8 @@ PHRASINGS: list[tuple[str, str]] = [
     ),
     ("MFI under 20 and CCI below -100 on the 1h, on ETH/BTC", "timeframe: 1h"),
     ("buy when OBV is rising and RSI above 50 on ETH/BTC", "OBV > previous OBV"),
+    (
+        "buy ETH/BTC when RSI(14) below 35 for 2 candles, exit after 3 candles below the EMA 20",
+        "close < EMA(20) and close < EMA(20) (1 candle earlier) and close < EMA(20) (2 candles earlier)",
+    ),
 ]

@@ -273,3 +273,90 @@ def test_a_trailing_stop_starts_where_the_text_says_or_the_draft_says_where_it_c
     stated = "no start given for the trailing stop: it trails after TP1" in result.assumptions
     assert stated is assumed, result.assumptions
     assert not result.not_understood
+
+
+def _rule(spec_field: object) -> list[str]:
+    """A rule as 'left op right' strings, operands with their shifts."""
+
+    def operand(o: dict[str, object]) -> str:
+        if "value" in o:
+            return str(o["value"])
+        name = str(o.get("indicator") or o.get("column"))
+        output = f".{o['output']}" if o.get("output") else ""
+        return f"{name}{output}[{o.get('shift', 0)}]"
+
+    rule = spec_field.model_dump(mode="json")  # type: ignore[attr-defined]
+    return [f"{operand(c['left'])} {c['op']} {operand(c['right'])}" for c in rule.get("all", [rule])]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "rule"),
+    [
+        (
+            "buy when RSI below 30, exit after 3 candles below the EMA 20",
+            "exit_long",
+            ["close[0] < ema_20[0]", "close[1] < ema_20[1]", "close[2] < ema_20[2]"],
+        ),
+        ("buy when RSI(14) below 30 for 2 candles", "entry_long", ["rsi[0] < 30.0", "rsi[1] < 30.0"]),
+        (
+            "buy when close above the EMA 50 for 2 bars in a row and RSI(14) below 60",
+            "entry_long",
+            ["close[0] > ema_50[0]", "close[1] > ema_50[1]", "rsi[0] < 60.0"],
+        ),
+    ],
+)
+def test_a_rule_that_must_hold_for_several_candles_is_repeated_on_each_not_read_as_a_time_stop(
+    text: str, field: str, rule: list[str]
+) -> None:
+    result = draft(text)
+    assert _rule(getattr(result.spec, field)) == rule
+    assert result.spec.max_candles_in_trade is None and not result.not_understood
+    assert "(1 candle earlier)" in " ".join(result.understood)
+
+
+def test_a_run_of_candles_never_applies_to_a_crossing_and_is_named() -> None:
+    result = draft("buy when EMA 9 crosses above EMA 21 for 3 candles")
+    assert _rule(result.spec.entry_long) == ["ema_9[0] crosses_above ema_21[0]"]
+    assert result.not_understood == ["for 3 candles"]
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "said"),
+    [
+        ("buy when RSI(14) crosses 50", "crosses_above", "'crosses' with no direction read as crosses abo"),
+        ("short when RSI(14) crosses 50", "crosses_below", "'crosses' with no direction read as crosses bel"),
+    ],
+)
+def test_a_crossing_with_no_direction_follows_the_trade_and_says_so(text: str, op: str, said: str) -> None:
+    result = draft(text)
+    spec_field = result.spec.entry_short if text.startswith("short") else result.spec.entry_long
+    assert spec_field is not None and spec_field.op == op  # type: ignore[union-attr]
+    assert any(a.startswith(said) for a in result.assumptions), result.assumptions
+    assert not any("crosses" in a for a in draft("buy when RSI(14) crosses above 50").assumptions)
+
+
+def test_take_profit_numbers_without_a_unit_or_split_are_said_to_be_risk_multiples_and_a_split() -> None:
+    bare = draft("buy when RSI(14) below 30, take profit 2, 4 and 6")
+    targets = [level.target.model_dump() for level in bare.spec.take_profit]
+    assert targets == [{"r": 2.0}, {"r": 4.0}, {"r": 6.0}]
+    assert "take-profit targets without a unit read as multiples of the risk: 2R, 4R, 6R" in bare.assumptions
+    assert "no split given for the take-profit levels: 40%, 30%, 30%" in bare.assumptions
+    stated = draft("buy when RSI(14) below 30, take profit at 1R, 2R, 3R split 50/25/25")
+    assert not [a for a in stated.assumptions if "take-profit" in a], stated.assumptions
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "assumed"),
+    [
+        ("buy when volume above the 30 candle average", ["volume[0] > vol_avg_30[0]"], None),
+        ("buy when close above the average", ["close[0] > sma_20[0]"], "average of the price: SMA(20)"),
+        ("buy when close above the 50 average", ["close[0] > sma_50[0]"], None),
+    ],
+)
+def test_the_average_a_value_is_compared_with_is_of_that_value(
+    text: str, rule: list[str], assumed: str | None
+) -> None:
+    result = draft(text)
+    assert _rule(result.spec.entry_long) == rule
+    if assumed is not None:
+        assert any(a.endswith(assumed) for a in result.assumptions), result.assumptions
