@@ -215,6 +215,7 @@ class _Checker(ast.NodeVisitor):
     # calls ---------------------------------------------------------------------------------------------
 
     def visit_Call(self, node: ast.Call) -> None:
+        self._check_parallel_workers(node)
         if isinstance(node.func, ast.Name):
             self._check_builtin_call(node, node.func)
         elif isinstance(node.func, ast.Attribute):
@@ -229,6 +230,25 @@ class _Checker(ast.NodeVisitor):
                 self._add(culprit, code, message)
         self._exempt_logger_name(node)
         self.generic_visit(node)
+
+    def _check_parallel_workers(self, node: ast.Call) -> None:
+        """``workers=2`` (or the same key in a ``**{...}`` literal): a library's own process pool."""
+        named = [(kw.arg, kw.value) for kw in node.keywords if kw.arg is not None]
+        for kw in node.keywords:
+            if kw.arg is None and isinstance(kw.value, ast.Dict):
+                named += [
+                    (k.value, v)
+                    for k, v in zip(kw.value.keys, kw.value.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                ]
+        for name, value in named:
+            single = isinstance(value, ast.Constant) and value.value in (1, None) and value.value is not True
+            if name in policy.PARALLEL_KEYWORDS and not single:
+                self._add(
+                    node,
+                    "parallel_workers",
+                    f"'{name}=' starts a pool of processes, which the sandbox refuses; leave it at 1",
+                )
 
     def _check_builtin_call(self, node: ast.Call, func: ast.Name) -> None:
         if func.id in policy.FORBIDDEN_BUILTINS:

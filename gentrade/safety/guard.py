@@ -31,7 +31,8 @@ The parent turns the report into ``SandboxViolation`` (``violation_from_report``
 
 The hook is not a security boundary against native code (hence ctypes is refused, and the OS layers of
 ``gentrade.engine.isolation`` are added where the machine allows them); ``_posixsubprocess.fork_exec``
-raises no audit event, so ``install_guard`` removes it from reach and the OS layer refuses ``execve``.
+raises no audit event, so ``install_guard`` puts a stand-in that raises one (refused) in its place and the
+OS layer refuses ``execve``.
 
 Three modules, one job each: ``guard_policy.py`` (the policy, the fixed refusals and the report, all a
 parent needs), ``guard_hook.py`` (the hook that enforces them) and this one (installing it in the child).
@@ -49,9 +50,10 @@ API (stable; other runners reuse it)::
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 from gentrade.safety import guard_hook
-from gentrade.safety.guard_policy import GuardPolicy
+from gentrade.safety.guard_policy import FORK_EXEC_EVENT, GuardPolicy
 
 _installed: list[GuardPolicy] = []
 _GUARD_MODULES = (__name__, guard_hook.__name__, GuardPolicy.__module__)
@@ -76,15 +78,24 @@ def _module_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     return exact, frozenset(policy.ALLOWED_MODULE_TREES), frozenset(policy.DENIED_MODULE_TREES)
 
 
+def _refused_fork_exec(*args: object, **kwargs: object) -> NoReturn:
+    """Stands in for ``fork_exec``: library code that reaches for it (multiprocessing's resource tracker,
+    started by e.g. scipy's ``workers=``) is stopped as a sandbox violation naming the strategy's line,
+    rather than failing later with an AttributeError that reads like the strategy's own bug."""
+    sys.audit(FORK_EXEC_EVENT)
+    raise PermissionError("starting a process is refused in the sandbox")
+
+
 def _close_fork_exec_door() -> None:
-    """``_posixsubprocess.fork_exec`` starts programs without any audit event: take it out of reach."""
+    """``_posixsubprocess.fork_exec`` starts programs without any audit event: take it out of reach, and
+    leave in its place a function that raises one (the original is no longer referenced anywhere)."""
     import _posixsubprocess
     import subprocess
 
     for module in (_posixsubprocess, subprocess):
         for attribute in ("fork_exec", "_fork_exec"):
             if hasattr(module, attribute):
-                delattr(module, attribute)
+                setattr(module, attribute, _refused_fork_exec)
 
 
 def install_guard(policy: GuardPolicy) -> None:

@@ -19,9 +19,13 @@ SANDBOX_EXIT_CODE = 97
 SANDBOX_MARKER = "sandbox_violation: "
 """Prefix of the report line (stderr and ``report_fd``); the rest of the line is JSON."""
 
+FORK_EXEC_EVENT = "_posixsubprocess.fork_exec"
+"""Raised by what the guard leaves where ``_posixsubprocess.fork_exec`` was (that function raises no audit
+event of its own); refused as process creation."""
+
 _PROCESS_EVENTS = (
     *("os.system", "subprocess.Popen", "os.posix_spawn", "os.spawn", "os.exec", "os.fork", "os.forkpty"),
-    *("pty.spawn", "os.startfile", "webbrowser.open"),
+    *("pty.spawn", "os.startfile", "webbrowser.open", FORK_EXEC_EVENT),
 )
 ALWAYS_REFUSED: dict[str, str] = {
     **dict.fromkeys(_PROCESS_EVENTS, "starts a process"),

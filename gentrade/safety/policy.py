@@ -478,3 +478,9 @@ TRADE_CALLBACKS: frozenset[str] = frozenset(
 """User-overridable IStrategy callbacks that receive ``trade`` (freqtrade 2026.9, interface.py). freqtrade
 deep-copies ``trade`` before each call unless the method's ``__qualname__`` starts with ``IStrategy.``;
 GenTrade's renderer sets exactly that marker on these methods, and the audit accepts it only for them."""
+
+
+PARALLEL_KEYWORDS: frozenset[str] = frozenset({"workers", "n_jobs", "processes", "num_workers"})
+"""Keyword arguments with which allowed libraries start their own pools (scipy's optimisers take
+``workers=``, scikit-learn ``n_jobs=``): processes the sandbox refuses at run time anyway, so the audit
+refuses them up front, unless the value is ``1`` or ``None`` (one worker: none started)."""

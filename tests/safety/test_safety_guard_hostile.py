@@ -64,6 +64,12 @@ NOT_STOPPED_BY_THE_GUARD: dict[str, str] = {
         "ConfigFeeZero",
     ),
     **_because(
+        "held by the OS layers before the guard sees an event: the read-only mount refuses the semaphore a "
+        "process pool creates first, so no pool starts (with the OS layers off the guard refuses the pool's "
+        "first process: test_safety_guard.py; the audit refuses 'workers=' up front)",
+        "ScipyWorkersPool",
+    ),
+    **_because(
         "fails on its own in the child before it can act (freqtrade's message is the error)",
         *("ApplyByName", "ChrGetattr", "DataFrameOpenAttr", "GetattrBuiltinsEval", "LoggingHandlerRollover"),
         *("PrivateExchange", "RequestsPost", "TradeSession", "TypeOfStream"),
