@@ -115,6 +115,8 @@ def test_rendered_example_strategies_are_accepted(spec: StrategySpec) -> None:
         "import freqtrade.vendor.qtpylib.indicators as qtpylib",
         "from technical import qtpylib",
         "from collections.abc import Callable",
+        "from scipy.optimize import differential_evolution as de\n    de(abs, [(-1, 1)], workers=1)",
+        "from scipy.fft import fft\n    y = fft(np.ones(8), workers=None)",
     ],
 )
 def test_benign_constructs_are_accepted(snippet: str) -> None:
@@ -147,6 +149,11 @@ def test_benign_constructs_are_accepted(snippet: str) -> None:
         ("class H(*[object]):\n        pass", "dynamic_base"),
         ("try:\n        pass\n    except Exception as __e__:\n        pass", "dunder_access"),
         ("nonlocal_ = [__x__ for __x__ in range(3)]", "dunder_access"),
+        ("from scipy.optimize import brute\n    brute(abs, [(-1, 1)], workers=-1)", "parallel_workers"),
+        ("from scipy.optimize import shgo\n    shgo(abs, [(-1, 1)], workers=self.n)", "parallel_workers"),
+        ("from sklearn import cluster\n    cluster.KMeans(n_jobs=2)", "parallel_workers"),
+        ("options = dict(processes=4)", "parallel_workers"),
+        ("from scipy.fft import fft\n    y = fft(np.ones(8), **{'workers': 2})", "parallel_workers"),
     ],
 )
 def test_hostile_constructs_are_rejected(snippet: str, code: str) -> None:
