@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from gentrade.errors import AuditFailedError
 from gentrade.safety import names, policy, writes
+from gentrade.safety.annotations import annotation_problem
 from gentrade.safety.calls import CallRules
 from gentrade.safety.modules import ModuleBindings
 from gentrade.safety.report import AuditReport, Violation, violation
@@ -282,6 +283,8 @@ class _Checker(ast.NodeVisitor):
     def _check_method_call(self, node: ast.Call, func: ast.Attribute) -> None:
         if func.attr in policy.BUFFER_WRITERS and not node.args and not node.keywords:
             self._exempt.add(id(func))
+        if func.attr == "ta" and not _literal_ta_kind(node):
+            self._add(node, "dynamic_attribute", ".ta() needs its kind as a string literal")
         if func.attr in policy.STRING_DISPATCH_METHODS:
             arguments = [*node.args, *(k.value for k in node.keywords)]
             for constant, text in _display_constants(arguments):
@@ -316,6 +319,7 @@ class _Checker(ast.NodeVisitor):
     def _check_definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         if _DUNDER.match(node.name) and node.name not in policy.DEFINABLE_DUNDER_METHODS:
             self._add(node, "dunder_definition", f"defining '{node.name}' is not allowed")
+        self._check_annotation(node.returns)
         self._functions.append(node.name)
         self._trusted.append(self._trusted_receivers(node))
         self.generic_visit(node)
@@ -380,7 +384,17 @@ class _Checker(ast.NodeVisitor):
 
     def visit_arg(self, node: ast.arg) -> None:
         self._check_identifier(node, node.arg)
+        self._check_annotation(node.annotation)
         self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._check_annotation(node.annotation)
+        self.generic_visit(node)
+
+    def _check_annotation(self, annotation: ast.expr | None) -> None:
+        problem = annotation_problem(annotation)
+        if problem is not None:
+            self._add(annotation, "annotation_code", problem)
 
     def visit_keyword(self, node: ast.keyword) -> None:
         self._check_identifier(node, node.arg)
@@ -452,6 +466,15 @@ def _logging_names(tree: ast.Module) -> tuple[set[str], set[str]]:
         elif isinstance(node, ast.ImportFrom) and node.module == "logging" and not node.level:
             functions.update(a.asname or a.name for a in node.names if a.name == "getLogger")
     return modules, functions
+
+
+def _literal_ta_kind(node: ast.Call) -> bool:
+    """pandas_ta's ``df.ta(kind=...)`` looks the method up by that name: only a name the audit can read (a
+    string literal, or none), never one computed or passed in ``**kwargs``."""
+    if any(k.arg is None for k in node.keywords):
+        return False
+    kind = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "kind"), None)
+    return kind is None or (isinstance(kind, ast.Constant) and isinstance(kind.value, str))
 
 
 def _display_constants(expressions: list[ast.expr]) -> Iterator[tuple[ast.Constant, str]]:

@@ -117,6 +117,10 @@ def test_rendered_example_strategies_are_accepted(spec: StrategySpec) -> None:
         "from collections.abc import Callable",
         "from scipy.optimize import differential_evolution as de\n    de(abs, [(-1, 1)], workers=1)",
         "from scipy.fft import fft\n    y = fft(np.ones(8), workers=None)",
+        "frame = dataframe.ta(kind='rsi', length=14)",
+        "def g(a: 'pd.DataFrame', b: dict[str, 'Callable[..., Any]']) -> 'list[int] | None':\n        pass",
+        "def g(side: Literal['buy-1', -1]) -> Annotated[int, 'any text at all']:\n        pass",
+        "level: 'float | None' = None",
     ],
 )
 def test_benign_constructs_are_accepted(snippet: str) -> None:
@@ -154,6 +158,12 @@ def test_benign_constructs_are_accepted(snippet: str) -> None:
         ("from sklearn import cluster\n    cluster.KMeans(n_jobs=2)", "parallel_workers"),
         ("options = dict(processes=4)", "parallel_workers"),
         ("from scipy.fft import fft\n    y = fft(np.ones(8), **{'workers': 2})", "parallel_workers"),
+        ("kind = 'str' + 'ategy'\n    dataframe.ta(kind=kind)", "dynamic_attribute"),
+        ("dataframe.ta(**self.options)", "dynamic_attribute"),
+        ("def g(a: \"print('ran') or str\"):\n        pass", "annotation_code"),
+        ("def g(a) -> list[print('ran')]:\n        pass", "annotation_code"),
+        ("level: 'lambda: 0' = None", "annotation_code"),
+        ("def g(a: 'pd._libs'):\n        pass", "annotation_code"),
     ],
 )
 def test_hostile_constructs_are_rejected(snippet: str, code: str) -> None:
