@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 
+from gentrade.syntax import parse_module
+
 _VALUE_SUBSCRIPTS = frozenset({"Literal"})
 _METADATA_SUBSCRIPTS = frozenset({"Annotated"})
 
@@ -60,10 +62,12 @@ def _problem(node: ast.expr, depth: int) -> str | None:
 def _string_problem(text: str, depth: int) -> str | None:
     """A forward reference: parsed and held to the same rule, since ``get_type_hints`` evaluates it."""
     try:
-        parsed = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
+        body = parse_module(text.strip(), filename="<annotation>").body
+    except (SyntaxError, ValueError):
+        body = []
+    if len(body) != 1 or not isinstance(body[0], ast.Expr):
         return f"string annotation {text[:40]!r} is not a type"
-    problem = _problem(parsed, depth + 1)
+    problem = _problem(body[0].value, depth + 1)
     return None if problem is None else f"string annotation {text[:40]!r}: {problem}"
 
 
