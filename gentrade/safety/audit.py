@@ -85,7 +85,11 @@ class _Checker(ast.NodeVisitor):
         self._modules = ModuleBindings.of(tree)
         talib = {n for n, m in self._modules.modules.items() if m in ("talib", "talib.abstract")}
         self._facts = NameFacts.of(tree, talib)
-        defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        defined = {
+            n.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and self._facts.plain_function(n.name)
+        }
         self._calls = CallRules(self._modules, self._facts, defined)
         self._attribute_bases: set[int] = set()
         self._called: set[int] = set()

@@ -76,9 +76,8 @@ class CallRules:
             constant = self._facts.constants.get(node.id)
             if constant is not None:
                 return self._known_function(constant)
-            return not self._facts.assigned(node.id) and (
-                node.id in self._functions or node.id in _SAFE_BUILTINS
-            )
+            builtin = node.id in _SAFE_BUILTINS and node.id not in self._facts.definitions
+            return not self._facts.assigned(node.id) and (node.id in self._functions or builtin)
         if isinstance(node, ast.Attribute):
             root = _root(node)
             if isinstance(root, ast.Name) and root.id == "self" and isinstance(node.value, ast.Name):

@@ -9,7 +9,10 @@ needs much less, and is deliberately coarse (file-wide, any rebinding disqualifi
 - a *constant name* is assigned once to a literal display and otherwise only read as a loop iterable or a
   dispatch argument, so no code can change what it holds;
 - an *unassigned name* is never the target of an assignment or a parameter: it is a ``def``, a class, an
-  import or a builtin, never a string.
+  import or a builtin, never a string;
+- a ``def``, a class or an import binds a name too (``definitions``): a name bound that way as well as by
+  an assignment is no constant, and a function name is a known function only when one undecorated ``def``
+  binds it (a decorator may return anything, a string included).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class NameFacts:
     scope_of: dict[int, int] = field(default_factory=dict)
     constants: dict[str, ast.expr] = field(default_factory=dict)
     methods: set[str] = field(default_factory=set)
+    definitions: dict[str, list[ast.AST]] = field(default_factory=lambda: defaultdict(list))
 
     talib_modules: set[str] = field(default_factory=set)
     attribute_uses: dict[str, list[ast.Attribute]] = field(default_factory=lambda: defaultdict(list))
@@ -71,6 +75,8 @@ class NameFacts:
                 facts.attribute_uses[node.attr].append(node)
             if isinstance(node, ast.ClassDef):
                 facts.methods.update(s.name for s in node.body if isinstance(s, ast.FunctionDef))
+            for name in _definition_names(node, parents):
+                facts.definitions[name].append(node)
             for name, iterable in _bindings(node, parents):
                 facts.loop_iterables[name].append(iterable)
                 walrus = isinstance(parents.get(id(node)), ast.NamedExpr)
@@ -86,7 +92,7 @@ class NameFacts:
                 and (isinstance(node.value, (*_DISPLAYS, ast.Dict)) or facts._talib_names(node.value))
             ):
                 name = node.targets[0].id
-                only_bound_here = facts.loop_iterables[name] == [None]
+                only_bound_here = facts.loop_iterables[name] == [None] and name not in facts.definitions
                 immutable = isinstance(node.value, ast.Tuple)
                 uses: list[ast.expr] = [*loads[name], *facts.attribute_uses.get(name, [])]
                 if only_bound_here and (
@@ -131,6 +137,16 @@ class NameFacts:
     def assigned(self, name: str) -> bool:
         return bool(self.loop_iterables.get(name))
 
+    def plain_function(self, name: str) -> bool:
+        """Bound only by one ``def`` without decorators: the name is that function and nothing else."""
+        bound = self.definitions.get(name, [])
+        return (
+            len(bound) == 1
+            and isinstance(bound[0], ast.FunctionDef | ast.AsyncFunctionDef)
+            and not bound[0].decorator_list
+            and not self.assigned(name)
+        )
+
     def loop_strings(self, use: ast.Name) -> list[ast.Constant] | None:
         """Every string the loop name read at ``use`` can hold, or None when its function binds it any other
         way (or does not bind it at all)."""
@@ -164,6 +180,17 @@ def _scope(node: ast.AST, parents: dict[int, ast.AST], comprehensions: bool = Tr
     while current is not None and not isinstance(current, scopes):
         current = parents.get(id(current))
     return id(current)
+
+
+def _definition_names(node: ast.AST, parents: dict[int, ast.AST]) -> Iterator[str]:
+    """Names a ``def``, class or import binds in a function or the module (a method binds none there)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if not isinstance(parents.get(id(node)), ast.ClassDef):
+            yield node.name
+    elif isinstance(node, ast.Import):
+        yield from ((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    elif isinstance(node, ast.ImportFrom):
+        yield from (alias.asname or alias.name for alias in node.names)
 
 
 def _bindings(node: ast.AST, parents: dict[int, ast.AST]) -> Iterator[tuple[str, ast.expr | None]]:

@@ -411,3 +411,28 @@ def test_clean_source_with_side_effects_is_audited_not_run(tmp_path: Path) -> No
     """A source that only fails when *run* is judged on its text alone."""
     source = strategy(module="raise SystemExit('executed at import')", name="Quiet")
     assert audit(source, "Quiet.py").ok
+
+
+@pytest.mark.parametrize(
+    ("module", "call", "refused"),
+    [
+        ("def how(x):\n    return x\n", "dataframe.apply(how)", False),
+        ("HOW = ('mean', 'max')\n", "dataframe.agg(HOW)", False),
+        (
+            "def swap(_f):\n    return 'to_pickle'\n\n\n@swap\ndef how(x):\n    return x\n",
+            "dataframe.apply(how)",
+            True,
+        ),
+        ("HOW = ('mean',)\n\n\nclass HOW:\n    pass\n", "dataframe.agg(HOW)", True),
+        ("HOW = ('mean',)\n\n\ndef HOW():\n    return None\n", "dataframe.agg(HOW)", True),
+        ("from numpy import mean as how\n\n\ndef how(x):\n    return x\n", "dataframe.apply(how)", True),
+    ],
+)
+def test_a_name_a_def_class_or_import_also_binds_is_neither_a_constant_nor_a_known_function(
+    module: str, call: str, refused: bool
+) -> None:
+    """A decorator may return anything (a string naming a method included), and a second binding of a
+    "constant" replaces it: what a dispatch method receives is then not what the audit read."""
+    body = f"def helper(self, dataframe):\n    {call}\n    return dataframe\n"
+    found = codes(strategy(body, module=module))
+    assert ("dynamic_attribute" in found) is refused, found
