@@ -60,6 +60,14 @@ def draft(
     frame = read_frame(source)
     rules = parse_rules(source)
     not_understood = [*source.notes, *frame.not_understood, *rules.not_understood]
+    if len(frame.pairs_with_own_rule) > 1:
+        # "ETH/USDT when RSI < 30, BTC/USDT when RSI < 25": merged into one rule set it would trade both pairs
+        # on a rule nobody wrote. One strategy trades all its pairs on the same rules.
+        raise DraftNotUnderstoodError(
+            f"a rule per pair ({', '.join(frame.pairs_with_own_rule)}): one strategy trades all its pairs on "
+            "the same rules; draft one strategy per pair, or give one rule for all of them",
+            details={"not_understood": not_understood, "understood": frame.understood},
+        )
     if rules.impossible:
         raise DraftNotUnderstoodError(
             f"a rule that can never work as written: {'; '.join(rules.impossible)}",

@@ -16,6 +16,8 @@ from gentrade.spec import TIMEFRAME_SECONDS
 _QUOTES = "btc|usdt|usdc|busd|fdusd|tusd|dai|eth|bnb|usd|eur"
 _PAIR_SLASH = re.compile(rf"\b([a-z][a-z0-9]{{1,9}})\s*[/_-]\s*({_QUOTES})\b")
 _PAIR_GLUED = re.compile(r"\b([a-z]{2,6})(btc|usdt|usdc|busd|fdusd)\b")
+#: "ETH/USDT when ...": a pair followed by its own condition.
+_OWN_RULE = re.compile(r"\s*(?:when(?:ever)?|if|once|on\s+a|on\s+an)\b")
 _GLUED_NOT_PAIRS = {"ema", "sma", "rsi", "macd", "adx", "cci", "mfi", "tp", "sl", "stop"}
 
 _NAME = re.compile(
@@ -137,6 +139,8 @@ class Frame:
     understood: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    #: Pairs the text gives a condition of their own ("ETH/USDT when ..., BTC/USDT when ...").
+    pairs_with_own_rule: list[str] = field(default_factory=list)
 
 
 def read_frame(text: Text) -> Frame:
@@ -186,6 +190,15 @@ def _pairs(text: Text, frame: Frame) -> None:
     for _, pair in sorted(found):
         if pair not in frame.pairs:
             frame.pairs.append(pair)
+    lowered = text.original.lower()
+    named = [*_PAIR_SLASH.finditer(lowered), *_PAIR_GLUED.finditer(lowered)]
+    frame.pairs_with_own_rule = list(
+        dict.fromkeys(
+            f"{m.group(1).upper()}/{m.group(2).upper()}"
+            for m in sorted(named, key=lambda m: m.start())
+            if m.group(1) not in _GLUED_NOT_PAIRS and _OWN_RULE.match(lowered, m.end())
+        )
+    )
     if frame.pairs:
         frame.understood.append(f"pairs: {', '.join(frame.pairs)}")
 

@@ -360,3 +360,20 @@ def test_the_average_a_value_is_compared_with_is_of_that_value(
     assert _rule(result.spec.entry_long) == rule
     if assumed is not None:
         assert any(a.endswith(assumed) for a in result.assumptions), result.assumptions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "buy ETH/USDT when RSI below 30 and BTC/USDT when RSI below 25",
+        "buy ethbtc if rsi < 30, ltcbtc if rsi < 20",
+    ],
+)
+def test_a_rule_per_pair_is_refused_not_merged_into_one(text: str) -> None:
+    pairs = r"(ETH/USDT, BTC/USDT|ETH/BTC, LTC/BTC)"
+    with pytest.raises(DraftNotUnderstoodError, match=rf"a rule per pair \({pairs}\)"):
+        draft(text)
+
+
+def test_one_rule_for_several_pairs_is_one_strategy() -> None:
+    assert draft("buy ETH/USDT and BTC/USDT when RSI below 30").spec.pairs == ["ETH/USDT", "BTC/USDT"]
