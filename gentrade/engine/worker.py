@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from gentrade.engine import run_settings
 from gentrade.safety.seal import SEAL_CHECK, SEAL_TAKE
 
 ErrorKind = Literal["strategy_load", "strategy_runtime", "data_missing", "config", "memory", "cpu", "failed"]
@@ -186,12 +187,15 @@ def _backtest(
     _tag_log_lines()
     logging.getLogger().addHandler(collector)
     exchange = build_offline_exchange(config, load_snapshot(job.markets_file))
-    # What the job asked for, read before any strategy code runs: the fee and detail timeframe the run and
-    # every trade must then show (a strategy's __init__ gets the very config dict freqtrade reads them from).
+    # What the job asked for, read before any strategy code runs: the settings the run must still hold when
+    # built and when done, and the fee and detail timeframe every trade must then show
+    # (gentrade.engine.run_settings: a strategy's __init__ gets the very config dict freqtrade reads).
+    asked = run_settings.snapshot(config)
     fee, detail = float(config["fee"]), str(config.get("timeframe_detail", ""))
     audit(SEAL_TAKE)
     backtesting = Backtesting(config, exchange=exchange)
     changed = [
+        *run_settings.changes(asked, config),
         *([f"fee {backtesting.fee} instead of {fee}"] if backtesting.fee != fee else []),
         *(
             [f"detail timeframe {backtesting.timeframe_detail}"]
@@ -200,6 +204,7 @@ def _backtest(
         ),
     ]
     backtesting.start()
+    changed += [c for c in run_settings.changes(asked, config) if c not in changed]
     status.backtest_s = time.perf_counter() - started
     zips = sorted(Path(config["exportdirectory"]).glob("*.zip"))
     if len(zips) != 1:

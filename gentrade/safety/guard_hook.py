@@ -431,7 +431,7 @@ def make_hook(  # noqa: C901 - one closure on purpose: nothing in it is reachabl
         if change is not None:
             return f"library code changed while the strategy ran: {change}"
         found = args[0] if args and isinstance_(args[0], str_) else ""
-        return f"the run's costs changed while the strategy ran: {found}" if found else None
+        return f"the run's settings or costs changed while the strategy ran: {found}" if found else None
 
     def on_setattr(args: tuple[Any, ...]) -> str | None:
         obj, name = args[0], args[1]

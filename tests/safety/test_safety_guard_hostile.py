@@ -58,12 +58,6 @@ NOT_STOPPED_BY_THE_GUARD: dict[str, str] = {
     ),
     **_because("writes inside the run's own directory, which is allowed", "ConfigPathWrite"),
     **_because(
-        "changes freqtrade's config after the backtest has read it: fee, wallet and stake are already taken, "
-        "so the result does not move (the audit refuses the write by shape; the library code it could "
-        "rewrite instead is sealed)",
-        "ConfigFeeZero",
-    ),
-    **_because(
         "held by the OS layers before the guard sees an event: the read-only mount refuses the semaphore a "
         "process pool creates first, so no pool starts (with the OS layers off the guard refuses the pool's "
         "first process: test_safety_guard.py; the audit refuses 'workers=' up front)",
@@ -149,32 +143,56 @@ def test_hostile_strategy_is_stopped_at_runtime(path: Path, synthetic_data_dir: 
         assert where.startswith(f"{path.name}:") and f"at {where}" in error.message
 
 
-def test_a_config_changed_after_loading_moves_no_number(synthetic_data_dir: Path, tmp_path: Path) -> None:
-    """ConfigFeeZero zeroes the fee and inflates the wallet in the config it shares with freqtrade. The
-    runtime layers let it (a dict write raises no event), so this proves why that is safe: freqtrade read
-    those values before the strategy's first callback, and the trades are those of the same strategy
-    without the change, fee included."""
+_SETTINGS_TAMPERING = {
+    # bot_start, through an alias: the fee and the wallet freqtrade has already read.
+    "bot_start": ("", ["fee 0.0 instead of", "dry_run_wallet 1000000000 instead of"]),
+    # __init__, before freqtrade reads the stake: every trade would be sized differently.
+    "__init__": (
+        "    def __init__(self, config: dict) -> None:\n"
+        "        super().__init__(config)\n"
+        "        for settings in [config]:\n"
+        "            settings['stake_amount'] = 1\n\n",
+        ["stake_amount 1 instead of"],
+    ),
+    # A callback, mid-run, through a container the audit cannot follow.
+    "callback": (
+        "    def confirm_trade_entry(self, pair, order_type, amount, rate, time_in_force, current_time,\n"
+        "                            entry_tag, side, **kwargs) -> bool:\n"
+        "        for settings in [self.config]:\n"
+        "            settings['max_open_trades'] = 7\n"
+        "        return True\n\n",
+        ["max_open_trades 7 instead of"],
+    ),
+}
+
+
+@pytest.mark.parametrize("where", sorted(_SETTINGS_TAMPERING))
+def test_a_setting_the_strategy_changes_ends_the_run(
+    where: str, synthetic_data_dir: Path, tmp_path: Path
+) -> None:
+    """The config freqtrade reads its fee, stake, wallet and limits from is the one the strategy receives.
+    Whatever way the strategy writes to it (the audit refuses the shapes it can see; these run with the audit
+    bypassed), the worker compares the settings the job asked for with the config once the run is built and
+    once it is done, and the run ends as a sandbox violation naming each setting that changed."""
     source = (Path(__file__).parent / "hostile" / "ConfigFeeZero.py").read_text()
     honest = re.sub(r"    def bot_start\(.*?\n\n", "", source, flags=re.DOTALL)
     assert honest != source and "self.config" not in honest
-    results = []
-    for name, text in (("tampering", source), ("honest", honest)):
-        folder = tmp_path / name
-        folder.mkdir()
-        (folder / "ConfigFeeZero.py").write_text(text)
-        result = run_backtest(
-            folder / "ConfigFeeZero.py",
+    method, expected = _SETTINGS_TAMPERING[where]
+    anchor = "    def populate_indicators"
+    text = source if where == "bot_start" else honest.replace(anchor, method + anchor)
+    strategy = tmp_path / "ConfigFeeZero.py"
+    strategy.write_text(text)
+    with pytest.raises(SandboxViolation) as caught:
+        run_backtest(
+            strategy,
             synthetic_data_dir,
             "20240101-20240110",
             ["BTC/USDT"],
             "5m",
-            results_dir=tmp_path / f"runs-{name}",
+            results_dir=tmp_path / "runs",
             timeout_s=120,
             _audit_bypass=UNAUDITED_FOR_TESTS,
         )
-        results.append(
-            [(t.open_date, t.close_date, t.profit_abs, t.fee_open, t.fee_close) for t in result.trade_list]
-        )
-    tampering, honest_trades = results
-    assert honest_trades and all(fee_open and fee_open > 0 for *_, fee_open, _ in honest_trades)
-    assert tampering == honest_trades
+    assert "settings or costs changed" in caught.value.message
+    for change in expected:
+        assert change in caught.value.message, caught.value.message
