@@ -228,6 +228,9 @@ class _Checker(ast.NodeVisitor):
             self._check_method_call(node, node.func)
             if node.func.attr in writes.MUTATING_METHODS:
                 receiver = node.func.value
+                unbound = isinstance(receiver, ast.Name) and receiver.id in writes.UNBOUND_RECEIVERS
+                if unbound and node.args:
+                    receiver = node.args[0]
                 write = writes.framework_write_problem(receiver, self._trusted[-1], self._framework_aliases)
                 if write is not None:
                     self._add(node, "shared_write", write)
@@ -389,6 +392,17 @@ class _Checker(ast.NodeVisitor):
     def visit_arg(self, node: ast.arg) -> None:
         self._check_identifier(node, node.arg)
         self._check_annotation(node.annotation)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        """``cfg |= {...}`` updates the dict in place: through an alias of freqtrade's, a write into it.
+        (``+=`` is left alone: on the numbers people read from the config it only rebinds the name; a list
+        extended in place is what the run's settings check catches.)"""
+        target = node.target
+        merges = isinstance(node.op, ast.BitOr | ast.BitAnd | ast.BitXor)
+        if merges and isinstance(target, ast.Name) and target.id in self._framework_aliases:
+            message = f"'{target.id}' holds part of freqtrade's config; it is read-only"
+            self._add(node, "shared_write", message)
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:

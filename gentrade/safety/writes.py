@@ -12,7 +12,11 @@ class, so the runtime guard cannot see these; the audit refuses them by shape:
 - on anything else only a frame's or series' labels (``frame.columns = [...]``, ``series.name = "x"``), and
   never on a name the file imported (``DataFrame.columns = ...`` would replace pandas' property);
 - ``self.config``, ``self.dp`` and ``self.wallets`` are never written through (item assignment, ``del``,
-  ``.update()``, ``.pop()``, ...): the backtest reads its fees and limits from the very same dict.
+  ``.update()``, ``.pop()``, ``dict.update(self.config, ...)``, ``|=``, ...): the backtest reads its fees
+  and limits from the very same dict; nor through a name bound to them, to ``getattr(self, "config")``, to a
+  display holding them (``[self.config]``) or by a loop over one (``for c in [self.config]``,
+  ``for part in self.config.values()``). What this cannot follow (a helper function's parameter) the
+  backtest child's settings check (``gentrade.engine.run_settings``) catches at run time.
 """
 
 from __future__ import annotations
@@ -78,10 +82,68 @@ def framework_aliases(tree: ast.Module) -> frozenset[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.name == "__init__" and len(node.args.args) > 1:
             aliases.add(node.args.args[1].arg)  # the config freqtrade hands __init__, before it reads the fee
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) and _reaches_framework(node.value):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) and _holds_framework(node.value):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            aliases.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension) and _yields_framework(node.iter):
+            targets = [node.target]
+        aliases.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
+    # A second pass: what the first pass found may itself be put in a container or looped over.
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For | ast.AsyncFor | ast.comprehension) and _names_in(node.iter, aliases):
+            aliases.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
     return frozenset(aliases)
+
+
+def _holds_framework(value: ast.expr | None) -> bool:
+    """``value`` is freqtrade's object or part of it (``_reaches_framework``), ``getattr(self, "config")``,
+    or a list, tuple, set or dict display, conditional or ``or``/``and`` with one among its parts."""
+    if value is None:
+        return False
+    if _reaches_framework(value) or _getattr_of_framework(value):
+        return True
+    if isinstance(value, ast.List | ast.Tuple | ast.Set):
+        return any(_holds_framework(e.value if isinstance(e, ast.Starred) else e) for e in value.elts)
+    if isinstance(value, ast.Dict):
+        return any(_holds_framework(v) for v in value.values)
+    if isinstance(value, ast.IfExp):
+        return _holds_framework(value.body) or _holds_framework(value.orelse)
+    if isinstance(value, ast.BoolOp):
+        return any(_holds_framework(v) for v in value.values)
+    return False
+
+
+def _yields_framework(iterable: ast.expr) -> bool:
+    """A loop over a display holding freqtrade's objects, or over ``<config part>.values()``/``.items()``."""
+    func = iterable.func if isinstance(iterable, ast.Call) else None
+    if isinstance(func, ast.Attribute) and func.attr in ("values", "items") and _holds_framework(func.value):
+        return True
+    return _holds_framework(iterable)
+
+
+def _names_in(iterable: ast.expr, aliases: set[str]) -> bool:
+    """A loop over a display naming an alias (``for c in [cfg]``), or over an alias's values or items."""
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute):
+        iterable = iterable.func.value if iterable.func.attr in ("values", "items") else iterable
+    if isinstance(iterable, ast.Name):
+        return iterable.id in aliases
+    if isinstance(iterable, ast.List | ast.Tuple | ast.Set):
+        return any(isinstance(e, ast.Name) and e.id in aliases for e in iterable.elts)
+    return False
+
+
+def _getattr_of_framework(value: ast.expr) -> bool:
+    """``getattr(self, "config")``: the same object as ``self.config``."""
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "getattr"
+        and len(value.args) >= 2
+        and isinstance(value.args[0], ast.Name)
+        and value.args[0].id in ("self", "cls")
+        and isinstance(value.args[1], ast.Constant)
+        and value.args[1].value in FRAMEWORK_OWNED
+    )
 
 
 def _reaches_framework(value: ast.expr | None) -> bool:
@@ -130,6 +192,8 @@ def framework_write_problem(
 ) -> str | None:
     """Why writing through ``receiver`` (an item assignment's or a mutating call's object) is refused:
     it is, or lies inside, ``self.config``, ``self.dp`` or ``self.wallets`` (directly or by an alias)."""
+    if _getattr_of_framework(receiver):
+        return "getattr(self, ...) of freqtrade's object is read-only like the attribute itself"
     chain = Chain.of(receiver)
     if chain.root in trusted and chain.attributes and chain.attributes[0] in FRAMEWORK_OWNED:
         return (
@@ -149,3 +213,7 @@ def setattr_problem(call: ast.Call, trusted: frozenset[str]) -> str | None:
     if isinstance(name, ast.Constant) and name.value in FRAMEWORK_OWNED:
         return f"'{receiver.id}.{name.value}' is freqtrade's; keep your own state under another name"
     return None
+
+
+UNBOUND_RECEIVERS: frozenset[str] = frozenset({"dict", "list", "set", "OrderedDict", "defaultdict"})
+"""``dict.update(self.config, ...)`` mutates its first argument: that argument is the receiver."""

@@ -121,6 +121,9 @@ def test_rendered_example_strategies_are_accepted(spec: StrategySpec) -> None:
         "def g(a: 'pd.DataFrame', b: dict[str, 'Callable[..., Any]']) -> 'list[int] | None':\n        pass",
         "def g(side: Literal['buy-1', -1]) -> Annotated[int, 'any text at all']:\n        pass",
         "level: 'float | None' = None",
+        "stake = self.config['stake_amount']\n    stake *= 0.5",
+        "frame = self.dp.get_pair_dataframe('BTC/USDT', '5m')\n    frame['x'] = 1",
+        "for pair in self.dp.current_whitelist():\n        pass",
     ],
 )
 def test_benign_constructs_are_accepted(snippet: str) -> None:
@@ -164,6 +167,12 @@ def test_benign_constructs_are_accepted(snippet: str) -> None:
         ("def g(a) -> list[print('ran')]:\n        pass", "annotation_code"),
         ("level: 'lambda: 0' = None", "annotation_code"),
         ("def g(a: 'pd._libs'):\n        pass", "annotation_code"),
+        ("settings = self.config\n    settings |= {'fee': 0}", "shared_write"),
+        ("dict.update(self.config, fee=0)", "shared_write"),
+        ("held = [self.config]\n    held[0]['fee'] = 0", "shared_write"),
+        ("for c in [self.config]:\n        c['fee'] = 0", "shared_write"),
+        ("c = getattr(self, 'config')\n    c['fee'] = 0", "shared_write"),
+        ("for part in self.config.values():\n        part.clear()", "shared_write"),
     ],
 )
 def test_hostile_constructs_are_rejected(snippet: str, code: str) -> None:
