@@ -209,6 +209,8 @@ _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
         lambda m: Op("crosses_above"),
     ),
     ("OP", r"crosses|crossed", lambda m: Op("crosses_above", undirected=True)),
+    # "RSI between 30 and 40": two comparisons, read by the parser from the two numbers that follow.
+    ("OP", r"(?:is\s+|stays\s+|remains\s+)?between", lambda m: Op("between")),
     (
         "OP",
         r"(?:crosses|crossed|cross|crossing|falls|falling|drops|dropping|dips|dipping|sinks|moves|goes|turns)\s+"

@@ -207,6 +207,7 @@ def _after_ref(sentence: _Sentence, index: int, macd_seen: bool) -> int:
         if cond is not None:
             sentence.emit(cond, [ref_token, state], index)
             sentence.states.append(state.value)
+            sentence.last_left = ref  # "RSI is rising and above 50": the next comparison is of RSI too
             return index + 2
     if sentence.at(index + 1, "OP") is not None:
         return _after_op(sentence, index + 1, ref_token)
@@ -216,6 +217,8 @@ def _after_ref(sentence: _Sentence, index: int, macd_seen: bool) -> int:
 def _after_op(sentence: _Sentence, index: int, left_token: Token | None) -> int:
     op_token = sentence.tokens[index]
     op: Op = op_token.value
+    if op.op == "between":
+        return _between(sentence, index, left_token)
     right_token = sentence.at(index + 1, "REF", "NUM")
     if right_token is None:
         return index + 1
@@ -242,9 +245,41 @@ def _after_op(sentence: _Sentence, index: int, left_token: Token | None) -> int:
     right = _period_of_moving_average(sentence, left, right_token, right)
     used = [t for t in (left_token, op_token, right_token) if t is not None]
     start = index - 1 if left_token is not None else index
+    direction = _crossing_side(sentence, right_token) if op.undirected else None
+    if direction is not None:
+        name, side_tokens = direction
+        op, used = Op(name), [*used, *side_tokens]
     sentence.emit(Cond(left, op.op, right, undirected=op.undirected), used, start)
     sentence.last_left = left
     return index + 2
+
+
+def _between(sentence: _Sentence, index: int, left_token: Token | None) -> int:
+    """ "RSI between 30 and 40": above the lower number and below the higher one, in one group."""
+    low, high = sentence.at(index + 1, "NUM"), sentence.at(index + 2, "NUM")
+    left = left_token.value if left_token is not None else sentence.last_left
+    if low is None or high is None or not isinstance(left, Ref):
+        return index + 1
+    floor, ceiling = sorted((low.value, high.value))
+    used = [t for t in (left_token, sentence.tokens[index], low, high) if t is not None]
+    start = index - 1 if left_token is not None else index
+    sentence.emit(Cond(left, ">", floor), used, start)
+    sentence.emit(Cond(left, "<", ceiling), used, start)
+    sentence.last_left = left
+    return index + 3
+
+
+_FROM_SIDE = re.compile(r"\s*from\s+(below|under|beneath|underneath|above|over)\b")
+
+
+def _crossing_side(sentence: _Sentence, right_token: Token) -> tuple[str, list[Token]] | None:
+    """ "crosses the 21 EMA from below": the side a bare "crosses" comes from gives its direction."""
+    match = _FROM_SIDE.match(sentence.work, right_token.end)
+    if match is None:
+        return None
+    words = [t for t in sentence.tokens if right_token.end <= t.start and t.end <= match.end()]
+    upward = match.group(1) in {"below", "under", "beneath", "underneath"}
+    return ("crosses_above" if upward else "crosses_below"), words
 
 
 def _average_of(left: Ref, period: tuple[float, ...] | None) -> Ref | None:

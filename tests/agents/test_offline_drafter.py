@@ -377,3 +377,20 @@ def test_a_rule_per_pair_is_refused_not_merged_into_one(text: str) -> None:
 
 def test_one_rule_for_several_pairs_is_one_strategy() -> None:
     assert draft("buy ETH/USDT and BTC/USDT when RSI below 30").spec.pairs == ["ETH/USDT", "BTC/USDT"]
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("buy when RSI(14) is between 30 and 40", ["rsi[0] > 30.0", "rsi[0] < 40.0"]),
+        ("buy when RSI(14) between 40 and 30", ["rsi[0] > 30.0", "rsi[0] < 40.0"]),
+        ("buy when RSI(14) is rising and above 50", ["rsi[0] > rsi[1]", "rsi[0] > 50.0"]),
+        ("buy when the 9 EMA crosses the 21 EMA from below", ["ema_9[0] crosses_above ema_21[0]"]),
+        ("buy when the 9 EMA crosses the 21 EMA from above", ["ema_9[0] crosses_below ema_21[0]"]),
+    ],
+)
+def test_ranges_continued_comparisons_and_crossing_sides(text: str, rule: list[str]) -> None:
+    result = draft(text)
+    assert _rule(result.spec.entry_long) == rule
+    assert not result.not_understood
+    assert not any("crosses" in a for a in result.assumptions)  # the side named the direction
