@@ -190,6 +190,17 @@ _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
         lambda m: Ref("price", "close"),
     ),
     ("REF", r"volume", lambda m: Ref("price", "volume")),
+    (
+        "REF",
+        r"(?:the\s+)?(?:candle(?:'s)?\s+|bar(?:'s)?\s+)?(open|opening\s+price|high|low)",
+        lambda m: Ref("price", m.group(1).split()[0].removesuffix("ing")),
+    ),
+    # "the previous high", "the prior candle's close": the same column one candle back.
+    (
+        "REF",
+        r"(?:the\s+)?(?:previous|prior|last)\s+(?:candle(?:'s)?\s+|bar(?:'s)?\s+)?(open|high|low|close)",
+        lambda m: Ref("price", m.group(1), shift=1),
+    ),
     # Comparisons.
     (
         "OP",
@@ -209,6 +220,8 @@ _SPEC: list[tuple[TokenKind, str, Callable[[re.Match[str]], Any]]] = [
         lambda m: Op("crosses_above"),
     ),
     ("OP", r"crosses|crossed", lambda m: Op("crosses_above", undirected=True)),
+    # "price touches the lower band": the candle's low reached it (its high, for an upper line).
+    ("OP", r"touch(?:es|ed|ing)?|tags?|tagged|tagging|hits?|tests?|tested", lambda m: Op("touches")),
     # "RSI between 30 and 40": two comparisons, read by the parser from the two numbers that follow.
     ("OP", r"(?:is\s+|stays\s+|remains\s+)?between", lambda m: Op("between")),
     (

@@ -219,6 +219,8 @@ def _after_op(sentence: _Sentence, index: int, left_token: Token | None) -> int:
     op: Op = op_token.value
     if op.op == "between":
         return _between(sentence, index, left_token)
+    if op.op == "touches":
+        return _touch(sentence, index, left_token)
     right_token = sentence.at(index + 1, "REF", "NUM")
     if right_token is None:
         return index + 1
@@ -267,6 +269,24 @@ def _between(sentence: _Sentence, index: int, left_token: Token | None) -> int:
     sentence.emit(Cond(left, "<", ceiling), used, start)
     sentence.last_left = left
     return index + 3
+
+
+def _touch(sentence: _Sentence, index: int, left_token: Token | None) -> int:
+    """ "price touches the lower band": the candle's low reached a lower line (its high an upper one, and
+    its range a middle one), whatever the close did."""
+    target = sentence.at(index + 1, "REF")
+    side = left_token.value.output if left_token is not None and left_token.value.kind == "price" else "close"
+    if target is None or not target.value.price_scale or (left_token is not None and side is None):
+        return index + 1
+    line: Ref = target.value
+    used = [t for t in (left_token, sentence.tokens[index], target) if t is not None]
+    start = index - 1 if left_token is not None else index
+    if side == "low" or (side == "close" and line.output != "upper"):
+        sentence.emit(Cond(Ref("price", "low"), "<=", line), used, start)
+    if side == "high" or (side == "close" and line.output != "lower"):
+        sentence.emit(Cond(Ref("price", "high"), ">=", line), used, start)
+    sentence.last_left = Ref("price", "close")
+    return index + 2
 
 
 _FROM_SIDE = re.compile(r"\s*from\s+(below|under|beneath|underneath|above|over)\b")

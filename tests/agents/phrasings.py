@@ -44,4 +44,8 @@ PHRASINGS: list[tuple[str, str]] = [
         "buy ETH/BTC when RSI(14) below 35 for 2 candles, exit after 3 candles below the EMA 20",
         "close < EMA(20) and close < EMA(20) (1 candle earlier) and close < EMA(20) (2 candles earlier)",
     ),
+    (
+        "buy ETH/BTC when price touches the lower bollinger band and RSI(14) is between 20 and 40",
+        "low ≤ lower Bollinger band(20, 2) and RSI(14) > 20 and RSI(14) < 40",
+    ),
 ]

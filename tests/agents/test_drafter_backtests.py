@@ -1,6 +1,6 @@
 """Drafted strategies run in the real freqtrade engine on real Binance candles (../shared/data).
 
-Every long phrasing of the drafter's test set on a 5m pair the candles hold is backtested (23 of 26). The
+Every long phrasing of the drafter's test set on a 5m pair the candles hold is backtested (24 of 27). The
 other three draft, render and pass the audit in test_offline_drafter.py but cannot run here: two are short
 ideas (freqtrade refuses can_short strategies on spot markets, and the candles are spot) and one asks for
 1h candles, which the data set does not have.

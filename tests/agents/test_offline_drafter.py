@@ -394,3 +394,22 @@ def test_ranges_continued_comparisons_and_crossing_sides(text: str, rule: list[s
     assert _rule(result.spec.entry_long) == rule
     assert not result.not_understood
     assert not any("crosses" in a for a in result.assumptions)  # the side named the direction
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("buy when price touches the lower bollinger band", ["low[0] <= bb.lower[0]"]),
+        ("short when price tags the upper bollinger band", ["high[0] >= bb.upper[0]"]),
+        ("buy when price hits the EMA 50", ["low[0] <= ema_50[0]", "high[0] >= ema_50[0]"]),
+        ("buy when the low touches the 50 EMA", ["low[0] <= ema_50[0]"]),
+        ("buy when close is higher than open", ["close[0] > open[0]"]),
+        ("buy when close above the previous high", ["close[0] > high[1]"]),
+        ("buy when the close is below the prior candle's low", ["close[0] < low[1]"]),
+    ],
+)
+def test_candle_columns_and_touches(text: str, rule: list[str]) -> None:
+    result = draft(text)
+    spec_field = result.spec.entry_short if text.startswith("short") else result.spec.entry_long
+    assert _rule(spec_field) == rule
+    assert not result.not_understood
