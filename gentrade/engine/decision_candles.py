@@ -7,10 +7,12 @@ can keep the analysed frame on ``self`` and look up the row dated D (or D + 1) i
 close and volume are still in the future. freqtrade's cut keeps those rows whole, so the peek passes.
 
 Here every trade is backtested once more for its entry and once for its exit, with the same cut, but with
-every candle from the decision candle D on made to hold nothing a live bot could not know at D's open:
-open, high, low and close all set to D's open and volume to zero. A callback that only reads what was
-known (``dp.get_analyzed_dataframe``, which in backtests ends before D; the trade; D's open as the rate)
-decides the same; one that read D's future now decides differently, and the trade's entry or exit moves.
+every candle still open at D's open (of any timeframe, in what the backtest loads and in what the data
+provider hands the strategy) made to hold nothing a live bot could not know then: its high, low and close
+set to its open and its volume to zero, and the candles after it set to that open. A callback that only
+reads what was known (``dp.get_analyzed_dataframe``, which in backtests ends before D; the trade; D's open
+as the rate) decides the same; one that read D's future now decides differently, and the trade's entry or
+exit moves.
 
 Only decisions taken at D's open are judged: an entry (market orders, as the analysis sets them), and an
 exit by an exit signal or a custom exit. Exits that freqtrade itself triggers inside the candle from its
@@ -23,7 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pandas import DataFrame
 
 # Exits freqtrade decides inside a candle from its high and low, not at its open.
 _PRICE_TRIGGERED_EXITS = frozenset(
@@ -31,32 +36,51 @@ _PRICE_TRIGGERED_EXITS = frozenset(
 )
 
 
+def _hide(frame: DataFrame, moment: datetime, timeframe: str) -> DataFrame:
+    """``frame`` as it was known at ``moment``: a candle still open then keeps its open, its high, low and
+    close become that open and its volume zero; a candle that begins later holds the open of the first
+    candle still open, since nothing after it was known."""
+    from freqtrade.exchange import timeframe_to_seconds
+    from pandas import Timedelta
+
+    unclosed = frame["date"] + Timedelta(seconds=timeframe_to_seconds(timeframe)) > moment
+    if not unclosed.any():
+        return frame
+    frame = frame.copy()
+    begun = unclosed & (frame["date"] <= moment)
+    later = frame["date"] > moment
+    frame.loc[begun, ["high", "low", "close"]] = frame.loc[begun, "open"]
+    if later.any():
+        first = frame.loc[unclosed, "open"].iloc[0]
+        frame.loc[later, ["open", "high", "low", "close"]] = first
+    frame.loc[unclosed, "volume"] = 0.0
+    return frame
+
+
 @contextmanager
 def _hidden_from(moment: datetime) -> Iterator[None]:
-    """While open, ``Backtesting.load_bt_data`` hands out candles in which everything from ``moment`` on
-    holds only the open of the candle at ``moment``."""
+    """While open, the candles a backtest loads (``Backtesting.load_bt_data``) and the ones its data
+    provider hands a strategy (``DataProvider.historic_ohlcv``, every timeframe, informative pairs
+    included) hold nothing that was still unknown at ``moment`` (``_hide``)."""
+    from freqtrade.data.dataprovider import DataProvider
     from freqtrade.optimize.backtesting import Backtesting
 
-    original = Backtesting.load_bt_data
+    load, historic = Backtesting.load_bt_data, DataProvider.historic_ohlcv
 
     def load_bt_data(self: Backtesting) -> Any:
-        data, timerange = original(self)
-        hidden = {}
-        for pair, frame in data.items():
-            later = frame["date"] >= moment
-            if later.any():
-                frame = frame.copy()
-                known = float(frame.loc[later, "open"].iloc[0])
-                frame.loc[later, ["open", "high", "low", "close"]] = known
-                frame.loc[later, "volume"] = 0.0
-            hidden[pair] = frame
-        return hidden, timerange
+        data, timerange = load(self)
+        return {pair: _hide(frame, moment, self.timeframe) for pair, frame in data.items()}, timerange
+
+    def historic_ohlcv(self: DataProvider, pair: str, timeframe: str, candle_type: str = "") -> DataFrame:
+        return _hide(historic(self, pair, timeframe, candle_type), moment, timeframe)
 
     Backtesting.load_bt_data = load_bt_data  # type: ignore[method-assign]
+    DataProvider.historic_ohlcv = historic_ohlcv  # type: ignore[method-assign]
     try:
         yield
     finally:
-        Backtesting.load_bt_data = original  # type: ignore[method-assign]
+        Backtesting.load_bt_data = load  # type: ignore[method-assign]
+        DataProvider.historic_ohlcv = historic  # type: ignore[method-assign]
 
 
 def _decided_the_same(analysis: Any, pair: str, moment: datetime, column: str) -> bool:
