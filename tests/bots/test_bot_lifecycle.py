@@ -124,24 +124,32 @@ def test_two_bots_never_share_port_database_or_credentials(
     assert {b.name for b in stubborn.list()} == {"one", "two"}
 
 
-def test_a_bot_gets_the_keys_its_manager_is_handed_and_a_per_bot_key_wins(
+def test_a_live_bot_gets_the_keys_its_manager_is_handed_and_a_per_bot_key_wins_a_dry_run_bot_none(
     tmp_path: Path, ladder_strategy: Path
 ) -> None:
+    """Keys reach only live bots (here on the loopback testnet). A dry-run bot needs none, so it holds none:
+    a strategy that flips its config's dry_run mid-run has no key to place a real order with."""
     script = tmp_path / "fake_freqtrade.py"
     script.write_text(textwrap.dedent(ENV_ECHO))
     handed = {"FREQTRADE__EXCHANGE__KEY": "handed-key", "FREQTRADE__EXCHANGE__SECRET": "handed-secret"}
     bots = BotManager(
         tmp_path / "bots", freqtrade_command=[sys.executable, str(script)], sandbox=False, exchange_env=handed
     )
-    bots.start(ladder_strategy, name="handed", config=default_local_config())
-    bots.start(ladder_strategy, name="own", config=default_local_config(), exchange_key="own-key")
+    local = default_local_config
+    bots.start(ladder_strategy, name="handed", config=local(), dry_run=False)
+    bots.start(ladder_strategy, name="own", config=local(), dry_run=False, exchange_key="own-key")
+    bots.start(ladder_strategy, name="dry", config=local())
+    with pytest.raises(ConfigError, match="a dry-run bot places no orders and is handed no keys"):
+        bots.start(ladder_strategy, name="dry-keyed", config=local(), exchange_key="k")
     logs = {}
-    for name in ("handed", "own"):
+    for name in ("handed", "own", "dry"):
         with pytest.raises(BotStartFailedError) as failed:
             bots.wait_running(name, timeout_s=30)
         logs[name] = failed.value.details["log_tail"]
     assert "key handed-key secret handed-secret" in logs["handed"]
     assert "key own-key secret handed-secret" in logs["own"]
+    assert "key None secret None" in logs["dry"]
+    assert {b.name for b in bots.list()} == {"handed", "own", "dry"}
 
 
 def test_a_manager_handed_no_default_config_needs_one_per_bot(tmp_path: Path, ladder_strategy: Path) -> None:

@@ -138,10 +138,11 @@ class BotManager:
     ) -> BotInfo:
         """Audit ``strategy_file`` and start a bot trading it; returns at once (status ``starting``).
 
-        ``dry_run`` wins over the config's own value.  Exchange keys go to the child's environment
-        (``FREQTRADE__EXCHANGE__KEY``/``SECRET``), never into a file. ``webhook_url`` receives the bot's
-        notifications (``gentrade.engine.bots.notify``); it too reaches freqtrade through the environment
-        (``FREQTRADE__WEBHOOK__URL``) and is kept for the supervisor in a 0600 file beside the bot.
+        ``dry_run`` wins over the config's own value.  Exchange keys go to a live bot's environment
+        (``FREQTRADE__EXCHANGE__KEY``/``SECRET``), never into a file; a dry-run bot gets none.
+        ``webhook_url`` receives the bot's notifications (``gentrade.engine.bots.notify``); it too reaches
+        freqtrade through the environment (``FREQTRADE__WEBHOOK__URL``) and is kept for the supervisor in a
+        0600 file beside the bot.
         """
         strategy_file = Path(strategy_file)
         try:
@@ -162,7 +163,14 @@ class BotManager:
             # The default config's max_open_trades would override the strategy's own (the spec's risk).
             base["max_open_trades"] = own_limit
         guard_live(base, dry_run=dry_run, confirm_real_money=confirm_real_money)
-        env = dict(self.exchange_env)
+        if dry_run and (exchange_key is not None or exchange_secret is not None):
+            raise ConfigError(
+                "exchange_key/exchange_secret: a dry-run bot places no orders and is handed no keys; "
+                "keys are for a live bot (dry_run=False)"
+            )
+        # A dry-run bot needs no keys (freqtrade simulates its fills on public prices), so it gets none, not
+        # even the manager's: a strategy that flips its config's dry_run mid-run cannot place a real order.
+        env = dict(self.exchange_env) if not dry_run else {}
         if exchange_key is not None:
             env[FREQTRADE_KEY_ENV] = exchange_key
         if exchange_secret is not None:
