@@ -239,7 +239,9 @@ def test_docker_container_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "--memory=1024m" in argv and "--cap-drop=ALL" in argv and "--read-only" in argv
     assert "127.0.0.1:18123:8080" in argv
     assert argv[argv.index("gentrade:test") + 1 :][:2] == ["trade", "--config"]
-    assert "FREQTRADE__EXCHANGE__SECRET" in argv  # passed through by name, never by value
+    assert "FREQTRADE__EXCHANGE__SECRET" not in argv  # a dry-run bot holds no keys
+    live = runner.spec(name="ladder", bot_dir=tmp_path, strategy="QuickLadder", host_port=18123, live=True)
+    assert "FREQTRADE__EXCHANGE__SECRET" in live.run_argv()  # passed through by name, never by value
     assert f"type=bind,source={tmp_path.resolve()}/strategies,target=/gentrade/strategies,readonly" in argv
 
     inside = container_config(local_bot_config("http://127.0.0.1:9") | {"api_server": {"listen_port": 5}})

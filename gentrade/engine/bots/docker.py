@@ -4,7 +4,8 @@ The container is described as data first (``ContainerSpec``) so what it may touc
 without a Docker engine: the strategy and config are mounted read-only, only the bot's own user dir is
 writable, the api_server port is published on 127.0.0.1 only, every capability is dropped, the root file
 system is read-only and memory, CPU and process counts are capped.  Exchange keys are passed through from
-the caller's environment by name, so they never appear in the spec, a file or a command line.
+the caller's environment by name, so they never appear in the spec, a file or a command line, and only to
+a live bot.
 """
 
 from __future__ import annotations
@@ -108,11 +109,13 @@ class DockerBotRunner:
         bot_dir: Path,
         strategy: str,
         host_port: int,
+        live: bool = False,
         memory_mb: int = 2048,
         cpus: float = 1.0,
         pids_limit: int = 256,
     ) -> ContainerSpec:
-        """The container for a prepared bot directory (its ``config.json`` made by ``container_config``)."""
+        """The container for a prepared bot directory (its ``config.json`` made by ``container_config``).
+        Exchange keys pass through to a ``live`` bot only: a dry-run bot needs none and holds none."""
         bot_dir = bot_dir.resolve()
         command = [
             "trade",
@@ -132,7 +135,7 @@ class DockerBotRunner:
             ],
             ports=[PortMapping(host_port=host_port, container_port=CONTAINER_API_PORT)],
             env={"PYTHONUNBUFFERED": "1"},
-            passthrough_env=[FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV],
+            passthrough_env=[FREQTRADE_KEY_ENV, FREQTRADE_SECRET_ENV] if live else [],
             memory_mb=memory_mb,
             cpus=cpus,
             pids_limit=pids_limit,
