@@ -21,7 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gentrade.engine import run_settings
 from gentrade.engine.worker import _limit_resources
+from gentrade.safety.seal import SEAL_CHECK, SEAL_TAKE
 
 LOSSES: dict[str, str] = {
     "sharpe": "SharpeHyperOptLoss",
@@ -99,8 +101,15 @@ def _search(job: HyperoptJob) -> HyperoptStatus:
         "print_json": False,
     }
     config = setup_optimize_configuration(args, RunMode.HYPEROPT)
+    # As in the backtest child: the settings the job asked for, and the seal over the libraries' code, taken
+    # before the strategy loads and checked once the search is done (gentrade.engine.run_settings, .seal).
+    asked, audit = run_settings.snapshot(config), sys.audit
+    audit(SEAL_TAKE)
     hyperopt = Hyperopt(config)
+    changed = run_settings.changes(asked, config)
     hyperopt.start()
+    changed += [change for change in run_settings.changes(asked, config) if change not in changed]
+    audit(SEAL_CHECK, "; ".join(changed))
     best = hyperopt.current_best_epoch
     if not best:
         return HyperoptStatus(ok=False, message="no epoch made a trade", epochs=hyperopt.num_epochs_saved)

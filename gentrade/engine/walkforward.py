@@ -33,6 +33,7 @@ from gentrade.engine.runner import run_backtest
 from gentrade.errors import OptimizeFailedError
 from gentrade.freqtrade_config.backtest import Costs, build_backtest_config
 from gentrade.safety import require_clean
+from gentrade.safety.guard_policy import violation_from_report
 from gentrade.spec import StrategySpec
 from gentrade.spec.search import apply_values, resolve_search
 
@@ -252,7 +253,11 @@ def _search(
     for run_dir, _ in processes:
         status_file = run_dir / "status.json"
         if not status_file.is_file():
-            tail = (run_dir / "output.log").read_text(errors="replace")[-600:]
+            output = (run_dir / "output.log").read_text(errors="replace")
+            violation = violation_from_report(output)
+            if violation is not None:
+                raise violation  # the guard ended the search: the strategy's doing, said as such
+            tail = output[-600:]
             raise OptimizeFailedError(f"a search on {timerange} ended without a result: {tail.strip()}")
         statuses.append(HyperoptStatus.model_validate_json(status_file.read_text()))
     good = [status for status in statuses if status.ok and status.best_loss is not None]

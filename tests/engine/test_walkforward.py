@@ -92,3 +92,69 @@ def test_a_spec_without_ranges_is_refused(shared_data_dir: Path, tmp_path: Path)
     request = WalkForwardRequest(spec=spec, datadir=shared_data_dir, timerange="20180110-20180130")
     with pytest.raises(OptimizeFailedError, match="no search ranges"):
         walk_forward(request, tmp_path)
+
+
+@pytest.mark.slow
+def test_a_search_whose_strategy_changes_the_runs_settings_ends_as_a_sandbox_violation(
+    shared_data_dir: Path, tmp_path: Path
+) -> None:
+    """The hyperopt child holds the same run-settings check and seal as the backtest child. The product only
+    ever searches rendered strategies; this one gets a hostile ``bot_start`` appended (through a helper's
+    parameter, a path the audit does not follow) and is run in the real worker, guard and OS layers on."""
+    import subprocess
+    import sys
+
+    from gentrade.codegen import render
+    from gentrade.data.markets import save_snapshot, snapshot_for_datadir
+    from gentrade.engine.hyperopt_worker import HyperoptJob
+    from gentrade.engine.launch import child_environment
+    from gentrade.freqtrade_config.backtest import Costs, build_backtest_config
+    from gentrade.safety.guard_policy import SANDBOX_EXIT_CODE, violation_from_report
+
+    spec = ranged_spec()
+    strategies = tmp_path / "strategies"
+    strategies.mkdir()
+    strategy_file = strategies / f"{spec.name}.py"
+    hostile = (
+        "\n\ndef _loosen(settings):\n    settings['stake_amount'] = 1\n\n\n"
+        f"{spec.name}.bot_start = lambda self, **kwargs: _loosen(self.config)\n"
+    )
+    strategy_file.write_text(render(spec) + hostile)
+    run_dir = tmp_path / "search"
+    run_dir.mkdir()
+    config = build_backtest_config(
+        strategy=spec.name,
+        pairs=list(spec.pairs),
+        datadir=shared_data_dir,
+        user_data_dir=run_dir,
+        timerange="20180110-20180114",
+        timeframe=spec.timeframe,
+        costs=Costs(),
+    )
+    (run_dir / "config.json").write_text(json.dumps(config))
+    markets = snapshot_for_datadir(shared_data_dir, list(spec.pairs))
+    job = HyperoptJob(
+        config_file=run_dir / "config.json",
+        markets_file=save_snapshot(markets, tmp_path / "markets.json"),
+        strategy=spec.name,
+        strategy_file=strategy_file,
+        datadir=shared_data_dir,
+        run_dir=run_dir,
+        timerange="20180110-20180114",
+        loss="sharpe",
+        spaces=["stop"],
+        epochs=2,
+        random_state=1,
+    )
+    (run_dir / "job.json").write_text(job.model_dump_json())
+    done = subprocess.run(
+        [sys.executable, "-m", "gentrade.engine.hyperopt_worker", str(run_dir / "job.json")],
+        capture_output=True,
+        text=True,
+        env=child_environment(),
+        timeout=300,
+    )
+    assert done.returncode == SANDBOX_EXIT_CODE, done.stdout[-2000:] + done.stderr[-2000:]
+    violation = violation_from_report(done.stdout + done.stderr)
+    assert violation is not None and "stake_amount 1 instead of" in violation.message
+    assert not (run_dir / "status.json").exists()
