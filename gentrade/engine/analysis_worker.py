@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gentrade.engine.decision_candles import moved_when_hidden
+from gentrade.engine.decision_candles import biased_trade, moved_when_hidden
 from gentrade.safety.guard import install_guard
 from gentrade.safety.guard_policy import GuardPolicy
 
@@ -96,16 +96,7 @@ def _lookahead(job: AnalysisJob, markets: dict[str, Any]) -> dict[str, Any]:
         entry_ok = analysis.report_signal(entry.result, "open_date", entry.compared_dt)
         exit_ok = analysis.report_signal(exit_.result, "close_date", exit_.compared_dt)
         if not (entry_ok and exit_ok):
-            biased.append(
-                {
-                    "pair": row["pair"],
-                    "open_date": row["open_date"].isoformat(),
-                    "close_date": row["close_date"].isoformat(),
-                    "entry_biased": not entry_ok,
-                    "exit_biased": not exit_ok,
-                    "found_by": "later candles cut off",
-                }
-            )
+            biased.append(biased_trade(row, entry_ok, exit_ok, "later candles cut off"))
     hidden = [] if trades is None else moved_when_hidden(analysis, trades)
     return {
         "trades_in_backtest": 0 if trades is None else int(trades.shape[0]),

@@ -116,14 +116,17 @@ def moved_when_hidden(analysis: Any, trades: Any) -> list[dict[str, Any]]:
         if str(row["exit_reason"]) not in _PRICE_TRIGGERED_EXITS:
             exit_ok = _decided_the_same(analysis, row["pair"], row["close_date"], "close_date")
         if not (entry_ok and exit_ok):
-            moved.append(
-                {
-                    "pair": row["pair"],
-                    "open_date": row["open_date"].isoformat(),
-                    "close_date": row["close_date"].isoformat(),
-                    "entry_biased": not entry_ok,
-                    "exit_biased": not exit_ok,
-                    "found_by": "decision candle hidden",
-                }
-            )
+            moved.append(biased_trade(row, entry_ok, exit_ok, "decision candle hidden"))
     return moved
+
+
+def biased_trade(row: Any, entry_ok: bool, exit_ok: bool, found_by: str) -> dict[str, Any]:
+    """One entry of the analysis's ``biased_trades``: which trade, which side moved, and which pass saw it."""
+    return {
+        "pair": row["pair"],
+        "open_date": row["open_date"].isoformat(),
+        "close_date": row["close_date"].isoformat(),
+        "entry_biased": not entry_ok,
+        "exit_biased": not exit_ok,
+        "found_by": found_by,
+    }

@@ -103,13 +103,13 @@ def _search(job: HyperoptJob) -> HyperoptStatus:
     config = setup_optimize_configuration(args, RunMode.HYPEROPT)
     # As in the backtest child: the settings the job asked for, and the seal over the libraries' code, taken
     # before the strategy loads and checked once the search is done (gentrade.engine.run_settings, .seal).
-    asked, audit = run_settings.snapshot(config), sys.audit
+    watch, audit = run_settings.SettingsWatch(config), sys.audit
     audit(SEAL_TAKE)
     hyperopt = Hyperopt(config)
-    changed = run_settings.changes(asked, config)
+    watch.look()
     hyperopt.start()
-    changed += [change for change in run_settings.changes(asked, config) if change not in changed]
-    audit(SEAL_CHECK, "; ".join(changed))
+    watch.look()
+    audit(SEAL_CHECK, "; ".join(watch.changed))
     best = hyperopt.current_best_epoch
     if not best:
         return HyperoptStatus(ok=False, message="no epoch made a trade", epochs=hyperopt.num_epochs_saved)

@@ -46,11 +46,18 @@ def snapshot(config: dict[str, Any]) -> dict[str, str]:
     return {key: json.dumps(value, sort_keys=True, default=str) for key, value in values.items()}
 
 
-def changes(before: dict[str, str], config: dict[str, Any]) -> list[str]:
-    """Every watched value that is no longer what it was, said as "key X instead of Y"."""
-    now = snapshot(config)
-    return [
-        f"{key} {now.get(key, 'removed')} instead of {value}"
-        for key, value in before.items()
-        if now.get(key) != value
-    ]
+class SettingsWatch:
+    """The watched values of one run's config, taken before the strategy loads; ``look()`` after each stage
+    adds what has changed since (each change once), ``changed`` is what the run reports."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._config = config
+        self._asked = snapshot(config)
+        self.changed: list[str] = []
+
+    def look(self) -> None:
+        now = snapshot(self._config)
+        for key, value in self._asked.items():
+            change = f"{key} {now.get(key, 'removed')} instead of {value}"
+            if now.get(key) != value and change not in self.changed:
+                self.changed.append(change)

@@ -190,12 +190,14 @@ def _backtest(
     # What the job asked for, read before any strategy code runs: the settings the run must still hold when
     # built and when done, and the fee and detail timeframe every trade must then show
     # (gentrade.engine.run_settings: a strategy's __init__ gets the very config dict freqtrade reads).
-    asked = run_settings.snapshot(config)
+    watch = run_settings.SettingsWatch(config)
     fee, detail = float(config["fee"]), str(config.get("timeframe_detail", ""))
     audit(SEAL_TAKE)
     backtesting = Backtesting(config, exchange=exchange)
+    watch.look()
+    # What freqtrade took from the config while the strategy's __init__ and bot_start could still change it
+    # (and change back): the fee and detail timeframe the run actually uses.
     changed = [
-        *run_settings.changes(asked, config),
         *([f"fee {backtesting.fee} instead of {fee}"] if backtesting.fee != fee else []),
         *(
             [f"detail timeframe {backtesting.timeframe_detail}"]
@@ -204,7 +206,8 @@ def _backtest(
         ),
     ]
     backtesting.start()
-    changed += [c for c in run_settings.changes(asked, config) if c not in changed]
+    watch.look()
+    changed = [*watch.changed, *changed]
     status.backtest_s = time.perf_counter() - started
     zips = sorted(Path(config["exportdirectory"]).glob("*.zip"))
     if len(zips) != 1:

@@ -50,6 +50,7 @@ API (stable; other runners reuse it)::
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 from gentrade.safety import guard_hook
@@ -78,11 +79,12 @@ def _module_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     return exact, frozenset(policy.ALLOWED_MODULE_TREES), frozenset(policy.DENIED_MODULE_TREES)
 
 
-def _refused_fork_exec(*args: object, **kwargs: object) -> NoReturn:
+def _refused_fork_exec(*args: object, _audit: Callable[..., None] = sys.audit, **kwargs: object) -> NoReturn:
     """Stands in for ``fork_exec``: library code that reaches for it (multiprocessing's resource tracker,
     started by e.g. scipy's ``workers=``) is stopped as a sandbox violation naming the strategy's line,
-    rather than failing later with an AttributeError that reads like the strategy's own bug."""
-    sys.audit(FORK_EXEC_EVENT)
+    rather than failing later with an AttributeError that reads like the strategy's own bug. ``sys.audit``
+    is bound when this module loads, before any strategy could rebind the module attribute."""
+    _audit(FORK_EXEC_EVENT)
     raise PermissionError("starting a process is refused in the sandbox")
 
 

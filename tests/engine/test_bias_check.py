@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gentrade.cli.main import app
-from gentrade.engine.analysis import check_strategy
+from gentrade.engine.analysis import CheckReport, check_strategy
 from gentrade.errors import AuditFailedError
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance"
@@ -88,6 +88,19 @@ def write(folder: Path, name: str, indicators: str = "", entry: str = HONEST_ENT
     return path
 
 
+def check_one_pair(strategy: Path, datadir: Path, tmp_path: Path) -> CheckReport:
+    """The check as most cases here run it: ETH/BTC over SPAN, at least 5 and at most 8 trades re-checked."""
+    return check_strategy(
+        strategy,
+        datadir,
+        work_dir=tmp_path / "runs",
+        pairs=["ETH/BTC"],
+        timerange=SPAN,
+        minimum_trade_amount=5,
+        targeted_trade_amount=8,
+    )
+
+
 @pytest.fixture(scope="module")
 def datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ETH/BTC 5m as shipped, plus LTC/BTC 1h made from its real 5m candles (the informative pair)."""
@@ -108,15 +121,7 @@ def datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_peek_at_the_future_is_biased(kind: str, datadir: Path, tmp_path: Path) -> None:
     indicators, entry, extra = BIASED[kind]
     strategy = write(tmp_path, "Peek", indicators, entry, extra)
-    report = check_strategy(
-        strategy,
-        datadir,
-        work_dir=tmp_path / "runs",
-        pairs=["ETH/BTC"],
-        timerange=SPAN,
-        minimum_trade_amount=5,
-        targeted_trade_amount=8,
-    )
+    report = check_one_pair(strategy, datadir, tmp_path)
     assert report.verdict == "biased", report
     columns = {*report.lookahead["biased_indicators"], *report.recursive["lookahead_indicators"]}
     assert "peek" in columns
@@ -244,15 +249,7 @@ def test_an_informative_pair_merged_the_way_freqtrade_documents_is_clean(
             "from freqtrade.strategy import IStrategy, informative, merge_informative_pair",
         )
     )
-    report = check_strategy(
-        path,
-        datadir,
-        work_dir=tmp_path / "runs",
-        pairs=["ETH/BTC"],
-        timerange=SPAN,
-        minimum_trade_amount=5,
-        targeted_trade_amount=8,
-    )
+    report = check_one_pair(path, datadir, tmp_path)
     assert report.verdict == "clean", report
 
 
@@ -302,15 +299,8 @@ def write_with_callback(folder: Path, name: str, callback: str) -> Path:
 def test_a_callback_reading_the_candle_it_decides_on_is_biased(
     kind: str, datadir: Path, tmp_path: Path
 ) -> None:
-    report = check_strategy(
-        write_with_callback(tmp_path, "PeekingCallback", CALLBACK_PEEKS[kind]),
-        datadir,
-        work_dir=tmp_path / "runs",
-        pairs=["ETH/BTC"],
-        timerange=SPAN,
-        minimum_trade_amount=5,
-        targeted_trade_amount=8,
-    )
+    strategy = write_with_callback(tmp_path, "PeekingCallback", CALLBACK_PEEKS[kind])
+    report = check_one_pair(strategy, datadir, tmp_path)
     assert report.verdict == "biased", report
     side = "entry" if kind.startswith("entry") else "exit"
     hidden = [t for t in report.lookahead["biased_trades"] if t["found_by"] == "decision candle hidden"]
@@ -319,14 +309,7 @@ def test_a_callback_reading_the_candle_it_decides_on_is_biased(
 
 
 def test_the_same_callback_reading_only_closed_candles_is_clean(datadir: Path, tmp_path: Path) -> None:
-    report = check_strategy(
-        write_with_callback(tmp_path, "ClosedCallback", HONEST_CALLBACK),
-        datadir,
-        work_dir=tmp_path / "runs",
-        pairs=["ETH/BTC"],
-        timerange=SPAN,
-        minimum_trade_amount=5,
-        targeted_trade_amount=8,
-    )
+    strategy = write_with_callback(tmp_path, "ClosedCallback", HONEST_CALLBACK)
+    report = check_one_pair(strategy, datadir, tmp_path)
     assert report.verdict == "clean", report
     assert report.lookahead["total_signals"] >= 5
