@@ -4,13 +4,21 @@ best parameters on the in-sample and on the held-back windows."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from gentrade.codegen import render
+from gentrade.data.markets import save_snapshot, snapshot_for_datadir
+from gentrade.engine.hyperopt_worker import HyperoptJob
+from gentrade.engine.launch import child_environment
 from gentrade.engine.walkforward import Progress, WalkForwardRequest, walk_forward, windows
 from gentrade.errors import OptimizeFailedError
 from gentrade.examples import load_example
+from gentrade.freqtrade_config.backtest import Costs, build_backtest_config
+from gentrade.safety.guard_policy import SANDBOX_EXIT_CODE, violation_from_report
 from gentrade.spec import AtrMultiple, StrategySpec, parse_spec
 
 SEARCH = {
@@ -101,16 +109,6 @@ def test_a_search_whose_strategy_changes_the_runs_settings_ends_as_a_sandbox_vio
     """The hyperopt child holds the same run-settings check and seal as the backtest child. The product only
     ever searches rendered strategies; this one gets a hostile ``bot_start`` appended (through a helper's
     parameter, a path the audit does not follow) and is run in the real worker, guard and OS layers on."""
-    import subprocess
-    import sys
-
-    from gentrade.codegen import render
-    from gentrade.data.markets import save_snapshot, snapshot_for_datadir
-    from gentrade.engine.hyperopt_worker import HyperoptJob
-    from gentrade.engine.launch import child_environment
-    from gentrade.freqtrade_config.backtest import Costs, build_backtest_config
-    from gentrade.safety.guard_policy import SANDBOX_EXIT_CODE, violation_from_report
-
     spec = ranged_spec()
     strategies = tmp_path / "strategies"
     strategies.mkdir()
